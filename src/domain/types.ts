@@ -44,7 +44,13 @@ export interface MarketEvent {
   readonly turnover24hUsd?: number;
 }
 
-export type FeedStatusKind = 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'stale' | 'parse_error';
+export type FeedStatusKind =
+  | 'connecting'
+  | 'connected'
+  | 'subscribed'
+  | 'disconnected'
+  | 'stale'
+  | 'parse_error';
 
 /** Feed health as data: flows downstream next to market events. */
 export interface FeedStatusEvent {
@@ -70,7 +76,11 @@ export interface SnapshotJson {
   readonly symbol: string;
   readonly instrument: string;
   readonly ts: number;
-  readonly price: { readonly mark: number | null; readonly last?: number | null; readonly index?: number | null };
+  readonly price: {
+    readonly mark: number | null;
+    readonly last?: number | null;
+    readonly index?: number | null;
+  };
   readonly oi: {
     readonly base: number | null;
     readonly usd: number | null;

@@ -57,12 +57,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       );
     }
     const port = await freePort();
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     base = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 50 && !(await answersPing(base)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await answersPing(base))) throw new Error(`redis-server started on port ${port} but does not answer`);
+    if (!(await answersPing(base)))
+      throw new Error(`redis-server started on port ${port} but does not answer`);
   }
   project.provide('redisBaseUrl', base);
   return async () => {
