@@ -1,0 +1,137 @@
+import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
+import { fundingMetrics } from './funding.js';
+import { createOiWindow, type OiWindow, observeOi, oiDelta } from './window.js';
+
+export const OI_WINDOW_15M_MS = 900_000;
+export const OI_WINDOW_24H_MS = 86_400_000;
+
+/**
+ * Everything known about one instrument, merged from its market events. A value never seen is
+ * null. Mutated in place by `applyMarketEvent`; memory is bounded (fixed-size windows).
+ */
+export interface InstrumentState {
+  readonly venue: string;
+  readonly symbol: string;
+  readonly instrument: string;
+  /** Latest event time applied, epoch ms; 0 before any event. */
+  lastEventTs: number;
+  markPrice: number | null;
+  lastPrice: number | null;
+  indexPrice: number | null;
+  oiBase: number | null;
+  fundingRate: number | null;
+  fundingIntervalHours: number | null;
+  nextFundingTs: number | null;
+  turnover24hUsd: number | null;
+  readonly window15m: OiWindow;
+  readonly window24h: OiWindow;
+  eventCount: number;
+  /** Events whose time was older than `lastEventTs`, applied at `lastEventTs`. */
+  outOfOrderCount: number;
+}
+
+export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
+  return {
+    venue,
+    symbol,
+    instrument,
+    lastEventTs: 0,
+    markPrice: null,
+    lastPrice: null,
+    indexPrice: null,
+    oiBase: null,
+    fundingRate: null,
+    fundingIntervalHours: null,
+    nextFundingTs: null,
+    turnover24hUsd: null,
+    window15m: createOiWindow(OI_WINDOW_15M_MS),
+    window24h: createOiWindow(OI_WINDOW_24H_MS),
+    eventCount: 0,
+    outOfOrderCount: 0,
+  };
+}
+
+type Field =
+  | 'markPrice'
+  | 'lastPrice'
+  | 'indexPrice'
+  | 'oiBase'
+  | 'fundingRate'
+  | 'fundingIntervalHours'
+  | 'nextFundingTs'
+  | 'turnover24hUsd';
+
+const FIELDS: readonly Field[] = [
+  'markPrice',
+  'lastPrice',
+  'indexPrice',
+  'oiBase',
+  'fundingRate',
+  'fundingIntervalHours',
+  'nextFundingTs',
+  'turnover24hUsd',
+];
+
+/**
+ * Merges one event: every field it carries replaces the held value; an absent (or non-finite)
+ * field leaves it unchanged. The event counts at `max(ev.eventTs, lastEventTs)`, so time never
+ * goes back. Once OI and mark price are both known they are observed into both windows.
+ * Events for another venue or instrument are ignored. Returns whether any held value changed
+ * (time moving on alone does not count).
+ */
+export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boolean {
+  if (ev.venue !== state.venue || ev.instrument !== state.instrument) return false;
+  let changed = false;
+  for (const field of FIELDS) {
+    const value = ev[field];
+    if (value === undefined || !Number.isFinite(value)) continue;
+    if (state[field] !== value) {
+      state[field] = value;
+      changed = true;
+    }
+  }
+  let ts = ev.eventTs;
+  if (!(ts >= state.lastEventTs)) {
+    ts = state.lastEventTs;
+    state.outOfOrderCount++;
+  }
+  state.lastEventTs = ts;
+  state.eventCount++;
+  if (state.oiBase !== null && state.markPrice !== null) {
+    observeOi(state.window15m, ts, state.oiBase, state.markPrice);
+    observeOi(state.window24h, ts, state.oiBase, state.markPrice);
+  }
+  return changed;
+}
+
+function deltaOf(state: InstrumentState, w: OiWindow): DeltaJson | null {
+  if (state.oiBase === null || state.markPrice === null) return null;
+  return oiDelta(w, state.lastEventTs, state.oiBase, state.markPrice);
+}
+
+/** Snapshot contract v1 at `lastEventTs`; unknown values are null, so JSON round-trips. */
+export function toSnapshot(state: InstrumentState): SnapshotJson {
+  const { hourly, aprPct } = fundingMetrics(state.fundingRate, state.fundingIntervalHours);
+  return {
+    v: 1,
+    venue: state.venue,
+    symbol: state.symbol,
+    instrument: state.instrument,
+    ts: state.lastEventTs,
+    price: { mark: state.markPrice, last: state.lastPrice, index: state.indexPrice },
+    oi: {
+      base: state.oiBase,
+      usd: state.oiBase !== null && state.markPrice !== null ? state.oiBase * state.markPrice : null,
+      delta15m: deltaOf(state, state.window15m),
+      delta24h: deltaOf(state, state.window24h),
+    },
+    funding: {
+      rate: state.fundingRate,
+      intervalHours: state.fundingIntervalHours,
+      hourly,
+      aprPct,
+      nextFundingTime: state.nextFundingTs,
+    },
+    turnover24hUsd: state.turnover24hUsd,
+  };
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
+import type { MarketEvent } from '../../src/domain/types.js';
+
+const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+
+function ev(eventTs: number, fields: Partial<MarketEvent>): MarketEvent {
+  return {
+    type: 'market',
+    venue: 'bybit',
+    symbol: 'BTC',
+    instrument: 'BTCUSDT',
+    eventTs,
+    receiveTs: eventTs + 5,
+    ...fields,
+  };
+}
+
+function collectBadLeaves(value: unknown, path: string, out: string[]): string[] {
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) out.push(path);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) collectBadLeaves(v, `${path}.${k}`, out);
+  }
+  return out;
+}
+
+describe('instrument state', () => {
+  it('starts with every value unknown, as null', () => {
+    const snap = toSnapshot(createInstrumentState('bybit', 'BTC', 'BTCUSDT'));
+    expect(snap).toStrictEqual({
+      v: 1,
+      venue: 'bybit',
+      symbol: 'BTC',
+      instrument: 'BTCUSDT',
+      ts: 0,
+      price: { mark: null, last: null, index: null },
+      oi: { base: null, usd: null, delta15m: null, delta24h: null },
+      funding: { rate: null, intervalHours: null, hourly: null, aprPct: null, nextFundingTime: null },
+      turnover24hUsd: null,
+    });
+    expect(JSON.parse(JSON.stringify(snap))).toStrictEqual(snap);
+  });
+
+  it('merges events: a field missing from a later event keeps its earlier value', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    const full = ev(T0, {
+      markPrice: 85_000,
+      lastPrice: 85_010,
+      indexPrice: 84_990,
+      oiBase: 50_000,
+      fundingRate: 0.0001,
+      fundingIntervalHours: 8,
+      nextFundingTs: T0 + 3_600_000,
+      turnover24hUsd: 1.5e9,
+    });
+    expect(applyMarketEvent(s, full)).toBe(true);
+    expect(applyMarketEvent(s, ev(T0 + 1000, { markPrice: 85_200 }))).toBe(true);
+    const snap = toSnapshot(s);
+    expect(snap.ts).toBe(T0 + 1000);
+    expect(snap.price).toStrictEqual({ mark: 85_200, last: 85_010, index: 84_990 });
+    expect(snap.oi.base).toBe(50_000);
+    expect(snap.oi.usd).toBe(50_000 * 85_200);
+    expect(snap.funding.rate).toBe(0.0001);
+    expect(snap.funding.intervalHours).toBe(8);
+    expect(snap.funding.hourly).toBeCloseTo(0.0000125, 15);
+    expect(snap.funding.aprPct).toBeCloseTo(10.95, 10);
+    expect(snap.funding.nextFundingTime).toBe(T0 + 3_600_000);
+    expect(snap.turnover24hUsd).toBe(1.5e9);
+  });
+
+  it('reports whether a held value changed, and never defaults absent fields to 0', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    expect(applyMarketEvent(s, ev(T0, { oiBase: 10 }))).toBe(true);
+    expect(applyMarketEvent(s, ev(T0 + 1, { oiBase: 10 }))).toBe(false);
+    expect(applyMarketEvent(s, ev(T0 + 2, {}))).toBe(false);
+    expect(applyMarketEvent(s, ev(T0 + 3, { fundingRate: 0 }))).toBe(true);
+    const snap = toSnapshot(s);
+    expect(snap.ts).toBe(T0 + 3);
+    expect(snap.funding.rate).toBe(0);
+    expect(snap.price.mark).toBeNull();
+    expect(snap.oi.usd).toBeNull();
+    expect(snap.oi.delta15m).toBeNull();
+  });
+
+  it('ignores events for another instrument', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    expect(applyMarketEvent(s, ev(T0, { instrument: 'ETHUSDT', symbol: 'ETH', oiBase: 1 }))).toBe(false);
+    expect(s.oiBase).toBeNull();
+    expect(s.eventCount).toBe(0);
+  });
+
+  it('never moves time back: an older event applies at the latest time', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    applyMarketEvent(s, ev(T0, { oiBase: 100, markPrice: 10 }));
+    applyMarketEvent(s, ev(T0 - 5_000, { oiBase: 120 }));
+    expect(s.lastEventTs).toBe(T0);
+    expect(s.outOfOrderCount).toBe(1);
+    expect(s.oiBase).toBe(120);
+    expect(s.window15m.lastTs).toBe(T0);
+    expect(s.window15m.clampedCount).toBe(0);
+  });
+
+  it('computes the 15-minute and 24-hour deltas at the last event time', () => {
+    const midnight = 1_699_920_000_000; // on a bucket boundary of both windows
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    applyMarketEvent(s, ev(midnight, { oiBase: 40_000, markPrice: 80_000 }));
+    applyMarketEvent(s, ev(midnight + 20 * MIN, { oiBase: 50_000, markPrice: 85_000 }));
+    // A funding-only event still moves the clock: 36 − 15 = 21 min reads the 20-min value.
+    applyMarketEvent(s, ev(midnight + 36 * MIN, { fundingRate: 0.0001 }));
+    let snap = toSnapshot(s);
+    expect(snap.oi.delta15m).toStrictEqual({ base: 0, usd: 0, pct: 0 });
+    expect(snap.oi.delta24h).toBeNull();
+
+    // Late event: applied at 36 min.
+    applyMarketEvent(s, ev(midnight + 30 * MIN, { oiBase: 52_500, markPrice: 85_200 }));
+    snap = toSnapshot(s);
+    expect(snap.ts).toBe(midnight + 36 * MIN);
+    expect(snap.oi.delta15m).toStrictEqual({ base: 2_500, usd: 52_500 * 85_200 - 50_000 * 85_000, pct: 5 });
+
+    // Exactly 24 h after the first event is not yet covered: instants quantize down.
+    applyMarketEvent(s, ev(midnight + 24 * 60 * MIN, { oiBase: 44_000 }));
+    expect(toSnapshot(s).oi.delta24h).toBeNull();
+    applyMarketEvent(s, ev(midnight + 24 * 60 * MIN + 15 * MIN, { turnover24hUsd: 1e9 }));
+    snap = toSnapshot(s);
+    expect(snap.oi.delta24h).toStrictEqual({ base: 4_000, usd: 44_000 * 85_200 - 40_000 * 80_000, pct: 10 });
+    expect(snap.oi.delta15m?.base).toBe(44_000 - 52_500);
+  });
+
+  it('produces JSON that round-trips with no undefined or NaN anywhere', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    applyMarketEvent(s, ev(T0, { oiBase: 1, markPrice: Number.NaN, lastPrice: 5 }));
+    applyMarketEvent(s, ev(T0 + 1, { fundingRate: 0.0001 }));
+    const snap = toSnapshot(s);
+    expect(snap.price.mark).toBeNull();
+    expect(collectBadLeaves(snap, 'snapshot', [])).toStrictEqual([]);
+    expect(JSON.parse(JSON.stringify(snap))).toStrictEqual(snap);
+  });
+});
