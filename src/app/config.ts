@@ -1,0 +1,177 @@
+import { canonicalSymbol } from '../domain/symbols.js';
+import { BYBIT_REST_URL, BYBIT_WS_URL } from '../streams/venues/bybit.js';
+
+/** A setting that cannot be used. Start-up stops with this message, which names the variable. */
+export class ConfigError extends Error {
+  readonly code = 'E_CONFIG';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type RunMode =
+  | { readonly kind: 'live'; readonly recordPath?: string }
+  | { readonly kind: 'replay'; readonly path: string; readonly speed: number | 'max' }
+  | { readonly kind: 'demo'; readonly recordPath?: string };
+
+export interface Config {
+  /** null = not set: try the default address, fall back to the in-process bus. */
+  readonly redisUrl: string | null;
+  readonly symbols: readonly string[] | null;
+  readonly topN: number;
+  readonly bybitWsUrl: string;
+  readonly bybitRestUrl: string;
+  readonly telegramBotToken: string | null;
+  readonly telegramApiRoot: string;
+  readonly oiAlertPct15m: number;
+  readonly alertCooldownMs: number;
+  readonly publishIntervalMs: number;
+  readonly staleAfterMs: number;
+  readonly httpPort: number | null;
+  readonly logLevel: string;
+  readonly mode: RunMode;
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function number(env: Env, name: string, fallback: number, check: (n: number) => string | null): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  const problem = Number.isFinite(n) ? check(n) : 'must be a number';
+  if (problem) throw new ConfigError(name, `${problem} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+const positive = (n: number) => (n > 0 ? null : 'must be greater than 0');
+const positiveInt = (n: number) =>
+  Number.isInteger(n) && n > 0 ? null : 'must be a whole number greater than 0';
+
+function url(env: Env, name: string, fallback: string, protocols: readonly string[]): string {
+  const raw = str(env, name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL (got ${JSON.stringify(raw)})`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(
+      name,
+      `must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function symbols(env: Env): string[] | null {
+  const raw = str(env, 'SYMBOLS');
+  if (raw === undefined) return null;
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    if (part.trim() === '') continue;
+    const s = canonicalSymbol(part);
+    if (!s)
+      throw new ConfigError(
+        'SYMBOLS',
+        `${JSON.stringify(part.trim())} is not a symbol; use base assets such as BTC,ETH`,
+      );
+    if (!out.includes(s)) out.push(s);
+  }
+  if (out.length === 0)
+    throw new ConfigError('SYMBOLS', 'is set but lists no symbol; unset it to follow the top TOP_N');
+  return out;
+}
+
+function mode(argv: readonly string[]): RunMode {
+  let record: string | undefined;
+  let replay: string | undefined;
+  let speed: number | 'max' = 1;
+  let demo = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new ConfigError(arg ?? '', 'needs a value');
+      return v;
+    };
+    if (arg === '--record') record = value();
+    else if (arg === '--replay') replay = value();
+    else if (arg === '--speed') {
+      const v = value();
+      if (v === 'max') speed = 'max';
+      else {
+        speed = Number(v);
+        if (!Number.isFinite(speed) || speed <= 0)
+          throw new ConfigError('--speed', `must be a number > 0 or "max" (got ${v})`);
+      }
+    } else if (arg === '--demo') demo = true;
+    else
+      throw new ConfigError(
+        arg ?? '',
+        'unknown option; use --record FILE, --replay FILE [--speed N|max] or --demo',
+      );
+  }
+  if (replay !== undefined && (record !== undefined || demo)) {
+    throw new ConfigError('--replay', 'cannot be combined with --record or --demo');
+  }
+  if (replay !== undefined) return { kind: 'replay', path: replay, speed };
+  if (demo) return { kind: 'demo', ...(record ? { recordPath: record } : {}) };
+  return { kind: 'live', ...(record ? { recordPath: record } : {}) };
+}
+
+/** Reads and validates every setting; throws ConfigError naming the first bad one. */
+export function loadConfig(env: Env, argv: readonly string[] = []): Config {
+  const logLevel = (str(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const token = str(env, 'TELEGRAM_BOT_TOKEN') ?? null;
+  if (token !== null && !/^\d+:[A-Za-z0-9_-]{20,}$/.test(token)) {
+    throw new ConfigError(
+      'TELEGRAM_BOT_TOKEN',
+      'does not look like a bot token (digits:secret from @BotFather)',
+    );
+  }
+  const httpPortRaw = str(env, 'HTTP_PORT');
+  return {
+    redisUrl:
+      str(env, 'REDIS_URL') === undefined
+        ? null
+        : url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    symbols: symbols(env),
+    topN: number(env, 'TOP_N', 20, (n) => positiveInt(n) ?? (n <= 500 ? null : 'must be at most 500')),
+    bybitWsUrl: url(env, 'BYBIT_WS_URL', BYBIT_WS_URL, ['ws:', 'wss:']),
+    bybitRestUrl: url(env, 'BYBIT_REST_URL', BYBIT_REST_URL, ['http:', 'https:']),
+    telegramBotToken: token,
+    telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', 'https://api.telegram.org', ['http:', 'https:']),
+    oiAlertPct15m: number(env, 'OI_ALERT_PCT_15M', 3, positive),
+    alertCooldownMs:
+      number(env, 'ALERT_COOLDOWN_MIN', 30, (n) => (n >= 0 ? null : 'must be 0 or more')) * 60_000,
+    publishIntervalMs: number(env, 'PUBLISH_INTERVAL_MS', 1000, (n) =>
+      Number.isInteger(n) && n >= 10 ? null : 'must be a whole number of at least 10',
+    ),
+    staleAfterMs: number(env, 'STALE_AFTER_MS', 30_000, (n) =>
+      Number.isInteger(n) && n >= 100 ? null : 'must be at least 100',
+    ),
+    httpPort:
+      httpPortRaw === undefined
+        ? null
+        : number(env, 'HTTP_PORT', 0, (n) =>
+            Number.isInteger(n) && n >= 0 && n < 65536 ? null : 'must be a port 0-65535',
+          ),
+    logLevel,
+    mode: mode(argv),
+  };
+}

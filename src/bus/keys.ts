@@ -1,0 +1,19 @@
+/** Redis names of the public contract (README "Redis contract"). SYMBOL upper case, venue lower case. */
+export const latestKey = (venue: string, symbol: string) => `pulse:latest:${venue}:${symbol}`;
+export const snapshotChannel = (venue: string, symbol: string) => `pulse:snapshot:${venue}:${symbol}`;
+export const symbolsKey = (venue: string) => `pulse:symbols:${venue}`;
+export const ALERT_CHANNEL = 'pulse:alert';
+export const ALERT_STREAM = 'pulse:alerts';
+/** `XADD ... MAXLEN ~ 10000`: the stream keeps about the last ten thousand alerts. */
+export const ALERT_STREAM_MAXLEN = 10_000;
+
+/** `redis://:secret@host` → `redis://:***@host`, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

@@ -1,0 +1,43 @@
+import type { AlertJson, SnapshotJson } from '../domain/types.js';
+import { latestKey } from './keys.js';
+import type { Bus } from './types.js';
+
+/**
+ * The in-process bus used when no Redis is available: keeps the latest snapshot per
+ * instrument and the last alerts in memory, for the bot in the same process.
+ */
+export class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  private readonly latestByKey = new Map<string, SnapshotJson>();
+  private readonly symbols = new Map<string, string[]>();
+  private readonly alerts: AlertJson[] = [];
+
+  constructor(private readonly maxAlerts = 1000) {}
+
+  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<void> {
+    for (const s of snapshots) this.latestByKey.set(latestKey(s.venue, s.symbol), s);
+  }
+
+  async publishAlert(alert: AlertJson): Promise<void> {
+    this.alerts.push(alert);
+    if (this.alerts.length > this.maxAlerts) this.alerts.shift();
+  }
+
+  recentAlerts(): readonly AlertJson[] {
+    return this.alerts;
+  }
+
+  async latest(venue: string, symbol: string): Promise<SnapshotJson | null> {
+    return this.latestByKey.get(latestKey(venue, symbol)) ?? null;
+  }
+
+  async trackedSymbols(venue: string): Promise<string[]> {
+    return [...(this.symbols.get(venue) ?? [])].sort();
+  }
+
+  async setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
+    this.symbols.set(venue, [...symbols]);
+  }
+
+  async close(): Promise<void> {}
+}

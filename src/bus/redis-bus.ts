@@ -1,0 +1,206 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AlertJson, SnapshotJson } from '../domain/types.js';
+import {
+  ALERT_CHANNEL,
+  ALERT_STREAM,
+  ALERT_STREAM_MAXLEN,
+  latestKey,
+  redactUrl,
+  snapshotChannel,
+  symbolsKey,
+} from './keys.js';
+import type { Bus } from './types.js';
+
+export interface RedisBusOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /** Alerts held while Redis is unreachable; past this the oldest is dropped (and counted). */
+  readonly maxPendingAlerts?: number;
+}
+
+export interface RedisBusCounters {
+  snapshotsPublished: number;
+  snapshotsDropped: number;
+  alertsPublished: number;
+  alertsDropped: number;
+}
+
+/** Reconnect forever: 200 ms, 400 ms, … capped at 5 s. */
+export const redisRetryStrategy = (times: number) => Math.min(200 * times, 5000);
+
+/**
+ * Publishes the contract to Redis. Snapshots are at-most-once: while Redis is down they are
+ * dropped and counted (the next one supersedes them anyway). Alerts are held in a bounded
+ * buffer and written, in order, when Redis is back.
+ */
+export class RedisBus implements Bus {
+  readonly kind = 'redis' as const;
+  readonly counters: RedisBusCounters = {
+    snapshotsPublished: 0,
+    snapshotsDropped: 0,
+    alertsPublished: 0,
+    alertsDropped: 0,
+  };
+  private readonly redis: Redis;
+  private readonly pending: AlertJson[] = [];
+  private readonly maxPending: number;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  private lastErrorLogTs = 0;
+
+  constructor(private readonly opts: RedisBusOptions) {
+    this.maxPending = opts.maxPendingAlerts ?? 10_000;
+    this.redis = new Redis(opts.url, {
+      protocol: 2,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: redisRetryStrategy,
+      connectionName: 'perp-pulse:publisher',
+    });
+    this.redis.on('error', (err: NodeJS.ErrnoException) => {
+      const now = Date.now();
+      if (now - this.lastErrorLogTs < 30_000) return;
+      this.lastErrorLogTs = now;
+      opts.logger.warn(
+        {
+          url: redactUrl(opts.url),
+          code: err.code,
+          message: err.message,
+          pendingAlerts: this.pending.length,
+        },
+        'Redis unreachable; retrying every few seconds (snapshots are dropped, alerts are held until it is back)',
+      );
+    });
+    this.redis.on('ready', () => {
+      this.lastErrorLogTs = 0;
+      opts.logger.info({ url: redactUrl(opts.url) }, 'Redis connected');
+      void this.flushPending();
+    });
+  }
+
+  get pendingAlerts(): number {
+    return this.pending.length;
+  }
+
+  get isReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<void> {
+    if (snapshots.length === 0) return;
+    if (!this.isReady) {
+      this.counters.snapshotsDropped += snapshots.length;
+      return;
+    }
+    const pipe = this.redis.pipeline();
+    for (const s of snapshots) {
+      const json = JSON.stringify(s);
+      pipe.set(latestKey(s.venue, s.symbol), json);
+      pipe.publish(snapshotChannel(s.venue, s.symbol), json);
+    }
+    try {
+      const results = await pipe.exec();
+      const failed = results?.filter(([err]) => err).length ?? snapshots.length * 2;
+      this.counters.snapshotsDropped += Math.ceil(failed / 2);
+      this.counters.snapshotsPublished += snapshots.length - Math.ceil(failed / 2);
+    } catch {
+      this.counters.snapshotsDropped += snapshots.length;
+    }
+  }
+
+  async publishAlert(alert: AlertJson): Promise<void> {
+    if (this.pending.length >= this.maxPending) {
+      this.pending.shift();
+      this.counters.alertsDropped++;
+      this.opts.logger.error(
+        { maxPending: this.maxPending },
+        'alert buffer full while Redis is down; dropped the oldest alert',
+      );
+    }
+    this.pending.push(alert);
+    await this.flushPending();
+  }
+
+  /** Writes held alerts in order; stops at the first failure and keeps the rest. */
+  private flushPending(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = (async () => {
+        while (this.pending.length > 0 && this.isReady) {
+          const alert = this.pending[0]!;
+          const json = JSON.stringify(alert);
+          try {
+            await this.redis
+              .multi()
+              .xadd(ALERT_STREAM, 'MAXLEN', '~', ALERT_STREAM_MAXLEN, '*', 'json', json)
+              .publish(ALERT_CHANNEL, json)
+              .exec();
+          } catch {
+            break;
+          }
+          this.pending.shift();
+          this.counters.alertsPublished++;
+        }
+      })().finally(() => {
+        this.flushing = null;
+      });
+    }
+    return this.flushing;
+  }
+
+  async latest(venue: string, symbol: string): Promise<SnapshotJson | null> {
+    const raw = await this.redis.get(latestKey(venue, symbol));
+    return raw ? (JSON.parse(raw) as SnapshotJson) : null;
+  }
+
+  async trackedSymbols(venue: string): Promise<string[]> {
+    return (await this.redis.smembers(symbolsKey(venue))).sort();
+  }
+
+  async setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
+    const tx = this.redis.multi().del(symbolsKey(venue));
+    if (symbols.length > 0) tx.sadd(symbolsKey(venue), ...symbols);
+    await tx.exec();
+  }
+
+  /** Idempotent. Tries for up to `graceMs` to write held alerts, then disconnects. */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const deadline = Date.now() + graceMs;
+    while (this.pending.length > 0 && this.isReady && Date.now() < deadline) await this.flushPending();
+    if (this.pending.length > 0) {
+      this.opts.logger.error(
+        { pendingAlerts: this.pending.length },
+        'closing with alerts Redis never received',
+      );
+    }
+    try {
+      if (this.isReady) await this.redis.quit();
+      else this.redis.disconnect();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}
+
+/** True when a Redis server answers PING at `url` within `timeoutMs`. Never retries. */
+export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const probe = new Redis(url, {
+    protocol: 2,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
