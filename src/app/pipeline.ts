@@ -1,0 +1,150 @@
+import type { Logger } from 'pino';
+import { createAlertState, evaluateOiChange15m, type OiAlertConfig } from '../analytics/alerts.js';
+import {
+  applyMarketEvent,
+  createInstrumentState,
+  type InstrumentState,
+  toSnapshot,
+} from '../analytics/instrument.js';
+import type { Bus } from '../bus/types.js';
+import type { AlertJson, FeedEvent, MarketEvent } from '../domain/types.js';
+
+export interface PipelineOptions {
+  readonly bus: Bus;
+  readonly alertRule: OiAlertConfig;
+  /** At most one snapshot per instrument per interval reaches the bus. */
+  readonly publishIntervalMs: number;
+  readonly logger: Logger;
+  /** Called once per fired alert, after it was handed to the bus. */
+  readonly onAlert?: (alert: AlertJson) => void;
+  /** Instruments kept in memory; events for more are dropped and counted. */
+  readonly maxInstruments?: number;
+}
+
+export interface PipelineCounters {
+  events: number;
+  statusEvents: number;
+  droppedInstruments: number;
+  snapshotsPublished: number;
+  alertsFired: number;
+  publishErrors: number;
+}
+
+/**
+ * Event-time analytics per instrument, throttled snapshot publishing, and the alert rule.
+ * Analytics are pure functions (src/analytics); this class only keeps their state and does the I/O.
+ */
+export class Pipeline {
+  readonly counters: PipelineCounters = {
+    events: 0,
+    statusEvents: 0,
+    droppedInstruments: 0,
+    snapshotsPublished: 0,
+    alertsFired: 0,
+    publishErrors: 0,
+  };
+  private readonly instruments = new Map<string, InstrumentState>();
+  private readonly dirty = new Set<InstrumentState>();
+  private readonly alertState = createAlertState();
+  private readonly pendingAlerts = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private publishing: Promise<void> | null = null;
+  private lastPublishWallTs = 0;
+  private closed = false;
+
+  constructor(private readonly opts: PipelineOptions) {}
+
+  /** Starts the publish timer. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => {
+      if (!this.publishing) void this.publishDirty();
+    }, this.opts.publishIntervalMs);
+  }
+
+  handle(ev: FeedEvent): void {
+    if (ev.type === 'status') {
+      this.counters.statusEvents++;
+      return;
+    }
+    this.onMarket(ev);
+  }
+
+  private onMarket(ev: MarketEvent): void {
+    this.counters.events++;
+    const key = `${ev.venue}:${ev.instrument}`;
+    let state = this.instruments.get(key);
+    if (!state) {
+      if (this.instruments.size >= (this.opts.maxInstruments ?? 5000)) {
+        this.counters.droppedInstruments++;
+        return;
+      }
+      state = createInstrumentState(ev.venue, ev.symbol, ev.instrument);
+      this.instruments.set(key, state);
+    }
+    if (!applyMarketEvent(state, ev)) return;
+    this.dirty.add(state);
+    if (ev.oiBase === undefined) return;
+    const alert = evaluateOiChange15m(this.alertState, toSnapshot(state), this.opts.alertRule);
+    if (alert) this.fire(alert);
+  }
+
+  private fire(alert: AlertJson): void {
+    this.counters.alertsFired++;
+    const p = this.opts.bus
+      .publishAlert(alert)
+      .catch((err: Error) => {
+        this.counters.publishErrors++;
+        this.opts.logger.error({ err, alertId: alert.id }, 'alert publish failed');
+      })
+      .finally(() => this.pendingAlerts.delete(p));
+    this.pendingAlerts.add(p);
+    this.opts.onAlert?.(alert);
+  }
+
+  private async publishDirty(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const batch = [...this.dirty].map(toSnapshot);
+    this.dirty.clear();
+    this.lastPublishWallTs = Date.now();
+    this.publishing = this.opts.bus
+      .publishSnapshots(batch)
+      .then(() => {
+        this.counters.snapshotsPublished += batch.length;
+      })
+      .catch((err: Error) => {
+        this.counters.publishErrors++;
+        this.opts.logger.warn({ err }, 'snapshot publish failed');
+      })
+      .finally(() => {
+        this.publishing = null;
+      });
+    await this.publishing;
+  }
+
+  /**
+   * Publishes every pending snapshot and waits for alerts in flight. Waits out the rest of the
+   * current interval first, so even the last snapshots keep the one-per-interval promise.
+   */
+  async flush(): Promise<void> {
+    if (this.publishing) await this.publishing;
+    const waitMs = this.lastPublishWallTs + this.opts.publishIntervalMs - Date.now();
+    if (this.dirty.size > 0 && waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    if (this.publishing) await this.publishing;
+    await this.publishDirty();
+    await Promise.all([...this.pendingAlerts]);
+  }
+
+  instrumentCount(): number {
+    return this.instruments.size;
+  }
+
+  /** Idempotent: stops the timer after a final flush. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
