@@ -20,6 +20,8 @@ export interface SubscriptionStore {
   add(chatId: number, symbol: string): Promise<boolean>;
   remove(chatId: number, symbol: string): Promise<boolean>;
   removeChat(chatId: number): Promise<void>;
+  /** Moves a chat's subscriptions to its new id (a group upgraded to a supergroup). */
+  migrateChat(oldChatId: number, newChatId: number): Promise<void>;
   listForChat(chatId: number): Promise<string[]>;
   chatsFor(symbol: string): Promise<number[]>;
   close(): Promise<void>;
