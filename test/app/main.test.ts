@@ -1,0 +1,151 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SnapshotJson } from '../../src/domain/types.js';
+import { generateRecording, writeRecording } from '../support/recording.js';
+import { flushTestDb, testRedisUrl } from '../support/redis.js';
+
+/** The built program, run as a child process the way `npm start` runs it. */
+const root = new URL('../../', import.meta.url).pathname;
+const main = join(root, 'dist/src/app/main.js');
+const url = testRedisUrl(5);
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  whileRunning?: (child: ReturnType<typeof spawn>, output: () => string) => Promise<void>,
+) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const watching = whileRunning?.(child, () => stdout).catch((err: Error) => {
+      stderr += `test harness: ${err.message}`;
+      child.kill('SIGKILL');
+    });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      void Promise.resolve(watching).then(() => resolve({ code, stdout, stderr }));
+    });
+  });
+}
+
+beforeAll(async () => {
+  // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
+  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  await flushTestDb(url);
+});
+
+afterAll(async () => {
+  await flushTestDb(url);
+});
+
+describe('the program', () => {
+  it('stops start-up on a bad setting, naming the variable, with exit code 2', async () => {
+    const res = await run([], { OI_ALERT_PCT_15M: 'lots' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('OI_ALERT_PCT_15M');
+    const flag = await run(['--speed', 'fast'], {});
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--speed');
+  });
+
+  it('--replay FILE --speed max publishes the final snapshots and exits 0; bad lines are skipped', async () => {
+    const rec = generateRecording({
+      symbols: ['BTC', 'ETH'],
+      startTs: Date.UTC(2026, 5, 1),
+      hours: 25,
+      stepMs: 20_000,
+    });
+    const path = join(mkdtempSync(join(tmpdir(), 'pulse-main-')), 'rec.ndjson');
+    await writeRecording(path, [
+      ...rec.lines.slice(0, 100),
+      'this is not a recording line',
+      ...rec.lines.slice(100),
+    ]);
+    const res = await run(['--replay', path, '--speed', 'max'], { REDIS_URL: url });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const finished = res.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'replay finished');
+    expect(finished).toMatchObject({ badLines: 1, parseErrors: 1 });
+    const redis = new Redis(url);
+    const snap = JSON.parse((await redis.get('pulse:latest:bybit:ETH'))!) as SnapshotJson;
+    redis.disconnect();
+    expect(snap.ts).toBe(rec.endTs);
+    expect(snap.oi.delta24h!.pct).toBeCloseTo(rec.expected.ETH!.delta24h.pct, 9);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the program, running live against the simulator', () => {
+  it('--demo --record FILE records frames in the documented format, stops on SIGTERM with 0, and replays', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pulse-rec-')), 'live.ndjson');
+    const res = await run(
+      ['--demo', '--record', path],
+      { REDIS_URL: url, SYMBOLS: 'BTC,ETH' },
+      20_000,
+      async (child, out) => {
+        await until(() => out().includes('"connected"'), 10_000, 'connection');
+        await new Promise((r) => setTimeout(r, 1500));
+        child.kill('SIGTERM');
+      },
+    );
+    expect(res.code).toBe(0);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      const rec = JSON.parse(line);
+      expect(Object.keys(rec).sort()).toEqual(['frame', 't', 'venue']);
+      expect(rec.venue).toBe('bybit');
+      expect(typeof rec.t).toBe('number');
+      expect(typeof rec.frame).toBe('string');
+    }
+    expect(lines.some((l) => JSON.parse(JSON.parse(l).frame).type === 'snapshot')).toBe(true);
+    const replay = await run(['--replay', path, '--speed', 'max'], { REDIS_URL: url });
+    expect(replay.code).toBe(0);
+  });
+
+  it('keeps running and retrying when REDIS_URL is set but unreachable', async () => {
+    const res = await run(
+      ['--demo'],
+      { REDIS_URL: 'redis://127.0.0.1:1', SYMBOLS: 'BTC' },
+      20_000,
+      async (child, out) => {
+        await until(
+          () => out().includes('Redis unreachable') && out().includes('"connected"'),
+          10_000,
+          'retry log',
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(child.exitCode).toBeNull();
+        child.kill('SIGTERM');
+      },
+    );
+    expect(res.code).toBe(0);
+  });
+});
