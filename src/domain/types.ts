@@ -3,7 +3,9 @@
  * name is a count or a ratio. Every time is epoch milliseconds unless the name says otherwise.
  */
 
-export type VenueId = 'bybit';
+export type VenueId = 'binance' | 'bybit' | 'okx' | 'hyperliquid';
+
+export const VENUE_IDS: readonly VenueId[] = ['binance', 'bybit', 'okx', 'hyperliquid'];
 
 /** One frame as received, exactly as the recording file stores it. */
 export interface RawFrame {
@@ -59,6 +61,8 @@ export interface FeedStatusEvent {
   readonly kind: FeedStatusKind;
   readonly receiveTs: number;
   readonly detail?: string;
+  /** For `gap`: the receive-time span without data, and the instruments it concerns. */
+  readonly gap?: { readonly fromTs: number; readonly toTs: number; readonly instruments: readonly string[] };
 }
 
 export type FeedEvent = MarketEvent | FeedStatusEvent;

@@ -3,8 +3,11 @@ import type { MarketEvent, VenueId } from '../../domain/types.js';
 /** What a parser made of one frame. Control frames (acks, pongs) carry no events. */
 export interface ParseResult {
   readonly events: readonly MarketEvent[];
-  /** `pong`/`ack` count as liveness; `error` is a venue-reported failure (e.g. a rejected subscribe). */
-  readonly control?: 'pong' | 'ack' | 'error' | 'ignored';
+  /**
+   * `pong`/`ack`: control traffic; `error`: a venue-reported failure (e.g. a rejected subscribe);
+   * `reconnect`: the venue announced it will close this connection (OKX 64008): replace it now.
+   */
+  readonly control?: 'pong' | 'ack' | 'error' | 'ignored' | 'reconnect';
   readonly detail?: string;
 }
 
@@ -22,7 +25,8 @@ export class FrameError extends Error {
 
 /** Parses frames of one connection; keeps per-connection state (e.g. Bybit snapshot + deltas). */
 export interface FrameParser {
-  parse(frame: string, receiveTs: number): ParseResult;
+  /** `source` is set for a REST response body (the endpoint path), absent for a WebSocket frame. */
+  parse(frame: string, receiveTs: number, source?: string): ParseResult;
   /** Forgets per-connection state; called on every reconnect. */
   reset(): void;
 }
@@ -37,7 +41,46 @@ export interface VenueAdapter {
   readonly wsUrl: string;
   /** Messages that subscribe to the given venue instrument ids (sent on every connect). */
   subscribeMessages(instruments: readonly string[]): string[];
+  /** Messages that end those subscriptions (a delisting picked up while connected). */
+  unsubscribeMessages(instruments: readonly string[]): string[];
   /** Application-level heartbeat, or null when the venue pings us (ws answers ping frames). */
   readonly heartbeat: { readonly message: string; readonly intervalMs: number } | null;
+  /** How many instruments one connection may carry within the venue's documented limits. */
+  readonly maxInstrumentsPerConnection: number;
+  /** Reconnect proactively before the venue's hard cut (Binance: 24 h). */
+  readonly maxConnectionAgeMs?: number;
+  /** Largest frame accepted; bigger ones are counted and the connection replaced. */
+  readonly maxPayloadBytes?: number;
   createParser(): FrameParser;
+}
+
+/** One REST request of a venue's polling plan. */
+export interface RestRequest {
+  /** Path and query, appended to the venue's REST base URL; also the recording's `source`. */
+  readonly path: string;
+  readonly method?: 'GET' | 'POST';
+  /** JSON body for POST. */
+  readonly body?: string;
+  /** The venue's request weight for this call. */
+  readonly weight: number;
+}
+
+/**
+ * Data a venue only offers over REST (Binance open interest and funding intervals): requests
+ * polled in cycles within a weight budget; each response body goes through the adapter's parser
+ * with `source` = the request path, and is recorded with the same `source`.
+ */
+export interface RestPollPlan {
+  readonly venue: VenueId;
+  readonly restUrl: string;
+  /** Requests of one cycle; called at the start of every cycle, so it follows the universe. */
+  requests(): readonly RestRequest[];
+  /** Time between the starts of two cycles. */
+  readonly cycleMs: number;
+  /** Our own weight budget per rolling minute (kept well under the venue's limit). */
+  readonly weightPerMinute: number;
+  /** Response header carrying the venue's count of weight used this minute, if any. */
+  readonly usedWeightHeader?: string;
+  /** The venue's weight limit per minute, against which `usedWeightHeader` is read. */
+  readonly venueWeightLimitPerMinute?: number;
 }

@@ -143,19 +143,24 @@ class BybitParser implements FrameParser {
   }
 }
 
+function topicMessages(op: 'subscribe' | 'unsubscribe', instruments: readonly string[]): string[] {
+  const messages: string[] = [];
+  for (let i = 0; i < instruments.length; i += ARGS_PER_MESSAGE) {
+    const args = instruments.slice(i, i + ARGS_PER_MESSAGE).map((s) => `tickers.${s}`);
+    messages.push(JSON.stringify({ req_id: `${op}-${i / ARGS_PER_MESSAGE}`, op, args }));
+  }
+  return messages;
+}
+
 export function createBybitAdapter(opts: BybitAdapterOptions = {}): VenueAdapter {
   return {
     venue: 'bybit',
     wsUrl: opts.wsUrl ?? BYBIT_WS_URL,
     heartbeat: { message: JSON.stringify({ req_id: 'ping', op: 'ping' }), intervalMs: 20_000 },
-    subscribeMessages(instruments) {
-      const messages: string[] = [];
-      for (let i = 0; i < instruments.length; i += ARGS_PER_MESSAGE) {
-        const args = instruments.slice(i, i + ARGS_PER_MESSAGE).map((s) => `tickers.${s}`);
-        messages.push(JSON.stringify({ req_id: `sub-${i / ARGS_PER_MESSAGE}`, op: 'subscribe', args }));
-      }
-      return messages;
-    },
+    // Args per connection are capped at 21,000 characters; 500 topics of ~20 characters stay well inside.
+    maxInstrumentsPerConnection: 500,
+    subscribeMessages: (instruments) => topicMessages('subscribe', instruments),
+    unsubscribeMessages: (instruments) => topicMessages('unsubscribe', instruments),
     createParser: () => new BybitParser(opts.fundingIntervalHours),
   };
 }

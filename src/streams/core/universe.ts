@@ -1,0 +1,47 @@
+import type { VenueId } from '../../domain/types.js';
+
+/** One instrument a venue lists and we follow. */
+export interface UniverseEntry {
+  /** Canonical symbol (the base asset as the venue names it, upper case: `BTC`, `1000PEPE`, `KPEPE`). */
+  readonly symbol: string;
+  /** The venue's instrument id: `BTCUSDT`, `BTC-USDT-SWAP`, `BTC`. */
+  readonly instrument: string;
+  /** Funding interval when the listing says it (frames may not). */
+  readonly fundingIntervalHours?: number;
+  /** 24h turnover in USD at listing time, used to rank the top N. */
+  readonly turnover24hUsd?: number;
+}
+
+export interface UniverseWant {
+  /** Canonical symbols to follow, or null for the top `topN` by 24h turnover. */
+  readonly symbols: readonly string[] | null;
+  readonly topN: number;
+}
+
+export interface VenueUniverse {
+  readonly entries: readonly UniverseEntry[];
+  /** Requested symbols the venue does not list as a trading linear perpetual. */
+  readonly missing: readonly string[];
+}
+
+/** Lists a venue's linear perpetuals (USDT; USDC on Hyperliquid) over REST. */
+export type FetchUniverse = (restUrl: string, want: UniverseWant, timeoutMs?: number) => Promise<VenueUniverse>;
+
+/** Picks SYMBOLS (in their order) or the top N by turnover from a venue's full listing. */
+export function selectUniverse(all: readonly UniverseEntry[], want: UniverseWant): VenueUniverse {
+  if (want.symbols) {
+    const bySymbol = new Map(all.map((e) => [e.symbol, e]));
+    const entries: UniverseEntry[] = [];
+    const missing: string[] = [];
+    for (const s of want.symbols) {
+      const e = bySymbol.get(s);
+      if (e) entries.push(e);
+      else missing.push(s);
+    }
+    return { entries, missing };
+  }
+  const ranked = [...all].sort((a, b) => (b.turnover24hUsd ?? 0) - (a.turnover24hUsd ?? 0));
+  return { entries: ranked.slice(0, want.topN), missing: [] };
+}
+
+export type { VenueId };
