@@ -52,7 +52,11 @@ export type FeedStatusKind =
   | 'subscribed'
   | 'disconnected'
   | 'stale'
-  | 'parse_error';
+  | 'parse_error'
+  | 'oversized'
+  | 'venue_error'
+  | 'rest_error'
+  | 'gap';
 
 /** Feed health as data: flows downstream next to market events. */
 export interface FeedStatusEvent {

@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   /** Largest frame accepted; a bigger one closes the socket (ws `maxPayload`). */
   readonly maxPayloadBytes?: number;
   readonly backoff?: BackoffOptions;
+  /** A silence (disconnect included) at least this long is reported as a `gap` status event. Default 5 s. */
+  readonly gapAfterMs?: number;
   readonly logger: Logger;
   /** Receives every event (market data and feed status), in order. */
   readonly onEvent: (event: FeedEvent) => void;
@@ -32,6 +34,9 @@ export interface ConnectionCounters {
   events: number;
   parseErrors: number;
   venueErrors: number;
+  oversized: number;
+  venueReconnects: number;
+  ageReconnects: number;
 }
 
 /**
@@ -48,6 +53,9 @@ export class FeedConnection {
     events: 0,
     parseErrors: 0,
     venueErrors: 0,
+    oversized: 0,
+    venueReconnects: 0,
+    ageReconnects: 0,
   };
   private ws: WebSocket | undefined;
   private parser: FrameParser;
@@ -57,6 +65,10 @@ export class FeedConnection {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private disconnectedAt = 0;
+  /** Instruments the open socket is subscribed to (for live universe changes). */
+  private subscribed: readonly string[] = [];
   private readonly now: () => number;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -93,7 +105,7 @@ export class FeedConnection {
     this.status('connecting', adapter.wsUrl);
     const ws = new WebSocket(adapter.wsUrl, {
       handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
-      maxPayload: this.opts.maxPayloadBytes ?? 4 * 1024 * 1024,
+      maxPayload: this.opts.maxPayloadBytes ?? adapter.maxPayloadBytes ?? 4 * 1024 * 1024,
       perMessageDeflate: false,
     });
     this.ws = ws;
@@ -107,6 +119,7 @@ export class FeedConnection {
       this.status('connected');
       const instruments = this.opts.instruments();
       for (const msg of adapter.subscribeMessages(instruments)) ws.send(msg);
+      this.subscribed = [...instruments];
       this.status('subscribed', `${instruments.length} instruments`);
       this.startTimers(ws);
     });
@@ -117,16 +130,20 @@ export class FeedConnection {
     });
     ws.on('error', (err) => {
       if (ws !== this.ws) return;
-      logger.warn(
-        { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } },
-        'socket error',
-      );
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws closes the socket itself (1009): the frame is lost and the connection replaced.
+        this.counters.oversized++;
+        this.status('oversized', err.message);
+      }
+      logger.warn({ err: { message: err.message, code } }, 'socket error');
     });
     ws.on('close', (code, reason) => {
       if (ws !== this.ws) return;
       this.stopTimers();
       this.ws = undefined;
       this.counters.disconnects++;
+      this.disconnectedAt = this.now();
       this.status('disconnected', `code ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
       if (!this.closed) this.scheduleReconnect(code);
     });
@@ -144,9 +161,32 @@ export class FeedConnection {
     }
     if (outcome.result.control === 'error') {
       this.counters.venueErrors++;
+      this.status('venue_error', outcome.result.detail);
       this.opts.logger.warn({ detail: outcome.result.detail }, 'venue reported an error');
+    } else if (outcome.result.control === 'reconnect') {
+      this.counters.venueReconnects++;
+      this.opts.logger.info(
+        { detail: outcome.result.detail },
+        'venue announced a disconnect; reconnecting now',
+      );
+      this.ws?.terminate();
+      return;
     }
     if (outcome.result.events.length > 0) {
+      if (this.disconnectedAt > 0) {
+        const silentFromTs = Math.min(this.disconnectedAt, this.lastDataTs || this.disconnectedAt);
+        if (receiveTs - silentFromTs >= (this.opts.gapAfterMs ?? 5000)) {
+          this.opts.onEvent({
+            type: 'status',
+            venue: this.opts.adapter.venue,
+            kind: 'gap',
+            receiveTs,
+            detail: `no data for ${receiveTs - silentFromTs} ms`,
+            gap: { fromTs: silentFromTs, toTs: receiveTs, instruments: this.subscribed },
+          });
+        }
+        this.disconnectedAt = 0;
+      }
       this.lastDataTs = receiveTs;
       this.attempt = 0;
       for (const ev of outcome.result.events) {
@@ -157,6 +197,14 @@ export class FeedConnection {
   }
 
   private startTimers(ws: WebSocket): void {
+    const maxAgeMs = this.opts.adapter.maxConnectionAgeMs;
+    if (maxAgeMs) {
+      this.ageTimer = setTimeout(() => {
+        this.counters.ageReconnects++;
+        this.opts.logger.info({ maxAgeMs }, 'connection reached its maximum age; replacing it');
+        ws.terminate();
+      }, maxAgeMs);
+    }
     const hb = this.opts.adapter.heartbeat;
     if (hb) {
       this.heartbeatTimer = setInterval(() => {
@@ -184,8 +232,10 @@ export class FeedConnection {
   private stopTimers(): void {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.staleTimer);
+    clearTimeout(this.ageTimer);
     this.heartbeatTimer = undefined;
     this.staleTimer = undefined;
+    this.ageTimer = undefined;
   }
 
   private scheduleReconnect(code: number): void {
@@ -196,6 +246,25 @@ export class FeedConnection {
       this.reconnectTimer = undefined;
       if (!this.closed) this.connect();
     }, delayMs);
+  }
+
+  /**
+   * Follows a universe change without reconnecting: subscribes what was added and unsubscribes
+   * what was removed on the open socket (a closed one resubscribes `instruments()` on connect).
+   */
+  syncSubscriptions(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const next = this.opts.instruments();
+    const before = new Set(this.subscribed);
+    const after = new Set(next);
+    const added = next.filter((i) => !before.has(i));
+    const removed = this.subscribed.filter((i) => !after.has(i));
+    if (added.length === 0 && removed.length === 0) return;
+    for (const msg of this.opts.adapter.unsubscribeMessages(removed)) ws.send(msg);
+    for (const msg of this.opts.adapter.subscribeMessages(added)) ws.send(msg);
+    this.subscribed = [...next];
+    this.opts.logger.info({ added, removed }, 'subscriptions follow the universe');
   }
 
   /** Idempotent. Closes the socket and every timer; no callback fires after it resolves. */

@@ -25,7 +25,11 @@ export interface VenueUniverse {
 }
 
 /** Lists a venue's linear perpetuals (USDT; USDC on Hyperliquid) over REST. */
-export type FetchUniverse = (restUrl: string, want: UniverseWant, timeoutMs?: number) => Promise<VenueUniverse>;
+export type FetchUniverse = (
+  restUrl: string,
+  want: UniverseWant,
+  timeoutMs?: number,
+) => Promise<VenueUniverse>;
 
 /** Picks SYMBOLS (in their order) or the top N by turnover from a venue's full listing. */
 export function selectUniverse(all: readonly UniverseEntry[], want: UniverseWant): VenueUniverse {

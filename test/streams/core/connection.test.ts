@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedEvent, MarketEvent } from '../../../src/domain/types.js';
+import type { VenueAdapter } from '../../../src/streams/core/adapter.js';
 import { backoffDelayMs } from '../../../src/streams/core/backoff.js';
 import { FeedConnection } from '../../../src/streams/core/connection.js';
 import { type BybitSimulator, startBybitSimulator } from '../../../src/streams/sim/bybit-sim.js';
@@ -27,18 +28,25 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function open(url: string, events: FeedEvent[], staleAfterMs = 5000, heartbeatMs?: number): FeedConnection {
+function open(
+  url: string,
+  events: FeedEvent[],
+  staleAfterMs = 5000,
+  heartbeatMs?: number,
+  extra: { adapter?: Partial<VenueAdapter>; instruments?: () => readonly string[]; gapAfterMs?: number } = {},
+): FeedConnection {
   const adapter = createBybitAdapter({ wsUrl: url });
   const withHeartbeat = heartbeatMs
     ? { ...adapter, heartbeat: { message: adapter.heartbeat!.message, intervalMs: heartbeatMs } }
     : adapter;
   conn = new FeedConnection({
-    adapter: withHeartbeat,
-    instruments: () => ['BTCUSDT', 'ETHUSDT'],
+    adapter: { ...withHeartbeat, ...extra.adapter },
+    instruments: extra.instruments ?? (() => ['BTCUSDT', 'ETHUSDT']),
     staleAfterMs,
     backoff: fast,
     logger,
     onEvent: (ev) => events.push(ev),
+    ...(extra.gapAfterMs !== undefined ? { gapAfterMs: extra.gapAfterMs } : {}),
   });
   conn.start();
   return conn;
@@ -128,6 +136,85 @@ describe('feed connection core', () => {
     expect(sim.pingCount()).toBe(pings);
     expect(sim.connectionCount()).toBe(0);
     expect(c.isOpen).toBe(false);
+  });
+});
+
+describe('feed connection core: venue lifecycle rules', () => {
+  it('counts an oversized frame, drops it and replaces the connection', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    const c = open(sim.wsUrl, events, 5000, undefined, { adapter: { maxPayloadBytes: 64 * 1024 } });
+    await until(() => market(events).length > 0);
+    sim.broadcastRaw(`{"pad":"${'x'.repeat(100 * 1024)}"}`);
+    await until(() => c.counters.oversized === 1 && c.counters.connects === 2, 5000, 'oversized + reconnect');
+    expect(statuses(events, 'oversized')).toHaveLength(1);
+    const before = market(events).length;
+    await until(() => market(events).length > before, 3000, 'data after replacement');
+  });
+
+  it('reconnects at once when the parser reports that the venue will close the connection', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    const base = createBybitAdapter({ wsUrl: sim.wsUrl });
+    const c = open(sim.wsUrl, events, 5000, undefined, {
+      adapter: {
+        createParser: () => {
+          const inner = base.createParser();
+          return {
+            reset: () => inner.reset(),
+            parse: (text, t) =>
+              text === 'closing soon' ? { events: [], control: 'reconnect' } : inner.parse(text, t),
+          };
+        },
+      },
+    });
+    await until(() => market(events).length > 0);
+    sim.broadcastRaw('closing soon');
+    await until(() => c.counters.venueReconnects === 1 && c.counters.connects === 2, 5000, 'venue reconnect');
+  });
+
+  it('replaces a connection proactively at its maximum age', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    const c = open(sim.wsUrl, events, 5000, undefined, { adapter: { maxConnectionAgeMs: 150 } });
+    await until(() => c.counters.ageReconnects >= 2 && c.counters.connects >= 3, 5000, 'age reconnects');
+  });
+
+  it('reports a gap when data resumes after a silence longer than gapAfterMs', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    open(sim.wsUrl, events, 5000, undefined, { gapAfterMs: 150 });
+    await until(() => market(events).length > 0);
+    sim.dropAll();
+    // a quick reconnect (well under 150 ms of silence) is not a gap
+    await until(() => statuses(events, 'connected').length === 2, 3000, 'reconnect');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(statuses(events, 'gap')).toHaveLength(0);
+    sim.setSilent(true);
+    sim.dropAll();
+    await new Promise((r) => setTimeout(r, 300));
+    sim.setSilent(false);
+    await until(() => statuses(events, 'gap').length === 1, 3000, 'gap status');
+    const gap = statuses(events, 'gap')[0]!;
+    expect(gap.type === 'status' && gap.gap?.instruments).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(gap.type === 'status' && gap.gap!.toTs - gap.gap!.fromTs).toBeGreaterThanOrEqual(150);
+  });
+
+  it('follows a universe change on the open socket without reconnecting', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    let instruments = ['BTCUSDT', 'ETHUSDT'];
+    const c = open(sim.wsUrl, events, 5000, undefined, { instruments: () => instruments });
+    await until(() => sim!.subscriptions().length === 2, 3000, 'subscriptions');
+    instruments = ['ETHUSDT', 'SOLUSDT'];
+    c.syncSubscriptions();
+    await until(
+      () => sim!.subscriptions().join() === 'tickers.ETHUSDT,tickers.SOLUSDT',
+      3000,
+      'resubscribed',
+    );
+    await until(() => market(events).some((e) => e.symbol === 'SOL'), 3000, 'SOL data');
+    expect(c.counters.connects).toBe(1);
   });
 });
 
