@@ -44,7 +44,7 @@ export function replay$(
         if (stopped) break;
         counters.lines++;
         if (line.trim() === '') continue;
-        let rec: { t?: unknown; venue?: unknown; frame?: unknown };
+        let rec: { t?: unknown; venue?: unknown; frame?: unknown; source?: unknown };
         try {
           rec = JSON.parse(line);
         } catch {
@@ -74,7 +74,7 @@ export function replay$(
           parsers.set(adapter.venue, parser);
         }
         counters.frames++;
-        const outcome = parseFrame(parser, rec.frame, rec.t);
+        const outcome = parseFrame(parser, rec.frame, rec.t, typeof rec.source === 'string' ? rec.source : undefined);
         if (outcome.kind === 'error') {
           counters.parseErrors++;
           report(adapter.venue, rec.t, `line ${counters.lines}: ${outcome.message}`);

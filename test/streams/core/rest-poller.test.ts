@@ -1,0 +1,202 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FeedEvent, RawFrame } from '../../../src/domain/types.js';
+import type { FrameParser, RestPollPlan } from '../../../src/streams/core/adapter.js';
+import { FrameError } from '../../../src/streams/core/adapter.js';
+import { RestPoller } from '../../../src/streams/core/rest-poller.js';
+
+const logger = pino({ level: 'silent' });
+
+interface Hit {
+  path: string;
+  at: number;
+}
+
+/** A real HTTP server answering `{"oi":"<n>","time":<ms>}`, with faults queued per call. */
+async function venue(
+  faults: { status: number; headers?: Record<string, string> }[] = [],
+  usedWeight?: () => number,
+) {
+  const hits: Hit[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push({ path: req.url ?? '', at: Date.now() });
+    const fault = faults.shift();
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(fault?.headers ?? {}) };
+    if (usedWeight) headers['x-used-weight'] = String(usedWeight());
+    if (fault) {
+      res.writeHead(fault.status, headers).end('{"code":-1003,"msg":"Too many requests"}');
+      return;
+    }
+    const body = req.url?.includes('bad')
+      ? 'not json'
+      : JSON.stringify({ oi: String(hits.length), time: 1000 + hits.length });
+    res.writeHead(200, headers).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const parser: FrameParser = {
+  reset() {},
+  parse(text, receiveTs, source) {
+    let body: { oi: string; time: number };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new FrameError('not JSON', text);
+    }
+    const instrument = new URL(`http://x${source}`).searchParams.get('symbol') ?? '?';
+    return {
+      events: [
+        {
+          type: 'market',
+          venue: 'binance',
+          symbol: instrument.replace('USDT', ''),
+          instrument,
+          eventTs: body.time,
+          receiveTs,
+          oiBase: Number(body.oi),
+        },
+      ],
+    };
+  },
+};
+
+function plan(url: string, paths: string[], extra: Partial<RestPollPlan> = {}): RestPollPlan {
+  return {
+    venue: 'binance',
+    restUrl: url,
+    requests: () => paths.map((path) => ({ path, weight: 1 })),
+    cycleMs: 50,
+    weightPerMinute: 1000,
+    ...extra,
+  };
+}
+
+async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('REST poller', () => {
+  it('polls every request each cycle, parses bodies with their source and records them', async () => {
+    const v = await venue();
+    cleanups.push(v.close);
+    const events: FeedEvent[] = [];
+    const raw: RawFrame[] = [];
+    const paths = ['/fapi/v1/openInterest?symbol=BTCUSDT', '/fapi/v1/openInterest?symbol=ETHUSDT'];
+    const p = new RestPoller({
+      plan: plan(v.url, paths),
+      parser,
+      logger,
+      onEvent: (e) => events.push(e),
+      onRawFrame: (f) => raw.push(f),
+    });
+    cleanups.push(() => p.close());
+    p.start();
+    await until(() => events.length >= 4, 3000, 'two cycles');
+    expect(v.hits.slice(0, 4).map((h) => h.path)).toEqual([...paths, ...paths]);
+    expect(events[0]).toMatchObject({ type: 'market', instrument: 'BTCUSDT', oiBase: 1, eventTs: 1001 });
+    expect(raw[1]).toMatchObject({ venue: 'binance', source: paths[1], frame: '{"oi":"2","time":1002}' });
+  });
+
+  it('keeps within its own weight budget per window', async () => {
+    const v = await venue();
+    cleanups.push(v.close);
+    const paths = [
+      '/a?symbol=AUSDT',
+      '/b?symbol=BUSDT',
+      '/c?symbol=CUSDT',
+      '/d?symbol=DUSDT',
+      '/e?symbol=EUSDT',
+    ];
+    const p = new RestPoller({
+      plan: plan(v.url, paths, { weightPerMinute: 3 }),
+      parser,
+      logger,
+      onEvent: () => {},
+      windowMs: 400,
+    });
+    cleanups.push(() => p.close());
+    p.start();
+    await until(() => v.hits.length >= 6, 5000, 'six requests');
+    // no window of 400 ms ever holds more than 3 requests
+    for (let i = 3; i < v.hits.length; i++)
+      expect(v.hits[i]!.at - v.hits[i - 3]!.at).toBeGreaterThanOrEqual(390);
+    expect(p.counters.budgetWaits).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pauses for Retry-After on 429 and 418, then resumes', async () => {
+    const v = await venue([
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 418, headers: { 'retry-after': '1' } },
+    ]);
+    cleanups.push(v.close);
+    const events: FeedEvent[] = [];
+    const p = new RestPoller({
+      plan: plan(v.url, ['/x?symbol=XUSDT']),
+      parser,
+      logger,
+      onEvent: (e) => events.push(e),
+    });
+    cleanups.push(() => p.close());
+    p.start();
+    await until(() => events.some((e) => e.type === 'market'), 5000, 'data after the pauses');
+    expect(p.counters).toMatchObject({ rateLimited: 1, banned: 1 });
+    expect(v.hits[1]!.at - v.hits[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(v.hits[2]!.at - v.hits[1]!.at).toBeGreaterThanOrEqual(950);
+    expect(events.filter((e) => e.type === 'status' && e.kind === 'rest_error')).toHaveLength(2);
+  });
+
+  it('waits for the next window when the venue reports 90% of its limit used', async () => {
+    let used = 0;
+    const v = await venue([], () => (used += 45));
+    cleanups.push(v.close);
+    const p = new RestPoller({
+      plan: plan(v.url, ['/x?symbol=XUSDT'], {
+        usedWeightHeader: 'x-used-weight',
+        venueWeightLimitPerMinute: 100,
+      }),
+      parser,
+      logger,
+      onEvent: () => {},
+      windowMs: 300,
+    });
+    cleanups.push(() => p.close());
+    p.start();
+    await until(() => v.hits.length >= 3, 5000, 'three requests');
+    // after the venue said 90 of 100 were used, the next request waits for the next window
+    expect(Math.floor(v.hits[2]!.at / 300)).toBeGreaterThan(Math.floor(v.hits[1]!.at / 300));
+    expect(p.counters.budgetWaits).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts an unreadable body and goes on; close() ends a pending wait at once', async () => {
+    const v = await venue();
+    cleanups.push(v.close);
+    const p = new RestPoller({
+      plan: plan(v.url, ['/bad?symbol=BADUSDT'], { cycleMs: 60_000 }),
+      parser,
+      logger,
+      onEvent: () => {},
+    });
+    p.start();
+    await until(() => p.counters.parseErrors === 1, 3000, 'parse error');
+    const t0 = Date.now();
+    await Promise.all([p.close(), p.close()]);
+    expect(Date.now() - t0).toBeLessThan(500);
+    const hits = v.hits.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(v.hits.length).toBe(hits);
+  });
+});
