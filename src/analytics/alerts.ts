@@ -77,7 +77,8 @@ export function evaluateOiChange15m(
   cfg: OiAlertConfig,
 ): AlertJson | null {
   const delta = snapshot.oi.delta15m;
-  if (delta === null || !(Math.abs(delta.pct) >= cfg.oiAlertPct15m)) return null;
+  // A window across missing data could show a move that never happened: no alert from it.
+  if (delta === null || delta.gap === true || !(Math.abs(delta.pct) >= cfg.oiAlertPct15m)) return null;
   const kind: AlertKind = 'oi_change_15m';
   const { venue, symbol, ts } = snapshot;
   const key = `${venue}:${symbol}:${kind}`;

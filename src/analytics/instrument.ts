@@ -28,6 +28,10 @@ export interface InstrumentState {
   eventCount: number;
   /** Events whose time was older than `lastEventTs`, applied at `lastEventTs`. */
   outOfOrderCount: number;
+  /** The feed reported missing data; the next event closes the gap. */
+  gapOpen: boolean;
+  /** Event time of the first event after the latest gap; a window reaching back past it spans missing data. */
+  lastGapEndTs: number | null;
 }
 
 export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
@@ -48,7 +52,17 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     window24h: createOiWindow(OI_WINDOW_24H_MS),
     eventCount: 0,
     outOfOrderCount: 0,
+    gapOpen: false,
+    lastGapEndTs: null,
   };
+}
+
+/**
+ * The feed lost data for this instrument (a disconnect of more than a few seconds): deltas whose
+ * window reaches back across the gap are flagged `gap: true` until the window has moved past it.
+ */
+export function markGap(state: InstrumentState): void {
+  if (state.lastEventTs > 0) state.gapOpen = true;
 }
 
 type Field =
@@ -97,6 +111,10 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   }
   state.lastEventTs = ts;
   state.eventCount++;
+  if (state.gapOpen) {
+    state.gapOpen = false;
+    state.lastGapEndTs = ts;
+  }
   if (state.oiBase !== null && state.markPrice !== null) {
     observeOi(state.window15m, ts, state.oiBase, state.markPrice);
     observeOi(state.window24h, ts, state.oiBase, state.markPrice);
@@ -106,7 +124,13 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
 
 function deltaOf(state: InstrumentState, w: OiWindow): DeltaJson | null {
   if (state.oiBase === null || state.markPrice === null) return null;
-  return oiDelta(w, state.lastEventTs, state.oiBase, state.markPrice);
+  const delta = oiDelta(w, state.lastEventTs, state.oiBase, state.markPrice);
+  if (delta === null) return null;
+  // The delta compares with the value in effect at the quantized past instant (see window.ts):
+  // if the gap ended after that instant, the window spans it.
+  const pastInstantTs = Math.floor((state.lastEventTs - w.windowMs) / w.resolutionMs) * w.resolutionMs - 1;
+  const gap = state.lastGapEndTs !== null && state.lastGapEndTs > pastInstantTs;
+  return { ...delta, gap };
 }
 
 /** Snapshot contract v1 at `lastEventTs`; unknown values are null, so JSON round-trips. */

@@ -4,6 +4,7 @@ import {
   applyMarketEvent,
   createInstrumentState,
   type InstrumentState,
+  markGap,
   toSnapshot,
 } from '../analytics/instrument.js';
 import type { Bus } from '../bus/types.js';
@@ -65,6 +66,12 @@ export class Pipeline {
   handle(ev: FeedEvent): void {
     if (ev.type === 'status') {
       this.counters.statusEvents++;
+      if (ev.kind === 'gap' && ev.gap) {
+        for (const instrument of ev.gap.instruments) {
+          const state = this.instruments.get(`${ev.venue}:${instrument}`);
+          if (state) markGap(state);
+        }
+      }
       return;
     }
     this.onMarket(ev);

@@ -75,6 +75,8 @@ export interface DeltaJson {
   readonly base: number;
   readonly usd: number;
   readonly pct: number;
+  /** The window spans data the feed missed (a disconnect): the change may be understated or overstated. */
+  readonly gap?: boolean;
 }
 
 /** Snapshot JSON, contract version 1 (see README "Redis contract"). */

@@ -42,6 +42,14 @@ describe('rule oi_change_15m', () => {
     expect(evaluateOiChange15m(state, snapshot(T0 + 1, 6), cfg)).not.toBeNull();
   });
 
+  it('never fires from a window that spans a feed gap', () => {
+    const state = createAlertState();
+    const s = snapshot(T0, 12);
+    const gapped = { ...s, oi: { ...s.oi, delta15m: { ...s.oi.delta15m!, gap: true } } };
+    expect(evaluateOiChange15m(state, gapped, cfg)).toBeNull();
+    expect(evaluateOiChange15m(state, s, cfg)).not.toBeNull();
+  });
+
   it('applies the cooldown in event time', () => {
     const state = createAlertState();
     expect(evaluateOiChange15m(state, snapshot(T0, 6), cfg)).not.toBeNull();

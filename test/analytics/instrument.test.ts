@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
+import {
+  applyMarketEvent,
+  createInstrumentState,
+  markGap,
+  toSnapshot,
+} from '../../src/analytics/instrument.js';
 import type { MarketEvent } from '../../src/domain/types.js';
 
 const T0 = 1_700_000_000_000;
@@ -109,22 +114,49 @@ describe('instrument state', () => {
     // A funding-only event still moves the clock: 36 − 15 = 21 min reads the 20-min value.
     applyMarketEvent(s, ev(midnight + 36 * MIN, { fundingRate: 0.0001 }));
     let snap = toSnapshot(s);
-    expect(snap.oi.delta15m).toStrictEqual({ base: 0, usd: 0, pct: 0 });
+    expect(snap.oi.delta15m).toStrictEqual({ base: 0, usd: 0, pct: 0, gap: false });
     expect(snap.oi.delta24h).toBeNull();
 
     // Late event: applied at 36 min.
     applyMarketEvent(s, ev(midnight + 30 * MIN, { oiBase: 52_500, markPrice: 85_200 }));
     snap = toSnapshot(s);
     expect(snap.ts).toBe(midnight + 36 * MIN);
-    expect(snap.oi.delta15m).toStrictEqual({ base: 2_500, usd: 52_500 * 85_200 - 50_000 * 85_000, pct: 5 });
+    expect(snap.oi.delta15m).toStrictEqual({
+      base: 2_500,
+      usd: 52_500 * 85_200 - 50_000 * 85_000,
+      pct: 5,
+      gap: false,
+    });
 
     // Exactly 24 h after the first event is not yet covered: instants quantize down.
     applyMarketEvent(s, ev(midnight + 24 * 60 * MIN, { oiBase: 44_000 }));
     expect(toSnapshot(s).oi.delta24h).toBeNull();
     applyMarketEvent(s, ev(midnight + 24 * 60 * MIN + 15 * MIN, { turnover24hUsd: 1e9 }));
     snap = toSnapshot(s);
-    expect(snap.oi.delta24h).toStrictEqual({ base: 4_000, usd: 44_000 * 85_200 - 40_000 * 80_000, pct: 10 });
+    expect(snap.oi.delta24h).toStrictEqual({
+      base: 4_000,
+      usd: 44_000 * 85_200 - 40_000 * 80_000,
+      pct: 10,
+      gap: false,
+    });
     expect(snap.oi.delta15m?.base).toBe(44_000 - 52_500);
+  });
+
+  it('flags deltas whose window spans a feed gap until the window has moved past it', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    const t0 = 1_699_920_000_000;
+    for (let m = 0; m <= 20; m++) applyMarketEvent(s, ev(t0 + m * MIN, { oiBase: 1000 + m, markPrice: 10 }));
+    expect(toSnapshot(s).oi.delta15m?.gap).toBe(false);
+    markGap(s);
+    // the gap is closed by the first event after it (here 5 minutes later)
+    applyMarketEvent(s, ev(t0 + 25 * MIN, { oiBase: 1100 }));
+    expect(s.lastGapEndTs).toBe(t0 + 25 * MIN);
+    expect(toSnapshot(s).oi.delta15m?.gap).toBe(true);
+    applyMarketEvent(s, ev(t0 + 40 * MIN, { oiBase: 1101 }));
+    expect(toSnapshot(s).oi.delta15m?.gap).toBe(true);
+    // 15 minutes plus one 9 s resolution step after the gap ended, the window is clean again
+    applyMarketEvent(s, ev(t0 + 40 * MIN + 9_000, { oiBase: 1102 }));
+    expect(toSnapshot(s).oi.delta15m).toMatchObject({ gap: false, base: 2 });
   });
 
   it('produces JSON that round-trips with no undefined or NaN anywhere', () => {
