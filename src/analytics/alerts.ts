@@ -29,7 +29,8 @@ export function createAlertState(maxKeys = 10_000): AlertState {
 
 function inCooldown(state: AlertState, key: string, ts: number, cooldownMs: number): boolean {
   const last = state.lastFiredTs.get(key);
-  return last !== undefined && ts - last < cooldownMs;
+  // `ts <= last` too: with no cooldown, two firings at one event time would share an id.
+  return last !== undefined && (ts - last < cooldownMs || ts <= last);
 }
 
 function recordFired(state: AlertState, key: string, ts: number): void {

@@ -6,14 +6,14 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscription-store.js';
 import type { Bus, SubscriptionStore } from '../bus/types.js';
-import type { AlertJson, VenueId } from '../domain/types.js';
+import type { AlertJson, RawFrame, VenueId } from '../domain/types.js';
 import type { FeedConnection } from '../streams/core/connection.js';
 import { feed$ } from '../streams/feed.js';
 import { Recorder } from '../streams/recorder.js';
 import { newReplayCounters, replay$ } from '../streams/replay.js';
 import { type BybitSimulator, startBybitSimulator } from '../streams/sim/bybit-sim.js';
 import { createBybitAdapter } from '../streams/venues/bybit.js';
-import { type Config, DEFAULT_REDIS_URL } from './config.js';
+import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
 import { demoMarket } from './demo.js';
 import { type HttpServer, startHttp } from './http.js';
 import { Pipeline } from './pipeline.js';
@@ -69,6 +69,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   rxConfig.onUnhandledError = (err) => logger.error({ err }, 'unhandled error in a stream subscriber');
   const closers: (() => Promise<void> | void)[] = [];
   const subscriptions: Subscription[] = [];
+  const connections: FeedConnection[] = [];
   const abort = new AbortController();
   const bus = await chooseBus(config, logger);
   logger.info(
@@ -98,6 +99,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     closed = true;
     abort.abort();
     for (const s of subscriptions) s.unsubscribe();
+    await Promise.all(connections.map((c) => c.close()));
     await pipeline.close();
     for (const c of closers.reverse()) await c();
     await bus.close();
@@ -105,6 +107,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const mode = config.mode;
   if (mode.kind === 'replay') {
+    // A replay's whole point is what it publishes: wait for Redis rather than drop everything.
+    try {
+      await bus.ready(10_000);
+    } catch (err) {
+      await close();
+      throw err;
+    }
     const counters = newReplayCounters();
     const adapters = new Map<VenueId, ReturnType<typeof createBybitAdapter>>([
       ['bybit', createBybitAdapter()],
@@ -129,7 +138,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     return { bus, pipeline, done, close };
   }
 
-  const connections: FeedConnection[] = [];
   let bybitWsUrl = config.bybitWsUrl;
   let bybitRestUrl = config.bybitRestUrl;
   if (mode.kind === 'demo') {
@@ -188,7 +196,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger.info({ port: http.port }, 'HTTP health endpoints listening');
   }
 
-  const recorder = mode.recordPath ? new Recorder(mode.recordPath) : undefined;
+  let recorder: Recorder | undefined;
+  if (mode.recordPath) {
+    try {
+      recorder = await Recorder.open(mode.recordPath, logger.child({ component: 'recorder' }));
+    } catch (err) {
+      await close();
+      throw new ConfigError('--record', `cannot write ${mode.recordPath}: ${(err as Error).message}`);
+    }
+  }
   if (recorder) {
     closers.push(() => recorder.close());
     logger.info({ path: recorder.path }, 'recording every received frame');
@@ -224,7 +240,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         instruments: () => universe.map((e) => e.instrument),
         staleAfterMs: config.staleAfterMs,
         logger: feedLogger,
-        ...(recorder ? { onRawFrame: (f) => recorder.write(f) } : {}),
+        ...(recorder ? { onRawFrame: (f: RawFrame) => recorder?.write(f) } : {}),
       },
       (c) => connections.push(c),
     ).subscribe((ev) => {

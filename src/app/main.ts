@@ -25,7 +25,17 @@ async function main(): Promise<void> {
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
 
-  const app = await startApp(config, logger);
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`perp-pulse: bad setting ${err.message}\n`);
+      process.exit(2);
+    }
+    logger.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -27,6 +27,8 @@ export interface PipelineCounters {
   statusEvents: number;
   droppedInstruments: number;
   snapshotsPublished: number;
+  /** Snapshots the bus could not write (Redis down): the next one supersedes them. */
+  snapshotsDropped: number;
   alertsFired: number;
   publishErrors: number;
 }
@@ -41,6 +43,7 @@ export class Pipeline {
     statusEvents: 0,
     droppedInstruments: 0,
     snapshotsPublished: 0,
+    snapshotsDropped: 0,
     alertsFired: 0,
     publishErrors: 0,
   };
@@ -89,9 +92,14 @@ export class Pipeline {
       state = createInstrumentState(ev.venue, ev.symbol, ev.instrument);
       this.instruments.set(key, state);
     }
-    if (!applyMarketEvent(state, ev)) return;
+    const bucketBefore = state.window15m.currentBucket;
+    const changed = applyMarketEvent(state, ev);
+    // Time moving on alone also moves the windows' reference points (one 9 s step at a time):
+    // the snapshot and the rule must follow it even when no value changed.
+    const stepped = !Object.is(state.window15m.currentBucket, bucketBefore);
+    if (!changed && !stepped) return;
     this.dirty.add(state);
-    if (ev.oiBase === undefined) return;
+    if (ev.oiBase === undefined && !stepped) return;
     const alert = evaluateOiChange15m(this.alertState, toSnapshot(state), this.opts.alertRule);
     if (alert) this.fire(alert);
   }
@@ -116,8 +124,9 @@ export class Pipeline {
     this.lastPublishWallTs = Date.now();
     this.publishing = this.opts.bus
       .publishSnapshots(batch)
-      .then(() => {
-        this.counters.snapshotsPublished += batch.length;
+      .then((written) => {
+        this.counters.snapshotsPublished += written;
+        this.counters.snapshotsDropped += batch.length - written;
       })
       .catch((err: Error) => {
         this.counters.publishErrors++;

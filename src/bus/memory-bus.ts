@@ -14,9 +14,12 @@ export class MemoryBus implements Bus {
 
   constructor(private readonly maxAlerts = 1000) {}
 
-  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<void> {
+  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number> {
     for (const s of snapshots) this.latestByKey.set(latestKey(s.venue, s.symbol), s);
+    return snapshots.length;
   }
+
+  async ready(): Promise<void> {}
 
   async publishAlert(alert: AlertJson): Promise<void> {
     this.alerts.push(alert);

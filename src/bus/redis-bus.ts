@@ -48,6 +48,8 @@ export class RedisBus implements Bus {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private lastErrorLogTs = 0;
+  /** Written again on every reconnect: Redis may have restarted empty. */
+  private readonly trackedByVenue = new Map<string, readonly string[]>();
 
   constructor(private readonly opts: RedisBusOptions) {
     this.maxPending = opts.maxPendingAlerts ?? 10_000;
@@ -76,6 +78,11 @@ export class RedisBus implements Bus {
       this.lastErrorLogTs = 0;
       opts.logger.info({ url: redactUrl(opts.url) }, 'Redis connected');
       void this.flushPending();
+      for (const [venue, symbols] of this.trackedByVenue) {
+        this.writeTrackedSymbols(venue, symbols).catch((err: Error) =>
+          opts.logger.warn({ err, venue }, 'could not store the tracked symbol list'),
+        );
+      }
     });
   }
 
@@ -87,11 +94,11 @@ export class RedisBus implements Bus {
     return this.redis.status === 'ready';
   }
 
-  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<void> {
-    if (snapshots.length === 0) return;
+  async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number> {
+    if (snapshots.length === 0) return 0;
     if (!this.isReady) {
       this.counters.snapshotsDropped += snapshots.length;
-      return;
+      return 0;
     }
     const pipe = this.redis.pipeline();
     for (const s of snapshots) {
@@ -99,14 +106,32 @@ export class RedisBus implements Bus {
       pipe.set(latestKey(s.venue, s.symbol), json);
       pipe.publish(snapshotChannel(s.venue, s.symbol), json);
     }
+    let written = 0;
     try {
-      const results = await pipe.exec();
-      const failed = results?.filter(([err]) => err).length ?? snapshots.length * 2;
-      this.counters.snapshotsDropped += Math.ceil(failed / 2);
-      this.counters.snapshotsPublished += snapshots.length - Math.ceil(failed / 2);
+      const results = (await pipe.exec()) ?? [];
+      // results come in (SET, PUBLISH) pairs; a snapshot counts as written when its SET succeeded
+      for (let i = 0; i < results.length; i += 2) if (!results[i]?.[0]) written++;
     } catch {
-      this.counters.snapshotsDropped += snapshots.length;
+      written = 0;
     }
+    this.counters.snapshotsDropped += snapshots.length - written;
+    this.counters.snapshotsPublished += written;
+    return written;
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        reject(new Error(`Redis at ${redactUrl(this.opts.url)} not reachable within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.redis.once('ready', onReady);
+    });
   }
 
   async publishAlert(alert: AlertJson): Promise<void> {
@@ -157,7 +182,13 @@ export class RedisBus implements Bus {
     return (await this.redis.smembers(symbolsKey(venue))).sort();
   }
 
+  /** Stores the list now if Redis is up, and again after every reconnect. */
   async setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
+    this.trackedByVenue.set(venue, [...symbols]);
+    if (this.isReady) await this.writeTrackedSymbols(venue, symbols);
+  }
+
+  private async writeTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
     const tx = this.redis.multi().del(symbolsKey(venue));
     if (symbols.length > 0) tx.sadd(symbolsKey(venue), ...symbols);
     await tx.exec();

@@ -3,8 +3,13 @@ import type { AlertJson, SnapshotJson } from '../domain/types.js';
 /** Where the processor's results go: Redis, or the in-process bus when no Redis is available. */
 export interface Bus {
   readonly kind: 'redis' | 'memory';
-  /** Sets `pulse:latest:{venue}:{SYMBOL}` and publishes on `pulse:snapshot:{venue}:{SYMBOL}`. */
-  publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<void>;
+  /**
+   * Sets `pulse:latest:{venue}:{SYMBOL}` and publishes on `pulse:snapshot:{venue}:{SYMBOL}`.
+   * Resolves to how many were written (the rest were dropped: pub/sub is at-most-once).
+   */
+  publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number>;
+  /** Resolves once the bus can publish, or rejects after `timeoutMs`. */
+  ready(timeoutMs: number): Promise<void>;
   /** Publishes on `pulse:alert` and appends to the `pulse:alerts` stream. Never loses an alert it accepted. */
   publishAlert(alert: AlertJson): Promise<void>;
   /** Reads `pulse:latest:{venue}:{SYMBOL}`. */

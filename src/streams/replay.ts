@@ -74,7 +74,12 @@ export function replay$(
           parsers.set(adapter.venue, parser);
         }
         counters.frames++;
-        const outcome = parseFrame(parser, rec.frame, rec.t, typeof rec.source === 'string' ? rec.source : undefined);
+        const outcome = parseFrame(
+          parser,
+          rec.frame,
+          rec.t,
+          typeof rec.source === 'string' ? rec.source : undefined,
+        );
         if (outcome.kind === 'error') {
           counters.parseErrors++;
           report(adapter.venue, rec.t, `line ${counters.lines}: ${outcome.message}`);

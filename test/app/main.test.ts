@@ -149,3 +149,22 @@ describe('the program, running live against the simulator', () => {
     expect(res.code).toBe(0);
   });
 });
+
+describe('the program, failing clearly', () => {
+  it('stops start-up naming --record when the file cannot be written', async () => {
+    const res = await run(['--demo', '--record', '/nonexistent-dir/x.ndjson'], {
+      REDIS_URL: url,
+      SYMBOLS: 'BTC',
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('--record');
+  });
+
+  it('--replay exits non-zero when Redis cannot be reached, instead of publishing nothing', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pulse-noredis-')), 'r.ndjson');
+    await writeRecording(path, ['{"t":1,"venue":"bybit","frame":"{}"}']);
+    const res = await run(['--replay', path], { REDIS_URL: 'redis://127.0.0.1:1' }, 30_000);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('not reachable');
+  }, 30_000);
+});

@@ -173,7 +173,8 @@ describe('createAlertDelivery', () => {
     expect(attempts).toEqual([1, 1]);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.atMs - t0).toBeGreaterThanOrEqual(1000);
-    expect(sent[0]!.atMs - t0).toBeLessThan(1500);
+    // exactly retry_after, not a fixed long back-off (generous bound: machines under load are slow)
+    expect(sent[0]!.atMs - t0).toBeLessThan(5000);
   });
 
   it('removes a chat that blocked the bot and drops what was waiting for it', async () => {
@@ -248,7 +249,8 @@ describe('createAlertDelivery', () => {
     await new Promise((r) => setTimeout(r, 20));
     const t0 = performance.now();
     await Promise.all([delivery.close(), delivery.close()]);
-    expect(performance.now() - t0).toBeLessThan(100);
+    // close() does not sit out the 30 s retry_after
+    expect(performance.now() - t0).toBeLessThan(5000);
     await delivery.deliver(alert('a2'));
     await new Promise((r) => setTimeout(r, 50));
     expect(attempts).toEqual([1]);

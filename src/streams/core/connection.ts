@@ -61,6 +61,7 @@ export class FeedConnection {
   private parser: FrameParser;
   private attempt = 0;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private lastDataTs = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -267,9 +268,13 @@ export class FeedConnection {
     this.opts.logger.info({ added, removed }, 'subscriptions follow the universe');
   }
 
-  /** Idempotent. Closes the socket and every timer; no callback fires after it resolves. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Idempotent (every call returns the same promise). Closes the socket and every timer; no callback fires after it resolves. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.stopTimers();

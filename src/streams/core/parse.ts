@@ -5,7 +5,12 @@ export type ParseOutcome =
   | { readonly kind: 'error'; readonly message: string };
 
 /** Runs a parser on one frame; a malformed frame becomes an outcome, never a thrown error. */
-export function parseFrame(parser: FrameParser, text: string, receiveTs: number, source?: string): ParseOutcome {
+export function parseFrame(
+  parser: FrameParser,
+  text: string,
+  receiveTs: number,
+  source?: string,
+): ParseOutcome {
   try {
     return { kind: 'ok', result: parser.parse(text, receiveTs, source) };
   } catch (err) {
