@@ -6,7 +6,7 @@
  * `meta.universe[i]`; delisted coins stay in the universe with `isDelisted: true`.
  * Weight 20 of the 1200 per minute per IP [HL-DOCS rate-limits-and-user-limits.md].
  */
-import { selectUniverse, type FetchUniverse, type UniverseEntry } from '../core/universe.js';
+import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 import { hyperliquidSymbol } from './hyperliquid.js';
 
 interface UniverseRow {
@@ -45,7 +45,8 @@ export const fetchHyperliquidUniverse: FetchUniverse = async (restUrl, want, tim
     if (symbol === null) return;
     const ctx: unknown = ctxs[i];
     const raw = isObject(ctx) ? ctx.dayNtlVlm : undefined;
-    const turnover = (typeof raw === 'string' && raw !== '') || typeof raw === 'number' ? Number(raw) : Number.NaN;
+    const turnover =
+      (typeof raw === 'string' && raw !== '') || typeof raw === 'number' ? Number(raw) : Number.NaN;
     all.push({
       symbol,
       instrument: row.name,
