@@ -104,7 +104,9 @@ class OkxParser implements FrameParser {
       const ev = this.toEvent(channel, instId, el, receiveTs, frame);
       if (ev) events.push(ev);
     }
-    return events.length > 0 ? { events } : { events: [], control: 'ignored', detail: `no values on ${channel}` };
+    return events.length > 0
+      ? { events }
+      : { events: [], control: 'ignored', detail: `no values on ${channel}` };
   }
 
   private control(msg: Record<string, unknown>): ParseResult {

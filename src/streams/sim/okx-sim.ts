@@ -1,0 +1,305 @@
+/**
+ * A local OKX v5 public simulator: WebSocket `/ws/v5/public` (open-interest, funding-rate,
+ * mark-price and tickers per SWAP instId, text ping/pong, one ack per arg, notice 64008) and REST
+ * instruments and tickers on one loopback port, in the real wire format (protocol mirror of
+ * https://www.okx.com/docs-v5/en/). Faults for component tests: drops, a dead-but-open
+ * connection, raw frames, REST errors, an upgrade notice.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
+import {
+  createScriptedMarket,
+  DEFAULT_MARKET_SYMBOLS,
+  type MarketSymbolSpec,
+  type ScriptedEvent,
+  type ScriptedMarket,
+} from './market.js';
+import {
+  createOkxRestHandler,
+  okxChannelFrame,
+  okxPoint,
+  type RestFault,
+  triggerValue,
+} from './okx-sim-rest.js';
+import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
+
+export { okxChannelFrame, type RestFault };
+
+const WS_PATH = '/ws/v5/public';
+
+/** Event ms between pushes when nothing changed, per the channel docs. */
+const MARK_IDLE_PUSH_MS = 10_000;
+const OI_MIN_PUSH_MS = 3_000;
+
+/** A point as OKX's four channel pushes, received 3–6 ms after the event time. */
+export const encodeOkxFrames: EncodeFrames = (point) =>
+  OKX_CHANNELS.map((channel, i) => ({ t: point.ts + 3 + i, frame: okxChannelFrame(channel, point) }));
+
+/** Any pino logger fits. */
+export interface SimLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface OkxSimulatorOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Default 0: a free port. */
+  readonly port?: number;
+  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; served as `<symbol>-USDT-SWAP`. */
+  readonly symbols?: readonly MarketSymbolSpec[];
+  readonly events?: readonly ScriptedEvent[];
+  readonly seed?: number;
+  /** Event time at start; default the wall clock. */
+  readonly startTs?: number;
+  /** Event ms per wall ms; default 1. */
+  readonly timeScale?: number;
+  /** Wall ms between push rounds; default 200 (OKX's mark-price cadence). */
+  readonly tickMs?: number;
+  /** Event ms between funding-rate pushes; default 30 000 (OKX: every 30 to 90 s). */
+  readonly fundingPushMs?: number;
+  readonly market?: ScriptedMarket;
+  readonly logger?: SimLogger;
+}
+
+export interface OkxSimulator {
+  /** `ws://127.0.0.1:PORT/ws/v5/public` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly restUrl: string;
+  readonly port: number;
+  readonly market: ScriptedMarket;
+  /** The simulator's event clock, epoch ms. */
+  eventTs(): number;
+  connectionCount(): number;
+  /** `channel:instId` currently subscribed, across connections, sorted and deduplicated. */
+  subscriptions(): string[];
+  /** Text `ping`s received (answered or not). */
+  pingCount(): number;
+  /** Terminates every client socket, as a server-side drop. */
+  dropAll(): void;
+  /** Silent: no pushes, acks or pongs, while sockets stay open. */
+  setSilent(silent: boolean): void;
+  broadcastRaw(text: string): void;
+  sendFrame(frame: unknown): void;
+  /** Sends OKX's service-upgrade notice (code 64008) to every connection; sockets stay open. */
+  sendNotice64008(): void;
+  /** The next REST call whose path starts with `pathPrefix` gets this answer instead. */
+  failRestNext(pathPrefix: string, fault: RestFault): void;
+  /** Stops and restarts the periodic pushes; the event clock keeps running. */
+  pause(): void;
+  resume(): void;
+  /** Idempotent; resolves when every socket, timer and server is gone. */
+  close(): Promise<void>;
+}
+
+interface Sub {
+  readonly channel: OkxChannel;
+  readonly instId: string;
+  readonly symbol: string;
+  /** Event time of the last push, and the value it carried (to push on change). */
+  lastTs: number;
+  lastValue: string;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly id: string;
+  readonly subs: Map<string, Sub>;
+}
+
+export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise<OkxSimulator> {
+  const startTs = opts.startTs ?? Date.now();
+  const market =
+    opts.market ??
+    createScriptedMarket({
+      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
+      startTs,
+      seed: opts.seed ?? 1,
+      events: opts.events ?? [],
+    });
+  const timeScale = opts.timeScale ?? 1;
+  const fundingPushMs = opts.fundingPushMs ?? 30_000;
+  const log = opts.logger;
+  const wallStart = performance.now();
+  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const conns = new Set<Conn>();
+  let silent = false;
+  let paused = false;
+  let pings = 0;
+  let closing: Promise<void> | undefined;
+
+  const symbolOf = (instId: string): string | null => {
+    const base = /^(.+)-USDT-SWAP$/.exec(instId)?.[1];
+    return base && market.has(base) && okxInstrument(base) === instId ? base : null;
+  };
+  const send = (c: Conn, payload: unknown) => {
+    if (c.ws.readyState === c.ws.OPEN)
+      c.ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
+  };
+  const push = (c: Conn, sub: Sub, p: SyntheticPoint) => {
+    sub.lastTs = p.ts;
+    sub.lastValue = triggerValue(sub.channel, p);
+    send(c, okxChannelFrame(sub.channel, p));
+  };
+  const due = (sub: Sub, p: SyntheticPoint): boolean => {
+    const sinceMs = p.ts - sub.lastTs;
+    const changed = triggerValue(sub.channel, p) !== sub.lastValue;
+    switch (sub.channel) {
+      case 'mark-price':
+        return changed || sinceMs >= MARK_IDLE_PUSH_MS;
+      case 'tickers':
+        return changed;
+      case 'open-interest':
+        return changed && sinceMs >= OI_MIN_PUSH_MS;
+      case 'funding-rate':
+        return sinceMs >= fundingPushMs;
+    }
+  };
+
+  const tick = () => {
+    if (silent || paused) return;
+    const ts = eventTs();
+    const points = new Map<string, SyntheticPoint>();
+    const pointOf = (symbol: string) => {
+      const p = points.get(symbol) ?? okxPoint(market, symbol, ts);
+      points.set(symbol, p);
+      return p;
+    };
+    for (const c of conns) {
+      for (const sub of c.subs.values()) {
+        const p = pointOf(sub.symbol);
+        if (due(sub, p)) push(c, sub, p);
+      }
+    }
+  };
+
+  const onMessage = (c: Conn, text: string) => {
+    if (text === 'ping') {
+      pings++;
+      if (!silent) send(c, 'pong');
+      return;
+    }
+    const reply = (payload: Record<string, unknown>) => {
+      if (!silent) send(c, { ...payload, connId: c.id });
+    };
+    let msg: { id?: unknown; op?: unknown; args?: unknown } = {};
+    try {
+      msg = Object(JSON.parse(text));
+    } catch {
+      return reply({ event: 'error', code: '60012', msg: `Invalid request: ${text}` });
+    }
+    const id = typeof msg.id === 'string' ? { id: msg.id } : {};
+    const op = msg.op;
+    if (op !== 'subscribe' && op !== 'unsubscribe')
+      return reply({ ...id, event: 'error', code: '60012', msg: `Invalid request: ${text}` });
+    if (!Array.isArray(msg.args) || msg.args.length === 0)
+      return reply({ ...id, event: 'error', code: '60013', msg: `Invalid args: ${text}` });
+    const ts = eventTs();
+    for (const raw of msg.args) {
+      const arg = Object(raw) as { channel?: unknown; instId?: unknown };
+      const channel = String(arg.channel);
+      const instId = String(arg.instId);
+      const symbol = symbolOf(instId);
+      if (!(OKX_CHANNELS as readonly string[]).includes(channel) || symbol === null) {
+        reply({
+          ...id,
+          event: 'error',
+          code: '60018',
+          msg: `Wrong URL or channel:${channel},instId:${instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+        });
+        continue;
+      }
+      const key = `${channel}:${instId}`;
+      reply({ ...id, event: op, arg: { channel, instId } });
+      if (op === 'unsubscribe') {
+        c.subs.delete(key);
+      } else if (!c.subs.has(key)) {
+        const sub: Sub = { channel: channel as OkxChannel, instId, symbol, lastTs: 0, lastValue: '' };
+        c.subs.set(key, sub);
+        // OKX pushes the current state right after the ack.
+        if (!silent) push(c, sub, okxPoint(market, symbol, ts));
+      }
+    }
+  };
+
+  const rest = createOkxRestHandler(market, eventTs);
+  const http = createServer(rest.handle);
+  const wss = new WebSocketServer({ server: http, path: WS_PATH });
+  wss.on('connection', (ws) => {
+    const c: Conn = { ws, id: randomBytes(4).toString('hex'), subs: new Map() };
+    conns.add(c);
+    log?.debug({ connId: c.id }, 'okx sim: client connected');
+    ws.on('message', (data) => onMessage(c, data.toString()));
+    ws.on('close', () => conns.delete(c));
+    ws.on('error', (err) => log?.warn({ err, connId: c.id }, 'okx sim: client socket error'));
+  });
+
+  // With `server`, ws re-emits the HTTP server's errors (e.g. EADDRINUSE) on itself.
+  wss.on('error', (err) => log?.warn({ err }, 'okx sim: server error'));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    wss.close();
+    throw err;
+  });
+  const { port } = http.address() as AddressInfo;
+  const timer = setInterval(tick, opts.tickMs ?? 200);
+
+  const everyone = (payload: string) => {
+    for (const c of conns) send(c, payload);
+  };
+  return {
+    wsUrl: `ws://${host}:${port}${WS_PATH}`,
+    restUrl: `http://${host}:${port}`,
+    port,
+    market,
+    eventTs,
+    connectionCount: () => conns.size,
+    subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.subs.keys()]))].sort(),
+    pingCount: () => pings,
+    dropAll: () => {
+      for (const c of conns) c.ws.terminate();
+    },
+    setSilent: (value) => {
+      silent = value;
+    },
+    broadcastRaw: (text) => everyone(text),
+    sendFrame: (f) => everyone(JSON.stringify(f)),
+    sendNotice64008: () => {
+      for (const c of conns) {
+        send(c, {
+          event: 'notice',
+          code: '64008',
+          msg: 'The connection will soon be closed for a service upgrade. Please reconnect.',
+          connId: c.id,
+        });
+      }
+    },
+    failRestNext: rest.failNext,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(timer);
+        for (const c of conns) c.ws.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}
