@@ -6,22 +6,21 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscription-store.js';
 import type { Bus, SubscriptionStore } from '../bus/types.js';
-import type { AlertJson, RawFrame, VenueId } from '../domain/types.js';
-import type { FeedConnection } from '../streams/core/connection.js';
-import { feed$ } from '../streams/feed.js';
+import type { AlertJson, RawFrame } from '../domain/types.js';
 import { Recorder } from '../streams/recorder.js';
 import { newReplayCounters, replay$ } from '../streams/replay.js';
-import { type BybitSimulator, startBybitSimulator } from '../streams/sim/bybit-sim.js';
-import { createBybitAdapter } from '../streams/venues/bybit.js';
+import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
-import { demoMarket } from './demo.js';
+import { demoMarket, startDemoVenue } from './demo.js';
 import { type HttpServer, startHttp } from './http.js';
 import { Pipeline } from './pipeline.js';
-import { resolveUniverse } from './universe.js';
+import { VenueRuntime } from './venue-runtime.js';
 
 export interface App {
   readonly bus: Bus;
   readonly pipeline: Pipeline;
+  /** The live venues (empty in a replay). */
+  readonly venues: readonly VenueRuntime[];
   /** Resolves when a replay has finished and its final snapshots are published; never for live. */
   readonly done: Promise<void>;
   /** Idempotent: stops intake, flushes, closes every socket and timer. */
@@ -69,7 +68,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   rxConfig.onUnhandledError = (err) => logger.error({ err }, 'unhandled error in a stream subscriber');
   const closers: (() => Promise<void> | void)[] = [];
   const subscriptions: Subscription[] = [];
-  const connections: FeedConnection[] = [];
+  const runtimes: VenueRuntime[] = [];
   const abort = new AbortController();
   const bus = await chooseBus(config, logger);
   logger.info(
@@ -99,7 +98,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     closed = true;
     abort.abort();
     for (const s of subscriptions) s.unsubscribe();
-    await Promise.all(connections.map((c) => c.close()));
+    await Promise.all(runtimes.map((r) => r.close()));
     await pipeline.close();
     for (const c of closers.reverse()) await c();
     await bus.close();
@@ -115,9 +114,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       throw err;
     }
     const counters = newReplayCounters();
-    const adapters = new Map<VenueId, ReturnType<typeof createBybitAdapter>>([
-      ['bybit', createBybitAdapter()],
-    ]);
+    // No universe in a replay: adapters keep every linear USDT perpetual the recording holds.
+    const adapters = new Map(
+      config.venues.map((id) => [
+        id,
+        VENUES[id].createAdapter({ ...config.endpoints[id], universe: () => [] }),
+      ]),
+    );
     const done = new Promise<void>((resolve, reject) => {
       subscriptions.push(
         replay$({ path: mode.path, speed: mode.speed, adapters }, counters).subscribe({
@@ -135,23 +138,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         }),
       );
     });
-    return { bus, pipeline, done, close };
+    return { bus, pipeline, venues: runtimes, done, close };
   }
 
-  let bybitWsUrl = config.bybitWsUrl;
-  let bybitRestUrl = config.bybitRestUrl;
+  const endpoints = { ...config.endpoints };
   if (mode.kind === 'demo') {
-    const sim: BybitSimulator = await startBybitSimulator({
-      market: demoMarket(),
-      timeScale: 60,
-      tickMs: 250,
-    });
-    closers.push(() => sim.close());
-    bybitWsUrl = sim.wsUrl;
-    bybitRestUrl = sim.restUrl;
+    const market = demoMarket();
+    for (const id of config.venues) {
+      const sim = await startDemoVenue(id, market);
+      closers.push(() => sim.close());
+      endpoints[id] = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
+    }
     logger.info(
-      { wsUrl: sim.wsUrl },
-      'demo: a local Bybit simulator runs at 60x event time (a 15m window fills in 15 s)',
+      { venues: config.venues },
+      'demo: local venue simulators run at 60x event time (a 15m window fills in 15 s)',
     );
   }
 
@@ -168,7 +168,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       apiRoot: config.telegramApiRoot,
       bus,
       subscriptions: store,
-      venues: ['bybit'],
+      venues: [...config.venues],
       logger,
     });
     closers.push(async () => {
@@ -185,17 +185,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no bot; alerts are logged and published only');
   }
 
-  if (config.httpPort !== null) {
-    const http: HttpServer = await startHttp(config.httpPort, {
-      bus,
-      pipeline,
-      connections: () => connections,
-      staleAfterMs: config.staleAfterMs,
-    });
-    closers.push(() => http.close());
-    logger.info({ port: http.port }, 'HTTP health endpoints listening');
-  }
-
   let recorder: Recorder | undefined;
   if (mode.recordPath) {
     try {
@@ -204,49 +193,43 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await close();
       throw new ConfigError('--record', `cannot write ${mode.recordPath}: ${(err as Error).message}`);
     }
-  }
-  if (recorder) {
-    closers.push(() => recorder.close());
-    logger.info({ path: recorder.path }, 'recording every received frame');
+    const rec = recorder;
+    closers.push(() => rec.close());
+    logger.info({ path: rec.path }, 'recording every received frame');
   }
 
-  const universe = await resolveUniverse(
-    bybitRestUrl,
-    { symbols: config.symbols, topN: config.topN },
-    logger.child({ venue: 'bybit' }),
-    abort.signal,
-  );
-  if (closed) return { bus, pipeline, done: new Promise(() => {}), close };
-  await bus
-    .setTrackedSymbols(
-      'bybit',
-      universe.map((e) => e.symbol),
-    )
-    .catch((err: Error) => logger.warn({ err }, 'could not store the tracked symbol list'));
-  const adapter = createBybitAdapter({
-    wsUrl: bybitWsUrl,
-    fundingIntervalHours: new Map(
-      universe.flatMap((e) =>
-        e.fundingIntervalHours ? [[e.instrument, e.fundingIntervalHours] as const] : [],
-      ),
-    ),
-  });
-  const feedLogger = logger.child({ venue: 'bybit' });
-  const parseErrors = throttledReporter(feedLogger, 'malformed frames skipped', 10_000);
-  subscriptions.push(
-    feed$(
-      {
-        adapter,
-        instruments: () => universe.map((e) => e.instrument),
-        staleAfterMs: config.staleAfterMs,
-        logger: feedLogger,
-        ...(recorder ? { onRawFrame: (f: RawFrame) => recorder?.write(f) } : {}),
+  if (config.httpPort !== null) {
+    const http: HttpServer = await startHttp(config.httpPort, {
+      bus,
+      pipeline,
+      connections: () => runtimes.flatMap((r) => r.connections()),
+      staleAfterMs: config.staleAfterMs,
+    });
+    closers.push(() => http.close());
+    logger.info({ port: http.port }, 'HTTP health endpoints listening');
+  }
+
+  for (const id of config.venues) {
+    const venueLogger = logger.child({ venue: id });
+    const parseErrors = throttledReporter(venueLogger, 'malformed frames skipped', 10_000);
+    const runtime = new VenueRuntime({
+      module: VENUES[id],
+      ...endpoints[id],
+      want: { symbols: config.symbols, topN: config.topN },
+      universeRefreshMs: config.universeRefreshMs,
+      staleAfterMs: config.staleAfterMs,
+      bus,
+      logger: venueLogger,
+      connectStaggerMs: 400,
+      onEvent: (ev) => {
+        if (ev.type === 'status' && ev.kind === 'parse_error') parseErrors.report(ev.detail);
+        pipeline.handle(ev);
       },
-      (c) => connections.push(c),
-    ).subscribe((ev) => {
-      if (ev.type === 'status' && ev.kind === 'parse_error') parseErrors.report(ev.detail);
-      pipeline.handle(ev);
-    }),
-  );
-  return { bus, pipeline, done: new Promise(() => {}), close };
+      ...(recorder ? { onRawFrame: (f: RawFrame) => recorder?.write(f) } : {}),
+    });
+    runtimes.push(runtime);
+    // Venues resolve their universes independently: one venue down does not hold up the others.
+    runtime.start().catch((err: Error) => venueLogger.error({ err }, 'venue failed to start'));
+  }
+  return { bus, pipeline, venues: runtimes, done: new Promise(() => {}), close };
 }

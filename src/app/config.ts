@@ -1,5 +1,6 @@
 import { canonicalSymbol } from '../domain/symbols.js';
-import { BYBIT_REST_URL, BYBIT_WS_URL } from '../streams/venues/bybit.js';
+import { VENUE_IDS, type VenueId } from '../domain/types.js';
+import { VENUES } from '../streams/venues/registry.js';
 
 /** A setting that cannot be used. Start-up stops with this message, which names the variable. */
 export class ConfigError extends Error {
@@ -23,8 +24,12 @@ export interface Config {
   readonly redisUrl: string | null;
   readonly symbols: readonly string[] | null;
   readonly topN: number;
-  readonly bybitWsUrl: string;
-  readonly bybitRestUrl: string;
+  /** Enabled venues, in the order given. */
+  readonly venues: readonly VenueId[];
+  /** Endpoints per venue (`<VENUE>_WS_URL`, `<VENUE>_REST_URL`). */
+  readonly endpoints: Readonly<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>;
+  /** How often each venue's listing is fetched again to pick up listings and delistings. */
+  readonly universeRefreshMs: number;
   readonly telegramBotToken: string | null;
   readonly telegramApiRoot: string;
   readonly oiAlertPct15m: number;
@@ -95,6 +100,41 @@ function symbols(env: Env): string[] | null {
   return out;
 }
 
+function venues(env: Env): VenueId[] {
+  const raw = str(env, 'VENUES');
+  if (raw === undefined) return [...VENUE_IDS];
+  const out: VenueId[] = [];
+  for (const part of raw.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '') continue;
+    if (!(VENUE_IDS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        'VENUES',
+        `unknown venue ${JSON.stringify(part.trim())}; use any of ${VENUE_IDS.join(',')}`,
+      );
+    }
+    if (!out.includes(name as VenueId)) out.push(name as VenueId);
+  }
+  if (out.length === 0) throw new ConfigError('VENUES', `lists no venue; use any of ${VENUE_IDS.join(',')}`);
+  return out;
+}
+
+function endpoints(env: Env): Config['endpoints'] {
+  const entry = (id: VenueId) => {
+    const prefix = id.toUpperCase();
+    return {
+      wsUrl: url(env, `${prefix}_WS_URL`, VENUES[id].defaultWsUrl, ['ws:', 'wss:']),
+      restUrl: url(env, `${prefix}_REST_URL`, VENUES[id].defaultRestUrl, ['http:', 'https:']),
+    };
+  };
+  return {
+    binance: entry('binance'),
+    bybit: entry('bybit'),
+    okx: entry('okx'),
+    hyperliquid: entry('hyperliquid'),
+  };
+}
+
 function mode(argv: readonly string[]): RunMode {
   let record: string | undefined;
   let replay: string | undefined;
@@ -152,8 +192,11 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
         : url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
     symbols: symbols(env),
     topN: number(env, 'TOP_N', 20, (n) => positiveInt(n) ?? (n <= 500 ? null : 'must be at most 500')),
-    bybitWsUrl: url(env, 'BYBIT_WS_URL', BYBIT_WS_URL, ['ws:', 'wss:']),
-    bybitRestUrl: url(env, 'BYBIT_REST_URL', BYBIT_REST_URL, ['http:', 'https:']),
+    venues: venues(env),
+    endpoints: endpoints(env),
+    universeRefreshMs:
+      number(env, 'UNIVERSE_REFRESH_MIN', 60, (n) => (n >= 1 ? null : 'must be at least 1 (minute)')) *
+      60_000,
     telegramBotToken: token,
     telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', 'https://api.telegram.org', ['http:', 'https:']),
     oiAlertPct15m: number(env, 'OI_ALERT_PCT_15M', 3, positive),

@@ -18,8 +18,8 @@ describe('config', () => {
       redisUrl: null,
       symbols: null,
       topN: 20,
-      bybitWsUrl: 'wss://stream.bybit.com/v5/public/linear',
-      bybitRestUrl: 'https://api.bybit.com',
+      venues: ['binance', 'bybit', 'okx', 'hyperliquid'],
+      universeRefreshMs: 60 * 60_000,
       telegramBotToken: null,
       telegramApiRoot: 'https://api.telegram.org',
       oiAlertPct15m: 3,
@@ -29,6 +29,23 @@ describe('config', () => {
       logLevel: 'info',
       mode: { kind: 'live' },
     });
+  });
+
+  it('has the real endpoints of every venue by default, each overridable', () => {
+    const c = loadConfig({
+      OKX_WS_URL: 'ws://127.0.0.1:9/ws/v5/public',
+      BINANCE_REST_URL: 'http://127.0.0.1:9/',
+    });
+    expect(c.endpoints).toEqual({
+      binance: { wsUrl: 'wss://fstream.binance.com/market/stream', restUrl: 'http://127.0.0.1:9' },
+      bybit: { wsUrl: 'wss://stream.bybit.com/v5/public/linear', restUrl: 'https://api.bybit.com' },
+      okx: { wsUrl: 'ws://127.0.0.1:9/ws/v5/public', restUrl: 'https://www.okx.com' },
+      hyperliquid: { wsUrl: 'wss://api.hyperliquid.xyz/ws', restUrl: 'https://api.hyperliquid.xyz' },
+    });
+  });
+
+  it('reads VENUES case-insensitively, in order, de-duplicated', () => {
+    expect(loadConfig({ VENUES: 'OKX, bybit,okx' }).venues).toEqual(['okx', 'bybit']);
   });
 
   it('reads symbols in any spelling, de-duplicated', () => {
@@ -44,6 +61,10 @@ describe('config', () => {
     ['HTTP_PORT', '70000'],
     ['REDIS_URL', 'localhost:6379'],
     ['BYBIT_WS_URL', 'https://stream.bybit.com'],
+    ['HYPERLIQUID_REST_URL', 'wss://api.hyperliquid.xyz'],
+    ['VENUES', 'bybit,ftx'],
+    ['VENUES', ','],
+    ['UNIVERSE_REFRESH_MIN', '0'],
     ['SYMBOLS', 'BTC,<b>'],
     ['SYMBOLS', ' , '],
     ['LOG_LEVEL', 'loud'],

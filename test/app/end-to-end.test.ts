@@ -37,6 +37,7 @@ beforeAll(async () => {
   telegram = await startTelegramStandIn(token);
   const config = loadConfig({
     REDIS_URL: url,
+    VENUES: 'bybit',
     SYMBOLS: 'BTC,SOL',
     BYBIT_WS_URL: sim.wsUrl,
     BYBIT_REST_URL: sim.restUrl,

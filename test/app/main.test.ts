@@ -118,14 +118,19 @@ describe('the program, running live against the simulator', () => {
     expect(res.code).toBe(0);
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(5);
-    for (const line of lines) {
-      const rec = JSON.parse(line);
-      expect(Object.keys(rec).sort()).toEqual(['frame', 't', 'venue']);
-      expect(rec.venue).toBe('bybit');
+    const records = lines.map((l) => JSON.parse(l));
+    for (const rec of records) {
       expect(typeof rec.t).toBe('number');
       expect(typeof rec.frame).toBe('string');
+      // REST bodies (Binance open interest) say where they came from; WebSocket frames do not
+      const keys = Object.keys(rec).sort();
+      expect(keys).toEqual(rec.source ? ['frame', 'source', 't', 'venue'] : ['frame', 't', 'venue']);
     }
-    expect(lines.some((l) => JSON.parse(JSON.parse(l).frame).type === 'snapshot')).toBe(true);
+    expect(new Set(records.map((r) => r.venue))).toEqual(new Set(['binance', 'bybit', 'okx', 'hyperliquid']));
+    expect(
+      records.some((r) => r.venue === 'binance' && r.source?.startsWith('/fapi/v1/openInterest?symbol=')),
+    ).toBe(true);
+    expect(records.some((r) => r.venue === 'bybit' && JSON.parse(r.frame).type === 'snapshot')).toBe(true);
     const replay = await run(['--replay', path, '--speed', 'max'], { REDIS_URL: url });
     expect(replay.code).toBe(0);
   });

@@ -62,7 +62,10 @@ export function createBinanceRestPlan(opts: BinanceRestPlanOptions): RestPollPla
         requests.push({ path: FUNDING_INFO_PATH, weight: 0 });
       }
       for (const e of opts.universe()) {
-        requests.push({ path: `${OPEN_INTEREST_PATH}?symbol=${encodeURIComponent(e.instrument)}`, weight: 1 });
+        requests.push({
+          path: `${OPEN_INTEREST_PATH}?symbol=${encodeURIComponent(e.instrument)}`,
+          weight: 1,
+        });
       }
       return requests;
     },

@@ -1,23 +1,10 @@
 /**
- * Which Bybit instruments to follow: linear USDT perpetuals that are trading, either the
- * configured SYMBOLS or the top N by 24h turnover.
+ * Bybit linear USDT perpetuals that are trading, ranked by 24h turnover.
  * https://bybit-exchange.github.io/docs/v5/market/instrument (paginated, 500 per page by default)
  * https://bybit-exchange.github.io/docs/v5/market/tickers
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
-
-export interface UniverseEntry {
-  readonly symbol: string;
-  readonly instrument: string;
-  /** From `fundingInterval` (minutes); frames before 2025-10 lack `fundingIntervalHour`. */
-  readonly fundingIntervalHours?: number;
-}
-
-export interface BybitUniverse {
-  readonly entries: readonly UniverseEntry[];
-  /** Requested symbols Bybit does not list as a trading USDT perpetual. */
-  readonly missing: readonly string[];
-}
+import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 
 interface InstrumentRow {
   symbol: string;
@@ -37,16 +24,13 @@ async function getJson(url: string, timeoutMs: number): Promise<Record<string, u
   return body;
 }
 
-export async function fetchBybitUniverse(
-  restUrl: string,
-  want: { symbols: readonly string[] | null; topN: number },
-  timeoutMs = 10_000,
-): Promise<BybitUniverse> {
+export const fetchBybitUniverse: FetchUniverse = async (restUrl, want, timeoutMs = 10_000) => {
   const perps = new Map<string, InstrumentRow>();
   let cursor = '';
   for (let page = 0; page < 20; page++) {
+    const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
     const body = await getJson(
-      `${restUrl}/v5/market/instruments-info?category=linear&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      `${restUrl}/v5/market/instruments-info?category=linear&limit=1000${query}`,
       timeoutMs,
     );
     const result = body.result as { list?: InstrumentRow[]; nextPageCursor?: string };
@@ -58,31 +42,21 @@ export async function fetchBybitUniverse(
     cursor = result.nextPageCursor ?? '';
     if (!cursor) break;
   }
-  const toEntry = (row: InstrumentRow): UniverseEntry => {
+  const tickers = await getJson(`${restUrl}/v5/market/tickers?category=linear`, timeoutMs);
+  const turnover = new Map(
+    ((tickers.result as { list?: { symbol: string; turnover24h: string }[] }).list ?? []).map((t) => [
+      t.symbol,
+      Number(t.turnover24h),
+    ]),
+  );
+  const all: UniverseEntry[] = [...perps.values()].map((row) => {
     const minutes = Number(row.fundingInterval);
     return {
       symbol: canonicalSymbol(row.baseCoin) ?? row.baseCoin,
       instrument: row.symbol,
+      turnover24hUsd: turnover.get(row.symbol) ?? 0,
       ...(minutes > 0 ? { fundingIntervalHours: minutes / 60 } : {}),
     };
-  };
-  if (want.symbols) {
-    const bySymbol = new Map(
-      [...perps.values()].map((row) => [canonicalSymbol(row.baseCoin) ?? row.baseCoin, row]),
-    );
-    const entries: UniverseEntry[] = [];
-    const missing: string[] = [];
-    for (const s of want.symbols) {
-      const row = bySymbol.get(s);
-      if (row) entries.push(toEntry(row));
-      else missing.push(s);
-    }
-    return { entries, missing };
-  }
-  const tickers = await getJson(`${restUrl}/v5/market/tickers?category=linear`, timeoutMs);
-  const list = ((tickers.result as { list?: { symbol: string; turnover24h: string }[] }).list ?? [])
-    .filter((t) => perps.has(t.symbol))
-    .sort((a, b) => Number(b.turnover24h) - Number(a.turnover24h))
-    .slice(0, want.topN);
-  return { entries: list.map((t) => toEntry(perps.get(t.symbol)!)), missing: [] };
-}
+  });
+  return selectUniverse(all, want);
+};

@@ -7,6 +7,7 @@
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
 import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { UniverseEntry } from '../core/universe.js';
 
 export const BYBIT_WS_URL = 'wss://stream.bybit.com/v5/public/linear';
 export const BYBIT_REST_URL = 'https://api.bybit.com';
@@ -18,6 +19,8 @@ export interface BybitAdapterOptions {
   readonly wsUrl?: string;
   /** From instruments-info (`fundingInterval` minutes / 60), used when a frame lacks `fundingIntervalHour`. */
   readonly fundingIntervalHours?: ReadonlyMap<string, number>;
+  /** The followed instruments; their listed funding intervals fill in for frames before 2025-10. */
+  readonly universe?: () => readonly UniverseEntry[];
 }
 
 type TickerFields = Record<string, string>;
@@ -161,6 +164,13 @@ export function createBybitAdapter(opts: BybitAdapterOptions = {}): VenueAdapter
     maxInstrumentsPerConnection: 500,
     subscribeMessages: (instruments) => topicMessages('subscribe', instruments),
     unsubscribeMessages: (instruments) => topicMessages('unsubscribe', instruments),
-    createParser: () => new BybitParser(opts.fundingIntervalHours),
+    createParser: () => {
+      const intervals = new Map(opts.fundingIntervalHours);
+      for (const e of opts.universe?.() ?? []) {
+        if (e.fundingIntervalHours && !intervals.has(e.instrument))
+          intervals.set(e.instrument, e.fundingIntervalHours);
+      }
+      return new BybitParser(intervals);
+    },
   };
 }

@@ -1,0 +1,278 @@
+/**
+ * A local Binance USDⓈ-M simulator: the `/market/stream` combined-stream WebSocket and the
+ * fapi REST endpoints the adapter, universe and poller use, on one loopback port, in the real
+ * wire format (protocol mirror of venues.md §1). Like the venue it pushes `!markPrice@arr@1s` in
+ * two shards per tick, mixes in a COIN-M and a USDC element, sends ping frames, counts request
+ * weight in `X-MBX-USED-WEIGHT-1M`, and answers 429 with `Retry-After` past the limit.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  binancePoint,
+  COIN_M_SUFFIX,
+  createBinanceRestHandler,
+  envelope,
+  markPriceElement,
+  type RestFailure,
+  tickerElement,
+} from './binance-sim-rest.js';
+import {
+  createScriptedMarket,
+  DEFAULT_MARKET_SYMBOLS,
+  type MarketSymbolSpec,
+  type ScriptedEvent,
+  type ScriptedMarket,
+} from './market.js';
+
+export { encodeBinanceFrames, type RestFailure } from './binance-sim-rest.js';
+
+const WS_PATH = '/market/stream';
+const MARK_STREAMS = new Set(['!markPrice@arr@1s', '!markPrice@arr']);
+const TICKER_STREAM = '!ticker@arr';
+/** "WebSocket connections have a limit of 10 incoming messages per second." */
+const MAX_INCOMING_PER_SEC = 10;
+
+/** Any pino logger fits. */
+export interface SimLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface BinanceSimulatorOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Default 0: a free port. */
+  readonly port?: number;
+  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; served as `<symbol>USDT`. */
+  readonly symbols?: readonly MarketSymbolSpec[];
+  readonly events?: readonly ScriptedEvent[];
+  readonly seed?: number;
+  /** Event time at start; default the wall clock. */
+  readonly startTs?: number;
+  /** Event ms per wall ms; default 1. */
+  readonly timeScale?: number;
+  readonly market?: ScriptedMarket;
+  /** Wall ms between pushes (every subscribed array); default 1000 as on the venue. */
+  readonly tickMs?: number;
+  /** Wall ms between ping frames; default 180_000 (every 3 min, as on the venue). */
+  readonly pingIntervalMs?: number;
+  /** Instrument → interval hours listed by `fundingInfo`; default `{ <second symbol>USDT: 4 }`. */
+  readonly fundingIntervalHours?: Readonly<Record<string, number>>;
+  /** Request weight per clock minute before 429s; default 2400. */
+  readonly weightLimitPerMinute?: number;
+  readonly logger?: SimLogger;
+}
+
+export interface BinanceSimulator {
+  /** `ws://127.0.0.1:PORT/market/stream` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly restUrl: string;
+  readonly port: number;
+  readonly market: ScriptedMarket;
+  eventTs(): number;
+  connectionCount(): number;
+  /** Streams currently subscribed, across connections, sorted and deduplicated. */
+  subscriptions(): string[];
+  /** Ping frames sent by the server. */
+  pingCount(): number;
+  /** Pong frames received (ws clients answer pings by themselves). */
+  pongCount(): number;
+  /** REST paths (with query) requested so far, in order. */
+  restRequests(): string[];
+  dropAll(): void;
+  /** Silent: no data, acks or pings, while sockets stay open. */
+  setSilent(silent: boolean): void;
+  broadcastRaw(text: string): void;
+  sendFrame(frame: unknown): void;
+  /** The next REST request whose path (with query) starts with `pathPrefix` gets this answer. */
+  failRestNext(pathPrefix: string, failure: RestFailure): void;
+  pause(): void;
+  resume(): void;
+  /** Idempotent; resolves when every socket, timer and server is gone. */
+  close(): Promise<void>;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly streams: Set<string>;
+  /** Incoming message times within the last second. */
+  readonly recent: number[];
+}
+
+export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}): Promise<BinanceSimulator> {
+  const startTs = opts.startTs ?? Date.now();
+  const market =
+    opts.market ??
+    createScriptedMarket({
+      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
+      startTs,
+      seed: opts.seed ?? 1,
+      events: opts.events ?? [],
+    });
+  const [first = 'BTC', second = first] = market.symbols;
+  const intervals = new Map(Object.entries(opts.fundingIntervalHours ?? { [`${second}USDT`]: 4 }));
+  const weightLimitPerMinute = opts.weightLimitPerMinute ?? 2400;
+  const timeScale = opts.timeScale ?? 1;
+  const log = opts.logger;
+  const wallStart = performance.now();
+  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const conns = new Set<Conn>();
+  let silent = false;
+  let paused = false;
+  let pings = 0;
+  let pongs = 0;
+  let closing: Promise<void> | undefined;
+
+  const send = (c: Conn, text: string) => {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
+  };
+  const pointOf = (symbol: string, instrument: string, ts: number) =>
+    binancePoint(market, symbol, instrument, ts, intervals.get(instrument) ?? 8);
+
+  /** One tick: the mark array in two shards (COIN-M in the first, USDC in the second), then tickers. */
+  const tick = () => {
+    if (silent || paused || conns.size === 0) return;
+    const ts = eventTs();
+    const um = market.symbols.map((s) => pointOf(s, `${s}USDT`, ts));
+    const coinM = pointOf(first, `${first}${COIN_M_SUFFIX}`, ts);
+    const usdc = pointOf(first, `${first}USDC`, ts);
+    const half = Math.ceil(um.length / 2);
+    const shards = [
+      [...um.slice(0, half).map((p) => markPriceElement(p)), markPriceElement(coinM, true)],
+      [...um.slice(half).map((p) => markPriceElement(p)), markPriceElement(usdc)],
+    ];
+    const tickers = [...um, usdc].map((p) => tickerElement(p));
+    tickers.push(tickerElement(coinM, true));
+    for (const c of conns) {
+      for (const stream of c.streams) {
+        if (MARK_STREAMS.has(stream)) for (const shard of shards) send(c, envelope(stream, shard));
+        else if (stream === TICKER_STREAM) send(c, envelope(stream, tickers));
+      }
+    }
+  };
+
+  const onMessage = (c: Conn, text: string) => {
+    const now = performance.now();
+    c.recent.push(now);
+    while (c.recent.length > 0 && c.recent[0]! <= now - 1_000) c.recent.shift();
+    if (c.recent.length > MAX_INCOMING_PER_SEC) {
+      log?.warn({ perSec: c.recent.length }, 'binance sim: client over 10 messages/s; disconnecting');
+      c.ws.terminate();
+      return;
+    }
+    const reply = (payload: object) => {
+      if (!silent) send(c, JSON.stringify(payload));
+    };
+    let msg: { method?: unknown; params?: unknown; id?: unknown };
+    try {
+      msg = Object(JSON.parse(text));
+    } catch {
+      return reply({ code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' });
+    }
+    const id = msg.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      return reply({
+        code: 2,
+        msg: 'Invalid request: request ID must be an unsigned integer',
+        id: id ?? null,
+      });
+    }
+    const params = Array.isArray(msg.params)
+      ? msg.params.filter((p): p is string => typeof p === 'string')
+      : [];
+    switch (msg.method) {
+      case 'SUBSCRIBE':
+        // Acked whatever the stream: an unknown or wrongly routed stream is simply silent.
+        for (const p of params) c.streams.add(p);
+        return reply({ result: null, id });
+      case 'UNSUBSCRIBE':
+        for (const p of params) c.streams.delete(p);
+        return reply({ result: null, id });
+      case 'LIST_SUBSCRIPTIONS':
+        return reply({ result: [...c.streams], id });
+      default:
+        return reply({ code: 2, msg: `Invalid request: unknown variant ${String(msg.method)}`, id });
+    }
+  };
+
+  const rest = createBinanceRestHandler({ market, intervals, weightLimitPerMinute, eventTs });
+  const http = createServer(rest.handle);
+  const wss = new WebSocketServer({ server: http, path: WS_PATH });
+  wss.on('connection', (ws, req) => {
+    // `/market/stream?streams=a/b` subscribes at connect, as the venue does.
+    const streams = new URL(req.url ?? '/', 'http://sim').searchParams.get('streams');
+    const c: Conn = { ws, streams: new Set(streams ? streams.split('/') : []), recent: [] };
+    conns.add(c);
+    log?.debug({ streams: [...c.streams] }, 'binance sim: client connected');
+    ws.on('message', (data) => onMessage(c, data.toString()));
+    ws.on('pong', () => pongs++);
+    ws.on('close', () => conns.delete(c));
+    ws.on('error', (err) => log?.warn({ err }, 'binance sim: client socket error'));
+  });
+  wss.on('error', (err) => log?.warn({ err }, 'binance sim: server error'));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    wss.close();
+    throw err;
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = opts.host ?? '127.0.0.1';
+  const tickTimer = setInterval(tick, opts.tickMs ?? 1000);
+  const pingTimer = setInterval(() => {
+    if (silent) return;
+    for (const c of conns) {
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      c.ws.ping();
+      pings++;
+    }
+  }, opts.pingIntervalMs ?? 180_000);
+
+  const everyone = (text: string) => {
+    for (const c of conns) send(c, text);
+  };
+  return {
+    wsUrl: `ws://${host}:${port}${WS_PATH}`,
+    restUrl: `http://${host}:${port}`,
+    port,
+    market,
+    eventTs,
+    connectionCount: () => conns.size,
+    subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.streams]))].sort(),
+    pingCount: () => pings,
+    pongCount: () => pongs,
+    restRequests: rest.requests,
+    dropAll: () => {
+      for (const c of conns) c.ws.terminate();
+    },
+    setSilent: (value) => {
+      silent = value;
+    },
+    broadcastRaw: everyone,
+    sendFrame: (f) => everyone(JSON.stringify(f)),
+    failRestNext: rest.failNext,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(tickTimer);
+        clearInterval(pingTimer);
+        for (const c of conns) c.ws.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Binance USDⓈ-M futures: the all-market arrays `!markPrice@arr@1s` (mark, index, funding) and
+ * `!ticker@arr` (last price, 24 h quote turnover) on ONE combined-stream connection, plus REST
+ * bodies (open interest, funding intervals) from `binance-rest.ts` through the same parser.
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream-for-All-market
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Tickers-Streams
+ * Pitfalls (docs/venues.md §1, §6):
+ * - These streams exist only on the routed `/market` URL; elsewhere SUBSCRIBE is acked and
+ *   nothing ever arrives.
+ * - The arrays are sharded (one second can come in several frames) and mix COIN-M (`st` 2),
+ *   TradFi and USDC symbols: every element is its own event, and only universe instruments count.
+ * - `P` is the estimated settle price in markPriceUpdate and the change percent in 24hrTicker:
+ *   it is never read. `r` is per funding interval; `""` and `T` = 0 mean absent.
+ */
+import { canonicalSymbol } from '../../domain/symbols.js';
+import type { MarketEvent } from '../../domain/types.js';
+import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { UniverseEntry } from '../core/universe.js';
+import { FUNDING_INFO_PATH, OPEN_INTEREST_PATH } from './binance-rest.js';
+
+export {
+  BINANCE_REST_URL,
+  type BinanceRestPlanOptions,
+  createBinanceRestPlan,
+  FUNDING_INFO_PATH,
+  OPEN_INTEREST_PATH,
+} from './binance-rest.js';
+
+export const BINANCE_WS_URL = 'wss://fstream.binance.com/market/stream';
+
+/** The all-market streams this adapter subscribes to, whatever the universe. */
+export const BINANCE_STREAMS = ['!markPrice@arr@1s', '!ticker@arr'] as const;
+
+/** Symbols that `fundingInfo` does not list settle every 8 h (Get-Funding-Rate-Info). */
+export const BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS = 8;
+
+/** A single connection is cut at 24 h; replace it 10 minutes before. */
+const MAX_CONNECTION_AGE_MS = (23 * 60 + 50) * 60_000;
+
+export interface BinanceAdapterOptions {
+  /** Default `BINANCE_WS_URL`; must be a `/market/stream` (combined) URL. */
+  readonly wsUrl?: string;
+  /**
+   * The instruments we follow, read on every frame. Without it the parser keeps every UM
+   * element named `<BASE>USDT` (a replay without a universe).
+   */
+  readonly universe?: () => readonly UniverseEntry[];
+}
+
+type Fields = Record<string, unknown>;
+type MutableEvent = { -readonly [K in keyof MarketEvent]: MarketEvent[K] };
+
+/**
+ * State shared by every parser of one adapter: the poller's parser sees `fundingInfo`, the
+ * connection's parser emits the mark frames that need it. Neither is per-connection state, so
+ * `reset()` keeps it.
+ */
+class SharedState {
+  /** From the latest `fundingInfo` body; null until one is seen. */
+  intervals: Map<string, number> | null = null;
+  private list: readonly UniverseEntry[] | undefined;
+  private byInstrument = new Map<string, UniverseEntry>();
+
+  constructor(private readonly universe: (() => readonly UniverseEntry[]) | undefined) {}
+
+  /**
+   * Looks instruments up in the universe as it is now (read once per frame; the map is rebuilt
+   * only when `universe()` returns a new array). Without a universe, UM `<BASE>USDT` names pass.
+   */
+  lookup(): (instrument: string) => UniverseEntry | undefined {
+    if (!this.universe) return fromName;
+    const list = this.universe();
+    if (list !== this.list) {
+      this.list = list;
+      this.byInstrument = new Map(list.map((e) => [e.instrument, e]));
+    }
+    const map = this.byInstrument;
+    return (instrument) => map.get(instrument);
+  }
+
+  intervalHours(entry: UniverseEntry): number | undefined {
+    if (this.intervals) return this.intervals.get(entry.instrument) ?? BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS;
+    return entry.fundingIntervalHours;
+  }
+}
+
+function fromName(instrument: string): UniverseEntry | undefined {
+  if (!/^[A-Z0-9]+USDT$/.test(instrument)) return undefined;
+  const symbol = canonicalSymbol(instrument);
+  return symbol ? { symbol, instrument } : undefined;
+}
+
+function isObject(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A decimal string (or number) as a number; `""`, null and absence are no value. */
+function num(f: Fields, key: string, frame: string): number | undefined {
+  const raw = f[key];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value))
+    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
+  return value;
+}
+
+/** A positive millisecond timestamp, else undefined (Binance sends `T: 0` for "none"). */
+function time(f: Fields, key: string, frame: string): number | undefined {
+  const value = num(f, key, frame);
+  return value !== undefined && value > 0 ? value : undefined;
+}
+
+class BinanceParser implements FrameParser {
+  constructor(private readonly shared: SharedState) {}
+
+  reset(): void {
+    // Nothing per connection: every array element is a full update of its fields.
+  }
+
+  parse(frame: string, receiveTs: number, source?: string): ParseResult {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(frame);
+    } catch {
+      throw new FrameError('not JSON', frame);
+    }
+    if (source !== undefined) return this.rest(msg, frame, receiveTs, source);
+    // Raw (`/ws`) mode sends bare payloads; combined (`/stream`) mode wraps them.
+    if (Array.isArray(msg)) return this.elements(msg, frame, receiveTs);
+    if (!isObject(msg)) throw new FrameError('not an object', frame);
+    if ('stream' in msg && 'data' in msg) {
+      if (typeof msg.stream !== 'string') throw new FrameError('stream is not a string', frame);
+      const data = msg.data;
+      if (Array.isArray(data)) return this.elements(data, frame, receiveTs);
+      if (isObject(data)) return this.elements([data], frame, receiveTs);
+      throw new FrameError('data is neither an array nor an object', frame);
+    }
+    if (typeof msg.e === 'string') return this.elements([msg], frame, receiveTs);
+    return this.control(msg, frame);
+  }
+
+  private control(msg: Fields, frame: string): ParseResult {
+    if ('result' in msg && 'id' in msg) return { events: [], control: 'ack' };
+    const err = isObject(msg.error) ? msg.error : msg;
+    if ('code' in err && 'msg' in err) {
+      return { events: [], control: 'error', detail: `code ${String(err.code)}: ${String(err.msg)}` };
+    }
+    throw new FrameError('unknown frame', frame);
+  }
+
+  private elements(list: readonly unknown[], frame: string, receiveTs: number): ParseResult {
+    const events: MarketEvent[] = [];
+    const entryOf = this.shared.lookup();
+    for (const el of list) {
+      if (!isObject(el) || typeof el.e !== 'string' || typeof el.s !== 'string')
+        throw new FrameError('array element is not an event', frame);
+      if (el.st === 2) continue; // COIN-M, on the UM arrays since 2026-06-30
+      if (el.e !== 'markPriceUpdate' && el.e !== '24hrTicker') continue;
+      const entry = entryOf(el.s);
+      if (!entry) continue;
+      const ev = this.event(entry, time(el, 'E', frame) ?? receiveTs, receiveTs);
+      if (el.e === 'markPriceUpdate') {
+        set(ev, 'markPrice', num(el, 'p', frame));
+        set(ev, 'indexPrice', num(el, 'i', frame));
+        set(ev, 'fundingRate', num(el, 'r', frame));
+        set(ev, 'nextFundingTs', time(el, 'T', frame));
+        set(ev, 'fundingIntervalHours', this.shared.intervalHours(entry));
+      } else {
+        set(ev, 'lastPrice', num(el, 'c', frame));
+        set(ev, 'turnover24hUsd', num(el, 'q', frame));
+      }
+      events.push(ev);
+    }
+    return { events };
+  }
+
+  private rest(msg: unknown, frame: string, receiveTs: number, source: string): ParseResult {
+    const path = new URL(source, 'http://rest').pathname;
+    if (isObject(msg) && 'code' in msg && 'msg' in msg) return this.control(msg, frame);
+    if (path === OPEN_INTEREST_PATH) {
+      if (!isObject(msg) || typeof msg.symbol !== 'string')
+        throw new FrameError('openInterest body without symbol', frame);
+      const entry = this.shared.lookup()(msg.symbol);
+      if (!entry) return { events: [], control: 'ignored', detail: `${msg.symbol} is not followed` };
+      const ev = this.event(entry, time(msg, 'time', frame) ?? receiveTs, receiveTs);
+      set(ev, 'oiBase', num(msg, 'openInterest', frame));
+      return { events: [ev] };
+    }
+    if (path === FUNDING_INFO_PATH) {
+      if (!Array.isArray(msg)) throw new FrameError('fundingInfo body is not an array', frame);
+      const intervals = new Map<string, number>();
+      for (const row of msg) {
+        if (!isObject(row) || typeof row.symbol !== 'string')
+          throw new FrameError('fundingInfo row without symbol', frame);
+        const hours = num(row, 'fundingIntervalHours', frame);
+        if (hours !== undefined && hours > 0) intervals.set(row.symbol, hours);
+      }
+      // Symbols absent here settle every 8 h. The next mark frame (1 s) carries the new intervals.
+      this.shared.intervals = intervals;
+      return { events: [], detail: `fundingInfo: ${intervals.size} adjusted symbols` };
+    }
+    throw new FrameError(`unknown REST source ${source}`, frame);
+  }
+
+  private event(entry: UniverseEntry, eventTs: number, receiveTs: number): MutableEvent {
+    return {
+      type: 'market',
+      venue: 'binance',
+      symbol: entry.symbol,
+      instrument: entry.instrument,
+      eventTs,
+      receiveTs,
+    };
+  }
+}
+
+function set<K extends keyof MutableEvent>(ev: MutableEvent, key: K, value: MutableEvent[K] | undefined) {
+  if (value !== undefined) ev[key] = value;
+}
+
+/**
+ * The subscription does not depend on the instruments: the two all-market arrays carry every
+ * symbol and the parser filters by the universe. An empty universe subscribes nothing; removing
+ * instruments unsubscribes nothing; adding some re-sends the same SUBSCRIBE, which Binance acks
+ * without duplicating the streams.
+ */
+function subscribeMessages(instruments: readonly string[]): string[] {
+  if (instruments.length === 0) return [];
+  return [JSON.stringify({ method: 'SUBSCRIBE', params: [...BINANCE_STREAMS], id: 1 })];
+}
+
+export function createBinanceAdapter(opts: BinanceAdapterOptions = {}): VenueAdapter {
+  const shared = new SharedState(opts.universe);
+  return {
+    venue: 'binance',
+    wsUrl: opts.wsUrl ?? BINANCE_WS_URL,
+    subscribeMessages,
+    unsubscribeMessages: () => [],
+    // Binance sends ping frames every 3 min; ws answers them with pongs by itself.
+    heartbeat: null,
+    // Two streams of the 200 a connection may hold, and each carries every listed symbol (about
+    // 1000 UM + CM + TradFi in 2026): one connection serves any universe.
+    maxInstrumentsPerConnection: 100_000,
+    maxConnectionAgeMs: MAX_CONNECTION_AGE_MS,
+    // The largest shard seen (744 markPrice elements) is about 150 KB; a full ticker array about
+    // 250 KB. 4 MiB leaves room for growth and still rejects garbage.
+    maxPayloadBytes: 4 * 1024 * 1024,
+    createParser: () => new BinanceParser(shared),
+  };
+}
