@@ -28,6 +28,8 @@ export interface ConnectionOptions {
 
 export interface ConnectionCounters {
   connects: number;
+  /** Subscribe rounds sent: one per connect (a reconnect resubscribes everything). */
+  subscribes: number;
   disconnects: number;
   staleTimeouts: number;
   frames: number;
@@ -47,6 +49,7 @@ export interface ConnectionCounters {
 export class FeedConnection {
   readonly counters: ConnectionCounters = {
     connects: 0,
+    subscribes: 0,
     disconnects: 0,
     staleTimeouts: 0,
     frames: 0,
@@ -121,6 +124,7 @@ export class FeedConnection {
       const instruments = this.opts.instruments();
       for (const msg of adapter.subscribeMessages(instruments)) ws.send(msg);
       this.subscribed = [...instruments];
+      this.counters.subscribes++;
       this.status('subscribed', `${instruments.length} instruments`);
       this.startTimers(ws);
     });

@@ -70,8 +70,17 @@ export interface BybitSimulator {
   /** Stops and restarts the periodic frames; the event clock keeps running. */
   pause(): void;
   resume(): void;
+  /** The next REST call whose path starts with `pathPrefix` gets this answer (e.g. 429, 403). */
+  failRestNext(pathPrefix: string, fault: RestFault): void;
   /** Idempotent; resolves when every socket, timer and server is gone. */
   close(): Promise<void>;
+}
+
+/** An injected REST answer. */
+export interface RestFault {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
 }
 
 type Fields = Record<string, string>;
@@ -281,8 +290,17 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     for (const t of added) emit(c, t, bybitTickerData(market, symbolOf(t)!, ts), ts);
   };
 
+  const restFaults: { prefix: string; fault: RestFault }[] = [];
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
+    const faultAt = restFaults.findIndex((f) => url.pathname.startsWith(f.prefix));
+    if (faultAt >= 0) {
+      const { fault } = restFaults.splice(faultAt, 1)[0]!;
+      res
+        .writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+        .end(JSON.stringify(fault.body ?? { retCode: 10006, retMsg: 'Too many visits!' }));
+      return;
+    }
     const path = req.method === 'GET' ? url.pathname : '';
     const { status, body } = bybitRestResponse(market, path, url.searchParams, eventTs());
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -317,6 +335,9 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     for (const c of conns) send(c, payload);
   };
   return {
+    failRestNext(pathPrefix, fault) {
+      restFaults.push({ prefix: pathPrefix, fault });
+    },
     wsUrl: `ws://${host}:${port}${WS_PATH}`,
     restUrl: `http://${host}:${port}`,
     port,

@@ -84,6 +84,7 @@ describe('feed connection core', () => {
     );
     expect(sim.subscriptions()).toEqual(['tickers.BTCUSDT', 'tickers.ETHUSDT']);
     expect(sim.connectionCount()).toBe(1);
+    expect(c.counters.subscribes).toBe(2);
   });
 
   it('replaces a connection that stays open but sends no data', async () => {
@@ -112,6 +113,24 @@ describe('feed connection core', () => {
     await until(() => market(events).length > before + 3, 2000, 'data after bad frames');
     expect(c.counters.connects).toBe(1);
     expect(statuses(events, 'parse_error')).toHaveLength(2);
+  });
+
+  it('ignores a Bybit delta that arrives before its snapshot, without calling it malformed', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    const c = open(sim.wsUrl, events);
+    await until(() => market(events).length > 0);
+    sim.sendFrame({
+      topic: 'tickers.XRPUSDT',
+      type: 'delta',
+      data: { symbol: 'XRPUSDT', openInterest: '1' },
+      cs: 1,
+      ts: Date.now(),
+    });
+    const before = market(events).length;
+    await until(() => market(events).length > before + 3, 2000, 'later data');
+    expect(market(events).some((e) => e.symbol === 'XRP')).toBe(false);
+    expect(c.counters.parseErrors).toBe(0);
   });
 
   it('keeps retrying with backoff while nothing listens', async () => {

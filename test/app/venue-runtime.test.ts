@@ -1,0 +1,115 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VenueRuntime } from '../../src/app/venue-runtime.js';
+import { MemoryBus } from '../../src/bus/memory-bus.js';
+import type { FeedEvent } from '../../src/domain/types.js';
+import { selectUniverse, type UniverseEntry } from '../../src/streams/core/universe.js';
+import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+import { fetchBybitUniverse } from '../../src/streams/venues/bybit-universe.js';
+import { VENUES, type VenueModule } from '../../src/streams/venues/registry.js';
+
+const logger = pino({ level: 'silent' });
+const entry = (symbol: string): UniverseEntry => ({ symbol, instrument: `${symbol}USDT`, turnover24hUsd: 1 });
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let sim: BybitSimulator | undefined;
+let runtime: VenueRuntime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  await sim?.close();
+  runtime = undefined;
+  sim = undefined;
+});
+
+/** Bybit against the simulator, with a listing the test controls and a small per-connection limit. */
+function module(listing: () => UniverseEntry[], perConnection = 500): VenueModule {
+  return {
+    ...VENUES.bybit,
+    fetchUniverse: async (_url, want) => selectUniverse(listing(), want),
+    createAdapter: (ctx) => ({
+      ...VENUES.bybit.createAdapter(ctx),
+      maxInstrumentsPerConnection: perConnection,
+    }),
+  };
+}
+
+function start(mod: VenueModule, bus = new MemoryBus(), events: FeedEvent[] = []): VenueRuntime {
+  runtime = new VenueRuntime({
+    module: mod,
+    wsUrl: sim!.wsUrl,
+    restUrl: sim!.restUrl,
+    want: { symbols: null, topN: 100 },
+    universeRefreshMs: 3_600_000,
+    staleAfterMs: 5000,
+    bus,
+    logger,
+    onEvent: (e) => events.push(e),
+  });
+  void runtime.start();
+  return runtime;
+}
+
+describe('venue runtime', () => {
+  it('follows listings and delistings on the open connection and republishes the tracked list', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    let listing = [entry('BTC'), entry('ETH')];
+    const bus = new MemoryBus();
+    const events: FeedEvent[] = [];
+    const rt = start(
+      module(() => listing),
+      bus,
+      events,
+    );
+    await until(() => sim!.subscriptions().length === 2, 5000, 'subscriptions');
+    expect(await bus.trackedSymbols('bybit')).toEqual(['BTC', 'ETH']);
+    listing = [entry('ETH'), entry('SOL')];
+    await rt.refresh();
+    await until(
+      () => sim!.subscriptions().join() === 'tickers.ETHUSDT,tickers.SOLUSDT',
+      5000,
+      'new subscriptions',
+    );
+    await until(() => events.some((e) => e.type === 'market' && e.symbol === 'SOL'), 5000, 'SOL data');
+    expect(rt.connections()).toHaveLength(1);
+    expect(rt.connections()[0]!.counters.connects).toBe(1);
+    expect(await bus.trackedSymbols('bybit')).toEqual(['ETH', 'SOL']);
+  });
+
+  it('opens as many connections as the per-connection limit needs, also when the universe grows', async () => {
+    sim = await startBybitSimulator({ tickMs: 50 });
+    const all = DEFAULT_MARKET_SYMBOLS.map((s) => entry(s.symbol));
+    let listing = all.slice(0, 3);
+    const rt = start(module(() => listing, 2));
+    await until(
+      () => sim!.connectionCount() === 2 && sim!.subscriptions().length === 3,
+      5000,
+      'two connections',
+    );
+    listing = all;
+    await rt.refresh();
+    await until(
+      () => sim!.connectionCount() === 3 && sim!.subscriptions().length === 5,
+      5000,
+      'three connections',
+    );
+    expect(rt.connections()).toHaveLength(3);
+    await rt.close();
+    await until(() => sim!.connectionCount() === 0, 3000, 'all closed');
+  });
+
+  it('retries the listing until the venue answers', async () => {
+    sim = await startBybitSimulator({ tickMs: 50 });
+    sim.failRestNext('/v5/market/instruments-info', { status: 503 });
+    const rt = start({ ...VENUES.bybit, fetchUniverse: fetchBybitUniverse });
+    await until(() => rt.universe().length > 0, 8000, 'universe after a retry');
+    await until(() => sim!.connectionCount() === 1, 3000, 'connection');
+  }, 15_000);
+});
