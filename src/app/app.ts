@@ -116,10 +116,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const counters = newReplayCounters();
     // No universe in a replay: adapters keep every linear USDT perpetual the recording holds.
     const adapters = new Map(
-      config.venues.map((id) => [
-        id,
-        VENUES[id].createAdapter({ ...config.endpoints[id], universe: () => [] }),
-      ]),
+      config.venues.map((id) => [id, VENUES[id].createAdapter({ ...config.endpoints[id] })]),
     );
     const done = new Promise<void>((resolve, reject) => {
       subscriptions.push(

@@ -13,8 +13,11 @@ import { fetchOkxUniverse } from './okx-universe.js';
 export interface VenueContext {
   readonly wsUrl: string;
   readonly restUrl: string;
-  /** The instruments followed now (changes when the universe refreshes). */
-  readonly universe: () => readonly UniverseEntry[];
+  /**
+   * The instruments followed now (changes when the universe refreshes). Absent in a replay:
+   * adapters then keep every linear perpetual the recording holds.
+   */
+  readonly universe?: () => readonly UniverseEntry[];
 }
 
 /** Everything the app needs to run one venue. Adding a venue = its files plus one entry here. */
@@ -34,28 +37,33 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
     defaultWsUrl: BINANCE_WS_URL,
     defaultRestUrl: BINANCE_REST_URL,
     fetchUniverse: fetchBinanceUniverse,
-    createAdapter: (ctx) => createBinanceAdapter({ wsUrl: ctx.wsUrl, universe: ctx.universe }),
-    createRestPlan: (ctx) => createBinanceRestPlan({ restUrl: ctx.restUrl, universe: ctx.universe }),
+    createAdapter: (ctx) =>
+      createBinanceAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
+    createRestPlan: (ctx) =>
+      createBinanceRestPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
   },
   bybit: {
     id: 'bybit',
     defaultWsUrl: BYBIT_WS_URL,
     defaultRestUrl: BYBIT_REST_URL,
     fetchUniverse: fetchBybitUniverse,
-    createAdapter: (ctx) => createBybitAdapter({ wsUrl: ctx.wsUrl, universe: ctx.universe }),
+    createAdapter: (ctx) =>
+      createBybitAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
   },
   okx: {
     id: 'okx',
     defaultWsUrl: OKX_WS_URL,
     defaultRestUrl: OKX_REST_URL,
     fetchUniverse: fetchOkxUniverse,
-    createAdapter: (ctx) => createOkxAdapter({ wsUrl: ctx.wsUrl, universe: ctx.universe }),
+    createAdapter: (ctx) =>
+      createOkxAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
   },
   hyperliquid: {
     id: 'hyperliquid',
     defaultWsUrl: HYPERLIQUID_WS_URL,
     defaultRestUrl: HYPERLIQUID_REST_URL,
     fetchUniverse: fetchHyperliquidUniverse,
-    createAdapter: (ctx) => createHyperliquidAdapter({ wsUrl: ctx.wsUrl, universe: ctx.universe }),
+    createAdapter: (ctx) =>
+      createHyperliquidAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
   },
 };
