@@ -191,7 +191,16 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
         ? null
         : url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
     symbols: symbols(env),
-    topN: number(env, 'TOP_N', 20, (n) => positiveInt(n) ?? (n <= 500 ? null : 'must be at most 500')),
+    // `all` follows every listed linear perpetual (about 1,500 across the four venues).
+    topN:
+      str(env, 'TOP_N')?.toLowerCase() === 'all'
+        ? Number.POSITIVE_INFINITY
+        : number(
+            env,
+            'TOP_N',
+            20,
+            (n) => positiveInt(n) ?? (n <= 10_000 ? null : 'must be at most 10000, or all'),
+          ),
     venues: venues(env),
     endpoints: endpoints(env),
     universeRefreshMs:

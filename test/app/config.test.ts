@@ -48,6 +48,11 @@ describe('config', () => {
     expect(loadConfig({ VENUES: 'OKX, bybit,okx' }).venues).toEqual(['okx', 'bybit']);
   });
 
+  it('accepts TOP_N=all for every listed perpetual', () => {
+    expect(loadConfig({ TOP_N: 'all' }).topN).toBe(Number.POSITIVE_INFINITY);
+    expect(loadConfig({ TOP_N: '800' }).topN).toBe(800);
+  });
+
   it('reads symbols in any spelling, de-duplicated', () => {
     expect(loadConfig({ SYMBOLS: 'btc, ETHUSDT,sol-usdt-swap,BTC' }).symbols).toEqual(['BTC', 'ETH', 'SOL']);
   });

@@ -1,0 +1,336 @@
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, startApp } from '../../src/app/app.js';
+import { loadConfig } from '../../src/app/config.js';
+import type { VenueRuntime } from '../../src/app/venue-runtime.js';
+import { VENUE_IDS, type VenueId } from '../../src/domain/types.js';
+import { startBinanceSimulator } from '../../src/streams/sim/binance-sim.js';
+import { startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { startHyperliquidSimulator } from '../../src/streams/sim/hyperliquid-sim.js';
+import { startOkxSimulator } from '../../src/streams/sim/okx-sim.js';
+import {
+  BINANCE_VENUE_WEIGHT_LIMIT_PER_MINUTE,
+  BINANCE_WEIGHT_PER_MINUTE,
+  FUNDING_INFO_PATH,
+  OPEN_INTEREST_PATH,
+} from '../../src/streams/venues/binance-rest.js';
+import { VENUES } from '../../src/streams/venues/registry.js';
+import { flushTestDb, testRedisUrl } from '../support/redis.js';
+import { maxInWindow, startVenueTap, universeSpecs, type VenueTap } from '../support/universe-specs.js';
+
+/**
+ * The full universe of all four venues in one process (issue: "about 1,500 instruments without
+ * exceeding a venue's documented limits"): every simulator lists its whole linear-perpetual
+ * universe, TOP_N=all follows every instrument, and a recording proxy in front of each simulator measures
+ * what the app sends per connection and per minute against venues.md §0.
+ */
+const url = testRedisUrl(7);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Instruments each venue lists, about the real counts of linear USDT (USDC) perpetuals. */
+const SIZE: Readonly<Record<VenueId, number>> = { binance: 600, bybit: 400, okx: 300, hyperliquid: 200 };
+const TOTAL = VENUE_IDS.reduce((n, id) => n + SIZE[id], 0);
+const SPECS = universeSpecs(Math.max(...Object.values(SIZE)));
+/** Long enough for the poller to reach its 1200/min budget with 600 instruments. */
+const BUDGET_OBSERVED_MS = 25_000;
+
+interface Sim {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  connectionCount(): number;
+  subscriptions(): string[];
+  close(): Promise<void>;
+}
+
+let sims: Record<VenueId, Sim>;
+const taps = new Map<VenueId, VenueTap>();
+let app: App | undefined;
+let startedAt = 0;
+let heldAfterMs = 0;
+const snapshotCounts = new Map<VenueId, { keys: number; mark: number; oi: number }>();
+
+const runtime = (id: VenueId): VenueRuntime => {
+  const r = app?.venues.find((v) => v.venue === id);
+  if (!r) throw new Error(`no runtime for ${id}`);
+  return r;
+};
+const perConnection = (id: VenueId) =>
+  VENUES[id].createAdapter({ wsUrl: 'ws://unused', restUrl: 'http://unused', universe: () => [] })
+    .maxInstrumentsPerConnection;
+const tap = (id: VenueId) => taps.get(id)!;
+const parsed = (text: string): Record<string, unknown> => {
+  try {
+    return Object(JSON.parse(text));
+  } catch {
+    return {};
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await sleep(250);
+  }
+}
+
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** Binance request weight of one REST call (exchangeInfo 1, all-symbol ticker/24hr 40, …). */
+function binanceWeight(path: string): number {
+  const u = new URL(path, 'http://x');
+  if (u.pathname === FUNDING_INFO_PATH) return 0;
+  if (u.pathname === '/fapi/v1/ticker/24hr' && !u.searchParams.has('symbol')) return 40;
+  return 1;
+}
+
+beforeAll(async () => {
+  await flushTestDb(url);
+  const opts = (id: VenueId) => ({ symbols: SPECS.slice(0, SIZE[id]), tickMs: 1000 });
+  const [binance, bybit, okx, hyperliquid] = await Promise.all([
+    startBinanceSimulator(opts('binance')),
+    startBybitSimulator(opts('bybit')),
+    startOkxSimulator(opts('okx')),
+    startHyperliquidSimulator(opts('hyperliquid')),
+  ]);
+  sims = { binance, bybit, okx, hyperliquid };
+  for (const id of VENUE_IDS) taps.set(id, await startVenueTap(sims[id]));
+  const env: Record<string, string> = { REDIS_URL: url, TOP_N: 'all', PUBLISH_INTERVAL_MS: '500' };
+  for (const id of VENUE_IDS) {
+    env[`${id.toUpperCase()}_WS_URL`] = tap(id).wsUrl;
+    env[`${id.toUpperCase()}_REST_URL`] = tap(id).restUrl;
+  }
+  startedAt = Date.now();
+  app = await startApp(loadConfig(env), pino({ level: 'silent' }));
+}, 20_000);
+
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([...taps.values()].map((t) => t.close()));
+  if (sims) await Promise.all(Object.values(sims).map((s) => s.close()));
+  await flushTestDb(url);
+}, 20_000);
+
+describe('full universe of all four venues in one process', () => {
+  it(`holds every listed linear perpetual (${TOTAL} instruments) in Redis`, async () => {
+    const redis = new Redis(url);
+    try {
+      await until(
+        () => VENUE_IDS.every((id) => runtime(id).universe().length === SIZE[id]),
+        15_000,
+        () => `universes: ${VENUE_IDS.map((id) => `${id} ${runtime(id).universe().length}`).join(', ')}`,
+      );
+      // Held = every instrument of every venue has a snapshot with a mark price, and open interest
+      // where the venue streams it (Binance OI comes over REST at the budget's pace).
+      type Snap = { price: { mark: number | null }; oi: { base: number | null } };
+      const keys = new Map<VenueId, string[]>();
+      const count = async () => {
+        for (const id of VENUE_IDS) {
+          const found = await scanKeys(redis, `pulse:latest:${id}:*`);
+          keys.set(id, found);
+          const snapshots = found.length
+            ? (await redis.mget(found)).map((raw) => JSON.parse(raw ?? 'null') as Snap | null)
+            : [];
+          snapshotCounts.set(id, {
+            keys: found.length,
+            mark: snapshots.filter((s) => typeof s?.price.mark === 'number').length,
+            oi: snapshots.filter((s) => typeof s?.oi.base === 'number').length,
+          });
+        }
+      };
+      const held = (id: VenueId) => {
+        const c = snapshotCounts.get(id);
+        return c?.keys === SIZE[id] && c.mark === SIZE[id] && (id === 'binance' || c.oi === SIZE[id]);
+      };
+      await until(
+        async () => {
+          await count();
+          return VENUE_IDS.every(held);
+        },
+        20_000,
+        () =>
+          `snapshots (keys/mark/oi): ${VENUE_IDS.map((id) => {
+            const c = snapshotCounts.get(id);
+            return `${id} ${c?.keys}/${c?.mark}/${c?.oi} of ${SIZE[id]}`;
+          }).join(', ')}`,
+      );
+      heldAfterMs = Date.now() - startedAt;
+
+      for (const id of VENUE_IDS) {
+        const symbols = SPECS.slice(0, SIZE[id]).map((s) => s.symbol);
+        expect(new Set(await redis.smembers(`pulse:symbols:${id}`))).toEqual(new Set(symbols));
+        expect(new Set(keys.get(id))).toEqual(new Set(symbols.map((s) => `pulse:latest:${id}:${s}`)));
+      }
+    } finally {
+      redis.disconnect();
+    }
+  }, 40_000);
+
+  it("stays within every venue's documented connection, subscription and REST limits", async () => {
+    // Let the Binance poller run into its per-minute budget so the measurement covers it.
+    const firstOi = () =>
+      tap('binance')
+        .restCalls()
+        .find((c) => c.path.startsWith(OPEN_INTEREST_PATH));
+    await until(
+      () => firstOi() !== undefined,
+      10_000,
+      () => 'the first openInterest request',
+    );
+    const waitMs = firstOi()!.ts + BUDGET_OBSERVED_MS - Date.now();
+    if (waitMs > 0) await sleep(waitMs);
+    const windowMs = Date.now() - startedAt;
+
+    const rows: Record<string, string | number>[] = [];
+    for (const id of VENUE_IDS) {
+      const r = runtime(id);
+      const per = perConnection(id);
+      const expected = Math.ceil(SIZE[id] / per);
+      const conns = r.connections();
+      // As many connections as the per-connection cap requires, each connected once and healthy.
+      expect(conns.length, `${id}: connections`).toBe(expected);
+      for (const c of conns) {
+        expect(c.isOpen, `${id}: connection open`).toBe(true);
+        expect(c.counters.connects, `${id}: connects`).toBe(1);
+        expect(c.counters.venueErrors, `${id}: venue errors`).toBe(0);
+        expect(c.counters.parseErrors, `${id}: parse errors`).toBe(0);
+      }
+      expect(sims[id].connectionCount(), `${id}: simulator connections`).toBe(expected);
+      const wire = tap(id).connections();
+      expect(wire.length, `${id}: connections opened on the wire`).toBe(expected);
+      for (const c of wire) expect(c.closedAt).toBeNull();
+      const rest = tap(id).restCalls();
+      expect(
+        rest.filter((c) => c.status === 429 || c.status === 418).map((c) => `${c.status} ${c.path}`),
+        `${id}: REST answered 429/418`,
+      ).toEqual([]);
+      const subscribeMsgs = wire
+        .flatMap((c) => c.sent.map((m) => parsed(m.text)))
+        .filter((m) => {
+          const op = m.op ?? m.method;
+          return op === 'subscribe' || op === 'SUBSCRIBE';
+        }).length;
+      rows.push({
+        venue: id,
+        instruments: SIZE[id],
+        'per conn': per,
+        connections: conns.length,
+        'subscribe msgs': subscribeMsgs,
+        'REST at start': rest.filter((c) => !c.path.startsWith(OPEN_INTEREST_PATH)).length,
+        'REST/min': 0,
+      });
+    }
+    const row = (id: VenueId) => rows.find((x) => x.venue === id)!;
+
+    // Binance: one connection with 2 of its 200 streams, at most 10 incoming messages a second.
+    for (const c of tap('binance').connections()) {
+      const streams = new Set(
+        c.sent.flatMap((m) => {
+          const msg = parsed(m.text);
+          return msg.method === 'SUBSCRIBE' && Array.isArray(msg.params) ? msg.params : [];
+        }),
+      );
+      expect(streams.size).toBeGreaterThan(0);
+      expect(streams.size).toBeLessThanOrEqual(200);
+      expect(maxInWindow(c.sent, 1000)).toBeLessThanOrEqual(10);
+    }
+    expect(sims.binance.subscriptions().length).toBeLessThanOrEqual(200);
+
+    // Binance REST: the poller's weight stays within our 1200/min in every rolling minute (and
+    // reaches it: the budget, not the 10 s cycle, sets the pace at this size), everything
+    // together within the venue's 2400/min.
+    const binanceRest = tap('binance')
+      .restCalls()
+      .map((c) => ({ ts: c.ts, path: c.path, weight: binanceWeight(c.path) }));
+    const pollerCalls = binanceRest.filter(
+      (c) => c.path.startsWith(OPEN_INTEREST_PATH) || c.path.startsWith(FUNDING_INFO_PATH),
+    );
+    const pollerWeightPerMin = maxInWindow(pollerCalls, MIN);
+    expect(pollerWeightPerMin).toBeLessThanOrEqual(BINANCE_WEIGHT_PER_MINUTE);
+    expect(pollerWeightPerMin).toBe(BINANCE_WEIGHT_PER_MINUTE);
+    expect(maxInWindow(binanceRest, MIN)).toBeLessThanOrEqual(BINANCE_VENUE_WEIGHT_LIMIT_PER_MINUTE);
+    const oiCalls = binanceRest.filter((c) => c.path.startsWith(OPEN_INTEREST_PATH));
+    row('binance')['REST/min'] = maxInWindow(oiCalls, MIN);
+
+    // Bybit: the args of one connection total at most 21,000 characters.
+    let bybitMaxArgsChars = 0;
+    for (const c of tap('bybit').connections()) {
+      const topics = new Set<string>();
+      for (const m of c.sent) {
+        const msg = parsed(m.text);
+        if (!Array.isArray(msg.args)) continue;
+        for (const a of msg.args as string[]) {
+          if (msg.op === 'subscribe') topics.add(a);
+          else if (msg.op === 'unsubscribe') topics.delete(a);
+        }
+      }
+      const chars = [...topics].reduce((n, t) => n + t.length, 0);
+      bybitMaxArgsChars = Math.max(bybitMaxArgsChars, chars);
+      expect(chars).toBeLessThanOrEqual(21_000);
+    }
+    expect(sims.bybit.subscriptions().length).toBe(SIZE.bybit);
+    row('bybit').note = `max args/conn ${bybitMaxArgsChars} of 21000 chars`;
+
+    // OKX: at most 480 subscribe/unsubscribe requests per connection per hour, args ≤ 64 KB per
+    // request, at most 3 connection requests per second per IP.
+    let okxMaxRequests = 0;
+    for (const c of tap('okx').connections()) {
+      const ops = c.sent.filter((m) =>
+        ['subscribe', 'unsubscribe', 'login'].includes(String(parsed(m.text).op)),
+      );
+      const perHour = maxInWindow(ops, HOUR);
+      okxMaxRequests = Math.max(okxMaxRequests, perHour);
+      expect(perHour).toBeLessThanOrEqual(480);
+      for (const m of ops) expect(JSON.stringify(parsed(m.text).args).length).toBeLessThanOrEqual(64 * 1024);
+    }
+    expect(
+      maxInWindow(
+        tap('okx')
+          .connections()
+          .map((c) => ({ ts: c.openedAt })),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(3);
+    expect(sims.okx.subscriptions().length).toBe(SIZE.okx * 4);
+    row('okx').note = `max sub requests/conn ${okxMaxRequests} of 480/h`;
+
+    // Hyperliquid (per IP): at most 1000 subscriptions, 10 connections, 30 new connections and
+    // 2000 client messages per minute.
+    const hl = tap('hyperliquid').connections();
+    const hlSubs = sims.hyperliquid.subscriptions().length;
+    expect(hlSubs).toBe(SIZE.hyperliquid);
+    expect(hlSubs).toBeLessThanOrEqual(1000);
+    expect(hl.length).toBeLessThanOrEqual(10);
+    expect(
+      maxInWindow(
+        hl.map((c) => ({ ts: c.openedAt })),
+        MIN,
+      ),
+    ).toBeLessThanOrEqual(30);
+    const hlMsgs = hl.flatMap((c) => c.sent).sort((a, b) => a.ts - b.ts);
+    const hlPerMin = maxInWindow(hlMsgs, MIN);
+    expect(hlPerMin).toBeLessThanOrEqual(2000);
+    row('hyperliquid').note = `${hlSubs} of 1000 subscriptions, max ${hlPerMin} of 2000 msgs/min`;
+    row('binance').note =
+      `OI weight max ${pollerWeightPerMin}/min of our ${BINANCE_WEIGHT_PER_MINUTE} ` +
+      `(venue ${BINANCE_VENUE_WEIGHT_LIMIT_PER_MINUTE}); OI on ${snapshotCounts.get('binance')?.oi ?? '?'} instruments`;
+
+    console.log(
+      `Full universe: ${TOTAL} instruments held in Redis after ${(heldAfterMs / 1000).toFixed(1)} s; ` +
+        `measured over ${(windowMs / 1000).toFixed(1)} s. "REST at start" = universe listing calls ` +
+        '(repeated every UNIVERSE_REFRESH_MIN, default 60); "REST/min" = polling calls in the busiest 60 s.',
+    );
+    console.table(rows);
+  }, 45_000);
+});
