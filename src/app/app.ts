@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { config as rxConfig, type Subscription } from 'rxjs';
 import { createTelegramBot } from '../bot/bot.js';
+import type { DeliveryStats } from '../bot/delivery.js';
 import { redactUrl } from '../bus/keys.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
@@ -13,8 +14,10 @@ import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
 import { demoMarket, startDemoVenue } from './demo.js';
 import { type HttpServer, startHttp } from './http.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { VenueRuntime } from './venue-runtime.js';
+import { versionInfo } from './version.js';
 
 export interface App {
   readonly bus: Bus;
@@ -80,7 +83,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   );
 
   let deliver: ((alert: AlertJson) => void) | undefined;
+  let deliveryStats: (() => DeliveryStats) | undefined;
+  let metrics: Metrics | undefined;
   const pipeline = new Pipeline({
+    onPublished: (ms) => metrics?.observePublish(ms),
     bus,
     alertRule: { oiAlertPct15m: config.oiAlertPct15m, cooldownMs: config.alertCooldownMs },
     publishIntervalMs: config.publishIntervalMs,
@@ -172,6 +178,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await bot.close();
       await store.close();
     });
+    deliveryStats = () => bot.deliveryStats();
     deliver = (alert) => {
       bot
         .deliverAlert(alert)
@@ -196,11 +203,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   if (config.httpPort !== null) {
+    metrics = createMetrics({ bus, pipeline, venues: () => runtimes, delivery: () => deliveryStats?.() });
     const http: HttpServer = await startHttp(config.httpPort, {
       bus,
-      pipeline,
-      connections: () => runtimes.flatMap((r) => r.connections()),
+      venues: () => runtimes,
       staleAfterMs: config.staleAfterMs,
+      metrics: metrics.registry,
+      version: versionInfo('all'),
     });
     closers.push(() => http.close());
     logger.info({ port: http.port }, 'HTTP health endpoints listening');

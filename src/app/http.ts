@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/types.js';
-import type { FeedConnection } from '../streams/core/connection.js';
-import type { Pipeline } from './pipeline.js';
+import type { VenueRuntime } from './venue-runtime.js';
+import type { VersionInfo } from './version.js';
 
 export interface HttpServer {
   readonly port: number;
@@ -11,45 +12,58 @@ export interface HttpServer {
 
 export interface HealthSources {
   readonly bus: Bus;
-  readonly pipeline: Pipeline;
-  readonly connections: () => readonly FeedConnection[];
+  readonly venues: () => readonly VenueRuntime[];
   readonly staleAfterMs: number;
+  readonly metrics: Registry;
+  readonly version: VersionInfo;
+}
+
+interface VenueCheck {
+  readonly ok: boolean;
+  readonly connections: number;
+  readonly open: number;
+  readonly lastDataAgeMs: number | null;
+}
+
+/** A venue is ready when it has connections, all open, each with market data within the staleness bound. */
+function venueCheck(r: VenueRuntime, staleAfterMs: number, now: number): VenueCheck {
+  const conns = r.connections();
+  const ages = conns.map((c) => (c.lastDataAt ? now - c.lastDataAt : null));
+  const open = conns.filter((c) => c.isOpen).length;
+  const worst = ages.some((a) => a === null) ? null : Math.max(0, ...(ages as number[]));
+  const ok = conns.length > 0 && open === conns.length && worst !== null && worst <= staleAfterMs;
+  return { ok, connections: conns.length, open, lastDataAgeMs: worst };
 }
 
 /**
- * `/healthz`: the process is alive. `/readyz`: every feed delivered market data within its
- * staleness bound and the bus is connected; the body lists each check.
+ * `/healthz`: the process is alive. `/readyz`: Redis reachable (or the in-process bus) and every
+ * enabled venue delivered data within its staleness bound; the body lists each check.
+ * `/metrics`: Prometheus text. `/version`: version, commit, build time, role.
  */
 export async function startHttp(port: number, src: HealthSources): Promise<HttpServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      return;
-    }
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (path === '/healthz') return json(200, { ok: true });
+    if (path === '/version') return json(200, src.version);
     if (path === '/readyz') {
       const now = Date.now();
-      const feeds = src.connections().map((c) => {
-        const ageMs = c.lastDataAt ? now - c.lastDataAt : null;
-        return {
-          open: c.isOpen,
-          lastDataAgeMs: ageMs,
-          ok: c.isOpen && ageMs !== null && ageMs <= src.staleAfterMs,
-        };
-      });
-      const busOk = src.bus.kind === 'memory' || ('isReady' in src.bus && src.bus.isReady === true);
-      const ok = busOk && feeds.length > 0 && feeds.every((f) => f.ok);
-      const body = {
-        ok,
-        checks: { bus: { kind: src.bus.kind, ok: busOk }, feeds },
-        counters: src.pipeline.counters,
-      };
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const venues = Object.fromEntries(
+        src.venues().map((r) => [r.venue, venueCheck(r, src.staleAfterMs, now)]),
+      );
+      const redisOk = src.bus.kind === 'memory' || ('isReady' in src.bus && src.bus.isReady === true);
+      const ok = redisOk && Object.values(venues).every((v) => v.ok);
+      return json(ok ? 200 : 503, { ok, checks: { redis: { kind: src.bus.kind, ok: redisOk }, venues } });
+    }
+    if (path === '/metrics') {
+      src.metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': src.metrics.contentType }).end(text),
+        (err: Error) => json(500, { error: err.message }),
+      );
       return;
     }
-    res
-      .writeHead(404, { 'content-type': 'application/json' })
-      .end('{"error":"not found; try /healthz or /readyz"}');
+    json(404, { error: 'not found; try /healthz, /readyz, /metrics or /version' });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -20,6 +20,8 @@ export interface PipelineOptions {
   readonly onAlert?: (alert: AlertJson) => void;
   /** Instruments kept in memory; events for more are dropped and counted. */
   readonly maxInstruments?: number;
+  /** Told how long each snapshot batch took to publish (for the latency histogram). */
+  readonly onPublished?: (durationMs: number, snapshots: number) => void;
 }
 
 export interface PipelineCounters {
@@ -122,9 +124,11 @@ export class Pipeline {
     const batch = [...this.dirty].map(toSnapshot);
     this.dirty.clear();
     this.lastPublishWallTs = Date.now();
+    const startedAt = performance.now();
     this.publishing = this.opts.bus
       .publishSnapshots(batch)
       .then((written) => {
+        this.opts.onPublished?.(performance.now() - startedAt, written);
         this.counters.snapshotsPublished += written;
         this.counters.snapshotsDropped += batch.length - written;
       })

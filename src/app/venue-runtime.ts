@@ -58,6 +58,11 @@ export class VenueRuntime {
     return this.entries;
   }
 
+  /** The REST poller's counters, when the venue polls. */
+  restCounters(): RestPoller['counters'] | undefined {
+    return this.poller?.counters;
+  }
+
   /** Resolves the universe (retrying until the venue answers or close()), then connects. */
   async start(): Promise<void> {
     const { module, logger } = this.opts;

@@ -7,7 +7,12 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Bus, SubscriptionStore } from '../bus/types.js';
 import type { AlertJson } from '../domain/types.js';
-import { type AlertDeliveryOptions, createAlertDelivery, describeError } from './delivery.js';
+import {
+  type AlertDeliveryOptions,
+  createAlertDelivery,
+  type DeliveryStats,
+  describeError,
+} from './delivery.js';
 import { basicFeature, COMMANDS, unknownCommandFeature } from './features/basic.js';
 import { queriesFeature } from './features/queries.js';
 import type { FeatureDeps } from './features/reply.js';
@@ -38,6 +43,8 @@ export interface TelegramBot {
   start(): Promise<void>;
   /** Queues the alert for every chat subscribed to its symbol. */
   deliverAlert(alert: AlertJson): Promise<void>;
+  /** Delivery counters and queue lengths, for /metrics. */
+  deliveryStats(): DeliveryStats;
   /** Stops polling and delivery; idempotent. */
   close(): Promise<void>;
 }
@@ -122,6 +129,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
       return starting;
     },
     deliverAlert: (alert) => delivery.deliver(alert),
+    deliveryStats: () => delivery.stats(),
     close() {
       closing ??= (async () => {
         closed = true;

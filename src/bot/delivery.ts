@@ -98,6 +98,8 @@ export interface DeliveryStats {
   readonly failed: number;
   readonly removedChats: number;
   readonly migratedChats: number;
+  /** 429 answers from Telegram (each waited out with its retry_after). */
+  readonly rateLimited: number;
 }
 
 export interface AlertDelivery {
@@ -137,7 +139,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   const recent = new Set<string>();
   const timers = new Set<{ handle: NodeJS.Timeout; resolve: (ok: boolean) => void }>();
   const abort = new AbortController();
-  const counts = { sent: 0, dropped: 0, failed: 0, removedChats: 0, migratedChats: 0 };
+  const counts = { sent: 0, dropped: 0, failed: 0, removedChats: 0, migratedChats: 0, rateLimited: 0 };
   let nextGlobalAtMs = 0;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -225,6 +227,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     };
     if (action === 'retry' && tg?.error_code === 429) {
       const retryAfterSec = tg.parameters?.retry_after ?? 1;
+      counts.rateLimited++;
       if (++item.rateLimited > maxRateLimitRetries) return giveUp('rate limited too often: alert dropped');
       chatLog.warn({ retryAfterSec }, 'rate limited by Telegram: waiting retry_after');
       return retryAfterSec * 1000;

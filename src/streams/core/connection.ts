@@ -65,7 +65,10 @@ export class FeedConnection {
   private attempt = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Receive time of the last market event (0 = none yet). */
   private lastDataTs = 0;
+  /** Start of the current silence for the staleness timer: the last data, or the (re)connect. */
+  private silentSinceTs = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -118,7 +121,7 @@ export class FeedConnection {
     ws.on('open', () => {
       if (ws !== this.ws) return;
       this.counters.connects++;
-      this.lastDataTs = this.now();
+      this.silentSinceTs = this.now();
       logger.info({ url: adapter.wsUrl, attempt: this.attempt }, 'connected');
       this.status('connected');
       const instruments = this.opts.instruments();
@@ -193,6 +196,7 @@ export class FeedConnection {
         this.disconnectedAt = 0;
       }
       this.lastDataTs = receiveTs;
+      this.silentSinceTs = receiveTs;
       this.attempt = 0;
       for (const ev of outcome.result.events) {
         this.counters.events++;
@@ -219,7 +223,7 @@ export class FeedConnection {
     const staleAfterMs = this.opts.staleAfterMs;
     this.staleTimer = setInterval(
       () => {
-        const silentMs = this.now() - this.lastDataTs;
+        const silentMs = this.now() - this.silentSinceTs;
         if (silentMs > staleAfterMs) {
           this.counters.staleTimeouts++;
           this.opts.logger.warn(
