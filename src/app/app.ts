@@ -9,7 +9,7 @@ import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscrip
 import type { Bus, SubscriptionStore } from '../bus/types.js';
 import type { AlertJson, RawFrame } from '../domain/types.js';
 import { Recorder } from '../streams/recorder.js';
-import { newReplayCounters, replay$ } from '../streams/replay.js';
+import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
 import { demoMarket, startDemoVenue } from './demo.js';
@@ -229,6 +229,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       connectStaggerMs: 400,
       onEvent: (ev) => {
         if (ev.type === 'status' && ev.kind === 'parse_error') parseErrors.report(ev.detail);
+        if (ev.type === 'status' && ev.kind === 'gap' && ev.gap) {
+          venueLogger.warn({ gap: ev.gap, detail: ev.detail }, 'feed gap: deltas across it are flagged');
+          recorder?.write({
+            t: ev.receiveTs,
+            venue: ev.venue,
+            frame: JSON.stringify(ev.gap),
+            source: GAP_SOURCE,
+          });
+        }
         pipeline.handle(ev);
       },
       ...(recorder ? { onRawFrame: (f: RawFrame) => recorder?.write(f) } : {}),

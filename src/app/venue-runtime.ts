@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../bus/types.js';
@@ -25,22 +26,27 @@ export interface VenueRuntimeOptions {
   readonly connectStaggerMs?: number;
 }
 
+/** One connection and the instruments it carries (read on every (re)connect). */
+interface Slot {
+  readonly instruments: string[];
+  conn?: FeedConnection;
+  sub?: Subscription;
+}
+
 /**
  * One venue at run time: its universe (refreshed periodically), its connections (as many as the
  * adapter's per-connection limit requires) and its REST poller, if it needs one.
  */
 export class VenueRuntime {
   private entries: UniverseEntry[] = [];
-  /** Instruments per connection; a connection reads its chunk on every (re)connect. */
-  private readonly chunks: string[][] = [];
-  private readonly conns: FeedConnection[] = [];
-  private readonly subscriptions: Subscription[] = [];
+  private readonly slots: Slot[] = [];
   private poller: RestPoller | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
-  private readonly ctx: VenueContext;
+  private readonly ctx: VenueContext & { readonly universe: () => readonly UniverseEntry[] };
   /** One adapter per venue: connections and the poller share it (Binance keeps funding intervals in it). */
   private adapter: VenueAdapter | undefined;
+  private connectChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: VenueRuntimeOptions) {
     this.ctx = { wsUrl: opts.wsUrl, restUrl: opts.restUrl, universe: () => this.entries };
@@ -51,7 +57,7 @@ export class VenueRuntime {
   }
 
   connections(): readonly FeedConnection[] {
-    return this.conns;
+    return this.slots.flatMap((s) => (s.conn ? [s.conn] : []));
   }
 
   universe(): readonly UniverseEntry[] {
@@ -75,20 +81,14 @@ export class VenueRuntime {
     );
     if (this.abort.signal.aborted) return;
     await this.publishTracked();
+    if (this.abort.signal.aborted) return;
     const adapter = module.createAdapter(this.ctx);
     this.adapter = adapter;
-    const per = adapter.maxInstrumentsPerConnection;
-    for (let i = 0; i < this.entries.length; i += per) {
-      this.chunks.push(this.entries.slice(i, i + per).map((e) => e.instrument));
-    }
-    for (let i = 0; i < this.chunks.length; i++) {
-      if (i > 0 && this.opts.connectStaggerMs)
-        await new Promise((r) => setTimeout(r, this.opts.connectStaggerMs));
-      if (this.abort.signal.aborted) return;
-      this.openConnection(i);
-    }
+    this.place(this.entries.map((e) => e.instrument));
+    this.openMissing();
     const plan = module.createRestPlan?.(this.ctx);
-    if (plan && this.entries.length > 0) {
+    if (plan) {
+      // Even with an empty universe: a refresh may add instruments, and the plan follows it.
       this.poller = new RestPoller({
         plan,
         parser: adapter.createParser(),
@@ -101,20 +101,48 @@ export class VenueRuntime {
     this.refreshTimer = setInterval(() => void this.refresh(), this.opts.universeRefreshMs);
   }
 
-  private openConnection(index: number): void {
+  /** Puts instruments into slots with room, adding slots at the adapter's per-connection limit. */
+  private place(instruments: readonly string[]): void {
+    const per = this.adapter!.maxInstrumentsPerConnection;
+    for (const instrument of instruments) {
+      let slot = this.slots.find((s) => s.instruments.length < per);
+      if (!slot) {
+        slot = { instruments: [] };
+        this.slots.push(slot);
+      }
+      slot.instruments.push(instrument);
+    }
+  }
+
+  /** Opens a connection for every slot without one, one at a time, `connectStaggerMs` apart. */
+  private openMissing(): void {
+    for (const slot of this.slots) {
+      if (slot.conn || slot.instruments.length === 0) continue;
+      const index = this.slots.indexOf(slot);
+      this.connectChain = this.connectChain.then(async () => {
+        if (this.abort.signal.aborted || slot.sub || !this.slots.includes(slot)) return;
+        this.open(slot, index);
+        if (this.opts.connectStaggerMs) {
+          await sleep(this.opts.connectStaggerMs, undefined, { signal: this.abort.signal }).catch(() => {});
+        }
+      });
+    }
+  }
+
+  private open(slot: Slot, index: number): void {
     const events$ = feed$(
       {
-        adapter: this.adapter ?? this.opts.module.createAdapter(this.ctx),
-        instruments: () => this.chunks[index] ?? [],
+        adapter: this.adapter!,
+        instruments: () => slot.instruments,
         staleAfterMs: this.opts.staleAfterMs,
         logger: this.opts.logger.child({ connection: index }),
         ...(this.opts.onRawFrame ? { onRawFrame: this.opts.onRawFrame } : {}),
       },
       (conn) => {
-        this.conns[index] = conn;
+        slot.conn = conn;
       },
     );
-    this.subscriptions.push(events$.subscribe(this.opts.onEvent));
+    slot.sub = events$.subscribe(this.opts.onEvent);
   }
 
   private async publishTracked(): Promise<void> {
@@ -129,6 +157,7 @@ export class VenueRuntime {
   /** Picks up listings and delistings without reconnecting the instruments that stay. */
   async refresh(): Promise<void> {
     const { module, logger } = this.opts;
+    if (!this.adapter) return;
     let listing: Awaited<ReturnType<typeof module.fetchUniverse>>;
     try {
       listing = await module.fetchUniverse(this.opts.restUrl, this.opts.want);
@@ -145,21 +174,22 @@ export class VenueRuntime {
     this.entries = [...next];
     if (added.length === 0 && removed.length === 0) return;
     logger.info({ added, removed }, 'universe changed');
-    const per = (this.adapter ?? module.createAdapter(this.ctx)).maxInstrumentsPerConnection;
-    for (const chunk of this.chunks) {
-      for (let i = chunk.length - 1; i >= 0; i--) if (!nextIds.has(chunk[i]!)) chunk.splice(i, 1);
-    }
-    for (const instrument of added) {
-      let index = this.chunks.findIndex((c) => c.length < per);
-      if (index < 0) {
-        index = this.chunks.push([]) - 1;
+    for (const slot of this.slots) {
+      for (let i = slot.instruments.length - 1; i >= 0; i--) {
+        if (!nextIds.has(slot.instruments[i]!)) slot.instruments.splice(i, 1);
       }
-      this.chunks[index]!.push(instrument);
     }
-    for (let i = 0; i < this.chunks.length; i++) {
-      if (this.conns[i]) this.conns[i]!.syncSubscriptions();
-      else this.openConnection(i);
+    // A connection left with nothing to carry is closed, not kept reconnecting to silence.
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const slot = this.slots[i]!;
+      if (slot.instruments.length > 0) continue;
+      this.slots.splice(i, 1);
+      slot.sub?.unsubscribe();
+      await slot.conn?.close();
     }
+    this.place(added);
+    for (const slot of this.slots) slot.conn?.syncSubscriptions();
+    this.openMissing();
     await this.publishTracked();
   }
 
@@ -167,7 +197,7 @@ export class VenueRuntime {
   async close(): Promise<void> {
     this.abort.abort();
     clearInterval(this.refreshTimer);
-    for (const s of this.subscriptions) s.unsubscribe();
-    await Promise.all([...this.conns.map((c) => c.close()), this.poller?.close()]);
+    for (const s of this.slots) s.sub?.unsubscribe();
+    await Promise.all([...this.slots.map((s) => s.conn?.close()), this.poller?.close()]);
   }
 }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Observable } from 'rxjs';
-import type { FeedEvent, VenueId } from '../domain/types.js';
+import type { FeedEvent, FeedStatusEvent, VenueId } from '../domain/types.js';
 import type { FrameParser, VenueAdapter } from './core/adapter.js';
 import { parseFrame } from './core/parse.js';
 
@@ -52,12 +52,15 @@ export function replay$(
         }
         const adapter = typeof rec.venue === 'string' ? opts.adapters.get(rec.venue as VenueId) : undefined;
         if (typeof rec.t !== 'number' || typeof rec.frame !== 'string' || !adapter) {
+          // Counted; reported as a status only when the line names a venue we replay.
           counters.badLines++;
-          report(
-            'bybit',
-            typeof rec.t === 'number' ? rec.t : 0,
-            `line ${counters.lines} is not a recording line`,
-          );
+          const venue = [...opts.adapters.keys()].find((v) => v === rec.venue);
+          if (venue)
+            report(
+              venue,
+              typeof rec.t === 'number' ? rec.t : 0,
+              `line ${counters.lines} is not a recording line`,
+            );
           continue;
         }
         firstTs ??= rec.t;
@@ -68,6 +71,13 @@ export function replay$(
           if (waitMs > 1) await sleep(waitMs);
         }
         if (stopped) break;
+        if (rec.source === GAP_SOURCE) {
+          const gap = readGap(rec.frame);
+          if (gap)
+            subscriber.next({ type: 'status', venue: adapter.venue, kind: 'gap', receiveTs: rec.t, gap });
+          else counters.badLines++;
+          continue;
+        }
         let parser = parsers.get(adapter.venue);
         if (!parser) {
           parser = adapter.createParser();
@@ -99,6 +109,27 @@ export function replay$(
       input.destroy();
     };
   });
+}
+
+/**
+ * Recording lines with this `source` hold a feed gap the live process saw (a disconnect, or REST
+ * data left unrefreshed), so a replay flags the same deltas live did.
+ */
+export const GAP_SOURCE = 'perp-pulse:gap';
+
+function readGap(text: string): FeedStatusEvent['gap'] | undefined {
+  try {
+    const g = JSON.parse(text) as { fromTs?: unknown; toTs?: unknown; instruments?: unknown };
+    if (typeof g.fromTs !== 'number' || typeof g.toTs !== 'number' || !Array.isArray(g.instruments))
+      return undefined;
+    return {
+      fromTs: g.fromTs,
+      toTs: g.toTs,
+      instruments: g.instruments.filter((i): i is string => typeof i === 'string'),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export function newReplayCounters(): ReplayCounters {

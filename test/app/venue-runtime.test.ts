@@ -101,6 +101,15 @@ describe('venue runtime', () => {
       'three connections',
     );
     expect(rt.connections()).toHaveLength(3);
+    // delisting everything one connection carried closes it instead of leaving it to reconnect to silence
+    listing = all.slice(0, 4);
+    await rt.refresh();
+    await until(
+      () => sim!.connectionCount() === 2 && sim!.subscriptions().length === 4,
+      5000,
+      'emptied one closed',
+    );
+    expect(rt.connections()).toHaveLength(2);
     await rt.close();
     await until(() => sim!.connectionCount() === 0, 3000, 'all closed');
   });

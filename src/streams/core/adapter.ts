@@ -63,6 +63,8 @@ export interface RestRequest {
   readonly body?: string;
   /** The venue's request weight for this call. */
   readonly weight: number;
+  /** The instrument whose data this request refreshes, if one: its silence is reported as a gap. */
+  readonly instrument?: string;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface RestPollerOptions {
   readonly now?: () => number;
   /** Length of the budget window; the venues count per minute (tests shorten it). */
   readonly windowMs?: number;
+  /** An instrument unrefreshed for longer than this (and 3 cycles) is reported as a gap. Default 60 s. */
+  readonly gapAfterMs?: number;
 }
 
 export interface RestPollerCounters {
@@ -51,6 +53,11 @@ export class RestPoller {
   /** Weight spent in the last minute, oldest first; bounded by `weightPerMinute` entries. */
   private readonly spent: { ts: number; weight: number }[] = [];
   private venueUsed: { minute: number; weight: number } | undefined;
+  /** Last successful answer per instrument, to notice when one went unrefreshed for too long. */
+  private readonly lastOkByInstrument = new Map<string, number>();
+  /** Duration of the last cycle without pauses or errors: what "normal" refresh looks like. */
+  private lastCycleMs = 0;
+  private cycleDisturbed = false;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private readonly now: () => number;
@@ -77,12 +84,16 @@ export class RestPoller {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       const cycleStart = this.now();
-      for (const req of plan.requests()) {
+      const requests = plan.requests();
+      if (this.lastOkByInstrument.size > requests.length * 2) this.lastOkByInstrument.clear();
+      for (const req of requests) {
         if (signal.aborted) return;
         await this.waitForBudget(req.weight);
         if (signal.aborted) return;
         await this.request(req);
       }
+      if (!this.cycleDisturbed) this.lastCycleMs = this.now() - cycleStart;
+      this.cycleDisturbed = false;
       const restMs = cycleStart + plan.cycleMs - this.now();
       if (restMs > 0) await sleep(restMs, undefined, { signal }).catch(() => {});
     }
@@ -128,6 +139,7 @@ export class RestPoller {
       body = await res.text();
     } catch (err) {
       if (signal.aborted) return;
+      this.cycleDisturbed = true;
       this.counters.errors++;
       this.status('rest_error', `${req.path}: ${(err as Error).message}`);
       logger.warn({ path: req.path, message: (err as Error).message }, 'REST request failed');
@@ -148,6 +160,7 @@ export class RestPoller {
           : res.status === 418
             ? 120_000
             : this.windowMs;
+      this.cycleDisturbed = true;
       if (res.status === 429) this.counters.rateLimited++;
       else this.counters.banned++;
       this.status('rest_error', `${req.path}: HTTP ${res.status}; pausing ${waitMs} ms`);
@@ -165,6 +178,7 @@ export class RestPoller {
       return;
     }
     this.counters.responses++;
+    if (req.instrument) this.noteRefreshed(req.instrument, receiveTs);
     this.opts.onRawFrame?.({ t: receiveTs, venue: plan.venue, frame: body, source: req.path });
     const outcome = parseFrame(this.opts.parser, body, receiveTs, req.path);
     if (outcome.kind === 'error') {
@@ -175,6 +189,29 @@ export class RestPoller {
     for (const ev of outcome.result.events) {
       this.counters.events++;
       this.opts.onEvent(ev);
+    }
+  }
+
+  /**
+   * An instrument's REST data that went unrefreshed much longer than a normal cycle (429/418
+   * pauses, errors) is a gap like a WebSocket disconnect: the analytics flag deltas across it.
+   */
+  private noteRefreshed(instrument: string, receiveTs: number): void {
+    const previous = this.lastOkByInstrument.get(instrument);
+    this.lastOkByInstrument.set(instrument, receiveTs);
+    const expectedMs = Math.max(this.opts.plan.cycleMs, this.lastCycleMs);
+    if (
+      previous !== undefined &&
+      receiveTs - previous > Math.max(this.opts.gapAfterMs ?? 60_000, 3 * expectedMs)
+    ) {
+      this.opts.onEvent({
+        type: 'status',
+        venue: this.opts.plan.venue,
+        kind: 'gap',
+        receiveTs,
+        detail: `${instrument}: no REST data for ${receiveTs - previous} ms`,
+        gap: { fromTs: previous, toTs: receiveTs, instruments: [instrument] },
+      });
     }
   }
 

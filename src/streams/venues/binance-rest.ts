@@ -65,6 +65,7 @@ export function createBinanceRestPlan(opts: BinanceRestPlanOptions): RestPollPla
         requests.push({
           path: `${OPEN_INTEREST_PATH}?symbol=${encodeURIComponent(e.instrument)}`,
           weight: 1,
+          instrument: e.instrument,
         });
       }
       return requests;

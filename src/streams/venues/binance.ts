@@ -78,7 +78,38 @@ class SharedState {
     return (instrument) => map.get(instrument);
   }
 
+  /** Receive time of the latest `fundingInfo` body. */
+  intervalsAtTs = 0;
+  /** Per symbol: the next funding time last seen, the last settlement, and the interval they imply. */
+  private readonly settlement = new Map<
+    string,
+    { nextTs: number; settledTs?: number; hours?: number; atTs?: number }
+  >();
+
+  /**
+   * Binance changes intervals right after a settlement (8 h → 1 h at the cap) and `fundingInfo`
+   * is refreshed only every 15 min: the jump of `T` from the last settlement tells it at once.
+   */
+  observeNextFunding(instrument: string, nextTs: number, eventTs: number, receiveTs: number): void {
+    const s = this.settlement.get(instrument);
+    if (!s) {
+      this.settlement.set(instrument, { nextTs });
+      return;
+    }
+    if (nextTs === s.nextTs) return;
+    if (s.nextTs <= eventTs) s.settledTs = s.nextTs;
+    s.nextTs = nextTs;
+    if (s.settledTs === undefined) return;
+    const hours = (nextTs - s.settledTs) / 3_600_000;
+    if (Number.isInteger(hours) && hours >= 1 && hours <= 8) {
+      s.hours = hours;
+      s.atTs = receiveTs;
+    }
+  }
+
   intervalHours(entry: UniverseEntry): number | undefined {
+    const inferred = this.settlement.get(entry.instrument);
+    if (inferred?.hours && (inferred.atTs ?? 0) > this.intervalsAtTs) return inferred.hours;
     if (this.intervals) return this.intervals.get(entry.instrument) ?? BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS;
     return entry.fundingIntervalHours;
   }
@@ -163,7 +194,10 @@ class BinanceParser implements FrameParser {
         set(ev, 'markPrice', num(el, 'p', frame));
         set(ev, 'indexPrice', num(el, 'i', frame));
         set(ev, 'fundingRate', num(el, 'r', frame));
-        set(ev, 'nextFundingTs', time(el, 'T', frame));
+        const nextTs = time(el, 'T', frame);
+        set(ev, 'nextFundingTs', nextTs);
+        if (nextTs !== undefined)
+          this.shared.observeNextFunding(entry.instrument, nextTs, ev.eventTs, receiveTs);
         set(ev, 'fundingIntervalHours', this.shared.intervalHours(entry));
       } else {
         set(ev, 'lastPrice', num(el, 'c', frame));
@@ -197,6 +231,7 @@ class BinanceParser implements FrameParser {
       }
       // Symbols absent here settle every 8 h. The next mark frame (1 s) carries the new intervals.
       this.shared.intervals = intervals;
+      this.shared.intervalsAtTs = receiveTs;
       return { events: [], detail: `fundingInfo: ${intervals.size} adjusted symbols` };
     }
     throw new FrameError(`unknown REST source ${source}`, frame);

@@ -219,6 +219,19 @@ describe('feed connection core: venue lifecycle rules', () => {
     expect(gap.type === 'status' && gap.gap!.toTs - gap.gap!.fromTs).toBeGreaterThanOrEqual(150);
   });
 
+  it('reports a gap after a stale timeout even when the reconnect itself is quick', async () => {
+    sim = await startBybitSimulator({ tickMs: 20 });
+    const events: FeedEvent[] = [];
+    const c = open(sim.wsUrl, events, 300, undefined, { gapAfterMs: 250 });
+    await until(() => market(events).length > 0);
+    sim.setSilent(true);
+    await until(() => c.counters.staleTimeouts >= 1, 3000, 'stale timeout');
+    sim.setSilent(false);
+    await until(() => statuses(events, 'gap').length >= 1, 3000, 'gap');
+    const gap = statuses(events, 'gap')[0]!;
+    expect(gap.type === 'status' && gap.gap!.toTs - gap.gap!.fromTs).toBeGreaterThanOrEqual(300);
+  });
+
   it('follows a universe change on the open socket without reconnecting', async () => {
     sim = await startBybitSimulator({ tickMs: 20 });
     const events: FeedEvent[] = [];

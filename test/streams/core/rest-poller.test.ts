@@ -36,7 +36,12 @@ async function venue(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url,
+    hits,
+    fail: (fault: { status: number; headers?: Record<string, string> }) => faults.push(fault),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const parser: FrameParser = {
@@ -157,6 +162,35 @@ describe('REST poller', () => {
     expect(v.hits[1]!.at - v.hits[0]!.at).toBeGreaterThanOrEqual(950);
     expect(v.hits[2]!.at - v.hits[1]!.at).toBeGreaterThanOrEqual(950);
     expect(events.filter((e) => e.type === 'status' && e.kind === 'rest_error')).toHaveLength(2);
+  });
+
+  it('reports an instrument left unrefreshed by a rate-limit pause as a gap', async () => {
+    const v = await venue();
+    cleanups.push(v.close);
+    const events: FeedEvent[] = [];
+    const p = new RestPoller({
+      plan: {
+        ...plan(v.url, []),
+        requests: () => [{ path: '/x?symbol=XUSDT', weight: 1, instrument: 'XUSDT' }],
+      },
+      parser,
+      logger,
+      onEvent: (e) => events.push(e),
+      gapAfterMs: 300,
+    });
+    cleanups.push(() => p.close());
+    p.start();
+    await until(() => events.filter((e) => e.type === 'market').length >= 3, 3000, 'steady polling');
+    expect(events.some((e) => e.type === 'status' && e.kind === 'gap')).toBe(false);
+    v.fail({ status: 429, headers: { 'retry-after': '1' } });
+    await until(
+      () => events.some((e) => e.type === 'status' && e.kind === 'gap'),
+      5000,
+      'gap after the pause',
+    );
+    const gap = events.find((e) => e.type === 'status' && e.kind === 'gap');
+    expect(gap?.type === 'status' && gap.gap?.instruments).toEqual(['XUSDT']);
+    expect(gap?.type === 'status' && gap.gap!.toTs - gap.gap!.fromTs).toBeGreaterThanOrEqual(900);
   });
 
   it('waits for the next window when the venue reports 90% of its limit used', async () => {

@@ -282,12 +282,14 @@ describe('binance adapter and REST plan', () => {
     });
     expect(plan.requests()).toEqual([
       { path: '/fapi/v1/fundingInfo', weight: 0 },
-      { path: '/fapi/v1/openInterest?symbol=BTCUSDT', weight: 1 },
-      { path: '/fapi/v1/openInterest?symbol=ETHUSDT', weight: 1 },
+      { path: '/fapi/v1/openInterest?symbol=BTCUSDT', weight: 1, instrument: 'BTCUSDT' },
+      { path: '/fapi/v1/openInterest?symbol=ETHUSDT', weight: 1, instrument: 'ETHUSDT' },
     ]);
     now += 10_000;
     universe = [ETH];
-    expect(plan.requests()).toEqual([{ path: '/fapi/v1/openInterest?symbol=ETHUSDT', weight: 1 }]);
+    expect(plan.requests()).toEqual([
+      { path: '/fapi/v1/openInterest?symbol=ETHUSDT', weight: 1, instrument: 'ETHUSDT' },
+    ]);
     now += 14 * 60_000;
     expect(plan.requests().map((r) => r.path)).not.toContain('/fapi/v1/fundingInfo');
     now += 60_000;
@@ -334,5 +336,38 @@ describe('binance universe against the simulator', () => {
     await expect(fetchBinanceUniverse(sim.restUrl, { symbols: null, topN: 3 })).rejects.toThrow(
       /ticker\/24hr: HTTP 418 .*banned/,
     );
+  });
+});
+
+describe('binance funding interval changes', () => {
+  const H = 3_600_000;
+  const mark = (E: number, T: number) =>
+    JSON.stringify({
+      stream: '!markPrice@arr@1s',
+      data: [{ e: 'markPriceUpdate', E, s: 'BTCUSDT', p: '100', i: '100', P: '100', r: '0.0025', T, st: 1 }],
+    });
+
+  it('learns a new interval from the jump of T after a settlement, before fundingInfo catches up', () => {
+    const parser = createBinanceAdapter().createParser();
+    const t0 = Date.UTC(2026, 10, 1, 8);
+    parser.parse('[{"symbol":"ETHUSDT","fundingIntervalHours":4}]', t0 - 10 * H, '/fapi/v1/fundingInfo');
+    const before = parser.parse(mark(t0 - 60_000, t0), t0 - 60_000).events[0];
+    expect(before?.fundingIntervalHours).toBe(8);
+    // the settlement at t0 hit the cap: Binance moves BTC to hourly funding
+    const after = parser.parse(mark(t0 + 1000, t0 + H), t0 + 1000).events[0];
+    expect(after?.fundingIntervalHours).toBe(1);
+    // a later fundingInfo body is the authority again
+    parser.parse('[{"symbol":"BTCUSDT","fundingIntervalHours":1}]', t0 + 16 * 60_000, '/fapi/v1/fundingInfo');
+    expect(
+      parser.parse(mark(t0 + 17 * 60_000, t0 + H), t0 + 17 * 60_000).events[0]?.fundingIntervalHours,
+    ).toBe(1);
+  });
+
+  it('does not mistake a T that merely repeats or a first sighting for an interval', () => {
+    const parser = createBinanceAdapter().createParser();
+    const t0 = Date.UTC(2026, 10, 1, 8);
+    expect(parser.parse(mark(t0 - 5000, t0), t0 - 5000).events[0]?.fundingIntervalHours).toBeUndefined();
+    expect(parser.parse(mark(t0 - 4000, t0), t0 - 4000).events[0]?.fundingIntervalHours).toBeUndefined();
+    expect(parser.parse(mark(t0 + 1000, t0 + 8 * H), t0 + 1000).events[0]?.fundingIntervalHours).toBe(8);
   });
 });
