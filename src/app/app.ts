@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { config as rxConfig, type Subscription } from 'rxjs';
 import { createTelegramBot } from '../bot/bot.js';
 import type { DeliveryStats } from '../bot/delivery.js';
+import { AlertStreamConsumer, RedisDeliveryLedger } from '../bus/alert-stream.js';
 import { redactUrl } from '../bus/keys.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
@@ -96,7 +97,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       deliver?.(alert);
     },
   });
-  pipeline.start();
+  const processes = config.role !== 'bot';
+  if (processes) pipeline.start();
 
   let closed = false;
   const close = async () => {
@@ -145,7 +147,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const endpoints = { ...config.endpoints };
-  if (mode.kind === 'demo') {
+  if (mode.kind === 'demo' && processes) {
     const market = demoMarket();
     for (const id of config.venues) {
       const sim = await startDemoVenue(id, market);
@@ -158,7 +160,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     );
   }
 
-  if (config.telegramBotToken) {
+  if (config.role === 'bot' && bus.kind !== 'redis') {
+    await close();
+    throw new ConfigError(
+      'ROLE',
+      'is bot, which reads alerts from Redis, but no Redis answers: set REDIS_URL',
+    );
+  }
+  if (config.telegramBotToken && config.role !== 'processor') {
     const store: SubscriptionStore =
       bus.kind === 'redis'
         ? new RedisSubscriptionStore(
@@ -166,6 +175,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
             logger.child({ component: 'subscriptions' }),
           )
         : new MemorySubscriptionStore();
+    const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
+    const ledger = bus.kind === 'redis' ? new RedisDeliveryLedger(redisUrl, logger) : undefined;
     const bot = createTelegramBot({
       token: config.telegramBotToken,
       apiRoot: config.telegramApiRoot,
@@ -173,24 +184,42 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       subscriptions: store,
       venues: [...config.venues],
       logger,
+      ...(ledger ? { ledger } : {}),
     });
     closers.push(async () => {
       await bot.close();
+      await ledger?.close();
       await store.close();
     });
     deliveryStats = () => bot.deliveryStats();
-    deliver = (alert) => {
-      bot
-        .deliverAlert(alert)
-        .catch((err: Error) => logger.error({ err, alertId: alert.id }, 'alert delivery failed'));
-    };
+    if (bus.kind === 'redis') {
+      // Alerts reach the bot through the pulse:alerts stream, acknowledged once delivered: the
+      // bot can restart (or run as its own process) without losing or repeating an alert.
+      const consumer = new AlertStreamConsumer({
+        url: redisUrl,
+        logger: logger.child({ component: 'alert-stream' }),
+        ...(config.botConsumer ? { consumer: config.botConsumer } : {}),
+        handle: async (alert) => {
+          const outcomes = await (await bot.deliverAlert(alert)).settled;
+          return !outcomes.includes('closed');
+        },
+      });
+      closers.push(() => consumer.close());
+      consumer.start();
+    } else {
+      deliver = (alert) => {
+        bot
+          .deliverAlert(alert)
+          .catch((err: Error) => logger.error({ err, alertId: alert.id }, 'alert delivery failed'));
+      };
+    }
     await bot.start();
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no bot; alerts are logged and published only');
   }
 
   let recorder: Recorder | undefined;
-  if (mode.recordPath) {
+  if (mode.recordPath && processes) {
     try {
       recorder = await Recorder.open(mode.recordPath, logger.child({ component: 'recorder' }));
     } catch (err) {
@@ -209,13 +238,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       venues: () => runtimes,
       staleAfterMs: config.staleAfterMs,
       metrics: metrics.registry,
-      version: versionInfo('all'),
+      version: versionInfo(config.role),
     });
     closers.push(() => http.close());
     logger.info({ port: http.port }, 'HTTP health endpoints listening');
   }
 
-  for (const id of config.venues) {
+  for (const id of processes ? config.venues : []) {
     const venueLogger = logger.child({ venue: id });
     const parseErrors = throttledReporter(venueLogger, 'malformed frames skipped', 10_000);
     const runtime = new VenueRuntime({

@@ -19,7 +19,13 @@ export type RunMode =
   | { readonly kind: 'replay'; readonly path: string; readonly speed: number | 'max' }
   | { readonly kind: 'demo'; readonly recordPath?: string };
 
+/** What this process runs: the market-data side, the Telegram side, or both. */
+export type Role = 'all' | 'processor' | 'bot';
+
 export interface Config {
+  readonly role: Role;
+  /** Name of this bot in the alert consumer group; stable across restarts (default bot-<hostname>). */
+  readonly botConsumer: string | null;
   /** null = not set: try the default address, fall back to the in-process bus. */
   readonly redisUrl: string | null;
   readonly symbols: readonly string[] | null;
@@ -185,7 +191,20 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
     );
   }
   const httpPortRaw = str(env, 'HTTP_PORT');
+  const role = (str(env, 'ROLE') ?? 'all').toLowerCase();
+  if (role !== 'all' && role !== 'processor' && role !== 'bot') {
+    throw new ConfigError('ROLE', `must be all, processor or bot (got ${JSON.stringify(role)})`);
+  }
+  if (role === 'bot' && token === null) {
+    throw new ConfigError('ROLE', 'is bot but TELEGRAM_BOT_TOKEN is not set: a bot needs its token');
+  }
+  const botConsumer = str(env, 'BOT_CONSUMER') ?? null;
+  if (botConsumer !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(botConsumer)) {
+    throw new ConfigError('BOT_CONSUMER', 'use 1-64 letters, digits, or _ . : -');
+  }
   return {
+    role,
+    botConsumer,
     redisUrl:
       str(env, 'REDIS_URL') === undefined
         ? null

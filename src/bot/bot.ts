@@ -10,6 +10,8 @@ import type { AlertJson } from '../domain/types.js';
 import {
   type AlertDeliveryOptions,
   createAlertDelivery,
+  type DeliveryHandle,
+  type DeliveryLedger,
   type DeliveryStats,
   describeError,
 } from './delivery.js';
@@ -33,6 +35,8 @@ export interface TelegramBotOptions {
   readonly now?: () => number;
   /** Long-polling timeout in seconds; default 30. */
   readonly pollTimeoutSec?: number;
+  /** Records delivered (alert, chat) pairs outside the process, so a restart sends nothing twice. */
+  readonly ledger?: DeliveryLedger;
   /** Delivery pacing and bounds; the defaults suit the real Bot API. */
   readonly delivery?: Omit<AlertDeliveryOptions, 'api' | 'store' | 'logger' | 'now'>;
 }
@@ -42,7 +46,7 @@ export interface TelegramBot {
   /** Registers the command menu and starts long polling in the background. Never rejects. */
   start(): Promise<void>;
   /** Queues the alert for every chat subscribed to its symbol. */
-  deliverAlert(alert: AlertJson): Promise<void>;
+  deliverAlert(alert: AlertJson): Promise<DeliveryHandle>;
   /** Delivery counters and queue lengths, for /metrics. */
   deliveryStats(): DeliveryStats;
   /** Stops polling and delivery; idempotent. */
@@ -84,6 +88,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     store: opts.subscriptions,
     logger: log,
     now,
+    ...(opts.ledger ? { ledger: opts.ledger } : {}),
   });
 
   const startAbort = new AbortController();

@@ -74,6 +74,8 @@ export interface MessageSender {
 export interface AlertDeliveryOptions {
   readonly api: MessageSender;
   readonly store: SubscriptionStore;
+  /** Skips chats an alert already reached (across restarts); none = in-memory only. */
+  readonly ledger?: DeliveryLedger;
   readonly logger: Logger;
   /** Default 50. When a chat's queue is full the oldest waiting message is dropped and counted. */
   readonly maxQueuePerChat?: number;
@@ -104,7 +106,7 @@ export interface DeliveryStats {
 
 export interface AlertDelivery {
   /** Queues the alert for every chat subscribed to its symbol; resolves once queued, not sent. */
-  deliver(alert: AlertJson): Promise<void>;
+  deliver(alert: AlertJson): Promise<DeliveryHandle>;
   /** Resolves when every queue is empty. */
   idle(): Promise<void>;
   stats(): DeliveryStats;
@@ -117,7 +119,25 @@ type Pending = {
   readonly text: string;
   rateLimited: number;
   networkRetried: boolean;
+  /** Called once when this chat's message is done with: sent, given up, dropped or closed. */
+  readonly settle: (outcome: SettleOutcome) => void;
 };
+
+export type SettleOutcome = 'sent' | 'failed' | 'dropped' | 'duplicate' | 'closed';
+
+/** Resolves when every chat's message of one alert is done with (see `SettleOutcome`). */
+export interface DeliveryHandle {
+  readonly settled: Promise<readonly SettleOutcome[]>;
+}
+
+/**
+ * What was delivered, per alert and chat, kept outside the process so a restarted bot that
+ * receives an alert again (a stream consumer is at-least-once) sends it to no chat twice.
+ */
+export interface DeliveryLedger {
+  wasDelivered(alertId: string, chatId: number): Promise<boolean>;
+  recordDelivered(alertId: string, chatId: number): Promise<void>;
+}
 /** Waiting messages of one chat (the one being sent is not in `items`) and its worker. */
 type ChatQueue = { readonly items: Pending[]; nextSendAtMs: number; running: Promise<void> | undefined };
 
@@ -158,10 +178,14 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   function enqueue(chatId: number, item: Pending): void {
     const q = queues.get(chatId) ?? { items: [], nextSendAtMs: 0, running: undefined };
     queues.set(chatId, q);
-    if (q.items.some((i) => i.alertId === item.alertId)) return;
+    if (q.items.some((i) => i.alertId === item.alertId)) {
+      item.settle('duplicate');
+      return;
+    }
     q.items.push(item);
     while (q.items.length > maxQueue) {
       const dropped = q.items.shift();
+      dropped?.settle('dropped');
       counts.dropped++;
       log.warn({ chatId, alertId: dropped?.alertId }, 'chat queue full: dropped the oldest alert');
     }
@@ -179,12 +203,14 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
       if (item === undefined) break;
       await send(chatId, q, item).catch((err) => {
         counts.failed++;
+        item.settle('failed');
         log.error(
           { err: describeError(err), chatId, alertId: item.alertId },
           'alert delivery failed unexpectedly',
         );
       });
     }
+    if (closed) for (const left of q.items.splice(0)) left.settle('closed');
     // Kept until the per-chat interval has passed (the wait above), so pacing survives bursts.
     q.running = undefined;
     if (queues.get(chatId) === q) queues.delete(chatId);
@@ -195,17 +221,21 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     for (;;) {
       const slotMs = Math.max(mono(), nextGlobalAtMs);
       nextGlobalAtMs = slotMs + globalMs;
-      if (!(await sleep(slotMs - mono()))) return;
+      if (!(await sleep(slotMs - mono()))) return item.settle('closed');
       try {
         await api.sendMessage(chatId, item.text, SEND_OPTIONS, abort.signal as unknown as ApiSignal);
         q.nextSendAtMs = mono() + perChatMs;
         counts.sent++;
-        return;
+        await opts.ledger
+          ?.recordDelivered(item.alertId, chatId)
+          .catch((err) => chatLog.warn({ err: describeError(err) }, 'could not record the delivery'));
+        return item.settle('sent');
       } catch (err) {
-        if (closed) return;
+        if (closed) return item.settle('closed');
         q.nextSendAtMs = mono() + perChatMs;
         const waitMs = await afterFailure(chatId, q, item, err, chatLog);
-        if (waitMs === null || !(await sleep(waitMs))) return;
+        if (waitMs === null) return;
+        if (!(await sleep(waitMs))) return item.settle('closed');
       }
     }
   }
@@ -222,6 +252,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     const tg = asTelegramError(err);
     const giveUp = (why: string) => {
       counts.failed++;
+      item.settle('failed');
       chatLog.error({ err: describeError(err) }, why);
       return null;
     };
@@ -240,7 +271,9 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
       return networkRetryDelayMs;
     }
     if (action === 'drop-chat') {
-      const discarded = q.items.splice(0).length;
+      const waiting = q.items.splice(0);
+      for (const w of [item, ...waiting]) w.settle('dropped');
+      const discarded = waiting.length;
       counts.removedChats++;
       chatLog.info({ err: describeError(err), discarded }, 'chat unreachable for good: removing it');
       await store.removeChat(chatId);
@@ -265,19 +298,37 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
 
   return {
     async deliver(alert) {
-      if (closed) return;
+      const nothing: DeliveryHandle = { settled: Promise.resolve([]) };
+      if (closed) return { settled: Promise.resolve(['closed']) };
       if (recent.has(alert.id)) {
         log.debug({ alertId: alert.id }, 'alert already delivered: skipped');
-        return;
+        return nothing;
       }
-      const chats = await store.chatsFor(alert.symbol);
-      if (closed) return;
+      const subscribed = await store.chatsFor(alert.symbol);
+      const ledger = opts.ledger;
+      const chats = ledger
+        ? (
+            await Promise.all(
+              subscribed.map(async (c) => ((await ledger.wasDelivered(alert.id, c)) ? null : c)),
+            )
+          ).filter((c): c is number => c !== null)
+        : subscribed;
+      if (closed) return { settled: Promise.resolve(['closed']) };
       remember(alert.id);
-      if (chats.length === 0) return;
+      if (chats.length === 0) return nothing;
       const text = formatAlertMessage(alert, now());
-      for (const chatId of chats) {
-        enqueue(chatId, { alertId: alert.id, text, rateLimited: 0, networkRetried: false });
-      }
+      const outcomes = chats.map((chatId) => {
+        return new Promise<SettleOutcome>((resolve) => {
+          let done = false;
+          const settle = (outcome: SettleOutcome) => {
+            if (done) return;
+            done = true;
+            resolve(outcome);
+          };
+          enqueue(chatId, { alertId: alert.id, text, rateLimited: 0, networkRetried: false, settle });
+        });
+      });
+      return { settled: Promise.all(outcomes) };
     },
 
     async idle() {
@@ -302,6 +353,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
         }
         timers.clear();
         await Promise.all([...queues.values()].map((q) => q.running));
+        for (const q of queues.values()) for (const left of q.items.splice(0)) left.settle('closed');
         queues.clear();
       })();
       return closing;

@@ -28,6 +28,8 @@ describe('config', () => {
       httpPort: null,
       logLevel: 'info',
       mode: { kind: 'live' },
+      role: 'all',
+      botConsumer: null,
     });
   });
 
@@ -70,6 +72,9 @@ describe('config', () => {
     ['VENUES', 'bybit,ftx'],
     ['VENUES', ','],
     ['UNIVERSE_REFRESH_MIN', '0'],
+    ['ROLE', 'worker'],
+    ['ROLE', 'bot'],
+    ['BOT_CONSUMER', 'has space'],
     ['SYMBOLS', 'BTC,<b>'],
     ['SYMBOLS', ' , '],
     ['LOG_LEVEL', 'loud'],

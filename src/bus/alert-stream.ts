@@ -1,0 +1,198 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AlertJson } from '../domain/types.js';
+import { ALERT_STREAM, redactUrl } from './keys.js';
+import { redisRetryStrategy } from './redis-bus.js';
+
+/** The consumer group bot instances share: each alert goes to one of them. */
+export const BOT_CONSUMER_GROUP = 'perp-pulse-bot';
+/** `pulse:delivered:{alertId}`: chat ids the alert reached (kept 3 days). */
+export const deliveredKey = (alertId: string) => `pulse:delivered:${alertId}`;
+const DELIVERED_TTL_SEC = 3 * 24 * 3600;
+
+/** Which chats an alert reached, in Redis: a restarted bot sends nothing twice. */
+export class RedisDeliveryLedger {
+  private readonly redis: Redis;
+
+  constructor(url: string, logger: Logger) {
+    this.redis = new Redis(url, {
+      protocol: 2,
+      retryStrategy: redisRetryStrategy,
+      connectionName: 'perp-pulse:ledger',
+    });
+    this.redis.on('error', (err: Error) => logger.debug({ message: err.message }, 'ledger connection error'));
+  }
+
+  async wasDelivered(alertId: string, chatId: number): Promise<boolean> {
+    return (await this.redis.sismember(deliveredKey(alertId), String(chatId))) === 1;
+  }
+
+  async recordDelivered(alertId: string, chatId: number): Promise<void> {
+    await this.redis
+      .multi()
+      .sadd(deliveredKey(alertId), String(chatId))
+      .expire(deliveredKey(alertId), DELIVERED_TTL_SEC)
+      .exec();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+export interface AlertStreamConsumerOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /**
+   * Resolves true when the alert is done with for every chat (sent, or failed for good), false
+   * when it was interrupted (shutdown): then it is not acknowledged and comes back after a restart.
+   */
+  readonly handle: (alert: AlertJson) => Promise<boolean>;
+  /** Stable across restarts so a restarted bot picks up what it had read but not acknowledged. */
+  readonly consumer?: string;
+  readonly group?: string;
+  readonly blockMs?: number;
+  /** Entries another consumer read but did not acknowledge for this long are taken over. */
+  readonly claimIdleMs?: number;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/**
+ * Reads `pulse:alerts` through a consumer group and acknowledges an entry only once its alert
+ * was handled, so a bot restart loses no alert; pending entries of a crashed consumer are claimed.
+ */
+export class AlertStreamConsumer {
+  readonly counters = { read: 0, acked: 0, claimed: 0, malformed: 0, errors: 0 };
+  private readonly redis: Redis;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly group: string;
+  private readonly consumer: string;
+
+  constructor(private readonly opts: AlertStreamConsumerOptions) {
+    this.group = opts.group ?? BOT_CONSUMER_GROUP;
+    this.consumer = opts.consumer ?? `bot-${hostname()}`;
+    // Its own connection: XREADGROUP BLOCK holds it.
+    this.redis = new Redis(opts.url, {
+      protocol: 2,
+      retryStrategy: redisRetryStrategy,
+      maxRetriesPerRequest: null,
+      connectionName: `perp-pulse:${this.consumer}`,
+    });
+    this.redis.on('error', (err: Error) =>
+      opts.logger.debug({ message: err.message }, 'alert stream connection error'),
+    );
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      // `0`: a group created now also takes alerts written before the first bot started.
+      await this.redis.xgroup('CREATE', ALERT_STREAM, this.group, '0', 'MKSTREAM');
+      this.opts.logger.info({ group: this.group }, 'created the alert consumer group');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const { logger } = this.opts;
+    const signal = this.abort.signal;
+    let claimAt = 0;
+    let ownPendingDone = false;
+    while (!signal.aborted) {
+      try {
+        await this.ensureGroup();
+        // First what this consumer read before a restart and never acknowledged, then new entries.
+        if (!ownPendingDone) {
+          const mine = await this.read('0', 0);
+          if (mine.length === 0) ownPendingDone = true;
+          else await this.handleAll(mine);
+          continue;
+        }
+        if (Date.now() >= claimAt) {
+          claimAt = Date.now() + (this.opts.claimIdleMs ?? 60_000);
+          await this.claimAbandoned();
+        }
+        const fresh = await this.read('>', this.opts.blockMs ?? 5000);
+        await this.handleAll(fresh);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.counters.errors++;
+        logger.warn(
+          { url: redactUrl(this.opts.url), message: (err as Error).message },
+          'alert stream read failed; retrying',
+        );
+        await sleep(1000, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
+
+  private async read(from: '0' | '>', blockMs: number): Promise<Entry[]> {
+    const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', 50];
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    args.push('STREAMS', ALERT_STREAM, from);
+    const reply = (await this.redis.call('XREADGROUP', ...args)) as [string, Entry[]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  private async claimAbandoned(): Promise<void> {
+    const idle = this.opts.claimIdleMs ?? 60_000;
+    const reply = (await this.redis.call(
+      'XAUTOCLAIM',
+      ALERT_STREAM,
+      this.group,
+      this.consumer,
+      idle,
+      '0-0',
+      'COUNT',
+      50,
+    )) as [string, Entry[]];
+    const entries = (reply?.[1] ?? []).filter((e) => e && Array.isArray(e[1]));
+    if (entries.length > 0) {
+      this.counters.claimed += entries.length;
+      this.opts.logger.info(
+        { count: entries.length },
+        'took over alerts another bot read but never acknowledged',
+      );
+      await this.handleAll(entries);
+    }
+  }
+
+  private async handleAll(entries: Entry[]): Promise<void> {
+    for (const [id, fields] of entries) {
+      if (this.abort.signal.aborted) return;
+      this.counters.read++;
+      const jsonAt = fields.indexOf('json');
+      let alert: AlertJson | undefined;
+      try {
+        alert = jsonAt >= 0 ? (JSON.parse(fields[jsonAt + 1] ?? '') as AlertJson) : undefined;
+      } catch {
+        alert = undefined;
+      }
+      if (alert && typeof alert.id === 'string') {
+        // Not acknowledged when interrupted: the next start (or another bot) handles it again.
+        if (!(await this.opts.handle(alert)) || this.abort.signal.aborted) return;
+      } else {
+        this.counters.malformed++;
+        this.opts.logger.warn({ id }, 'alert stream entry without valid json: acknowledged and skipped');
+      }
+      await this.redis.xack(ALERT_STREAM, this.group, id);
+      this.counters.acked++;
+    }
+  }
+
+  /** Idempotent: stops reading; an alert being handled is not acknowledged and comes back on restart. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    this.redis.disconnect();
+    // A handler waiting on delivery ends when delivery closes; never wait on it for long here.
+    await Promise.race([this.running?.catch(() => {}), sleep(2000)]);
+  }
+}
