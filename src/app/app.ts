@@ -256,6 +256,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       bus,
       logger: venueLogger,
       connectStaggerMs: 400,
+      shard: config.shard,
       onEvent: (ev) => {
         if (ev.type === 'status' && ev.kind === 'parse_error') parseErrors.report(ev.detail);
         if (ev.type === 'status' && ev.kind === 'gap' && ev.gap) {

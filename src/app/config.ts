@@ -24,6 +24,8 @@ export type Role = 'all' | 'processor' | 'bot';
 
 export interface Config {
   readonly role: Role;
+  /** `SHARD=i/n`: this processor follows only the instruments whose venue:symbol hash to i. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
   /** Name of this bot in the alert consumer group; stable across restarts (default bot-<hostname>). */
   readonly botConsumer: string | null;
   /** null = not set: try the default address, fall back to the in-process bus. */
@@ -202,9 +204,24 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
   if (botConsumer !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(botConsumer)) {
     throw new ConfigError('BOT_CONSUMER', 'use 1-64 letters, digits, or _ . : -');
   }
+  let shard: Config['shard'] = null;
+  const shardRaw = str(env, 'SHARD');
+  if (shardRaw !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardRaw);
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (!m || count < 1 || index >= count) {
+      throw new ConfigError(
+        'SHARD',
+        `must be i/n with 0 <= i < n, e.g. 0/2 (got ${JSON.stringify(shardRaw)})`,
+      );
+    }
+    shard = { index, count };
+  }
   return {
     role,
     botConsumer,
+    shard,
     redisUrl:
       str(env, 'REDIS_URL') === undefined
         ? null

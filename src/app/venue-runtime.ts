@@ -6,7 +6,7 @@ import type { FeedEvent, RawFrame } from '../domain/types.js';
 import type { VenueAdapter } from '../streams/core/adapter.js';
 import type { FeedConnection } from '../streams/core/connection.js';
 import { RestPoller } from '../streams/core/rest-poller.js';
-import type { UniverseEntry, UniverseWant } from '../streams/core/universe.js';
+import { inShard, type Shard, type UniverseEntry, type UniverseWant } from '../streams/core/universe.js';
 import { feed$ } from '../streams/feed.js';
 import type { VenueContext, VenueModule } from '../streams/venues/registry.js';
 import { resolveUniverse } from './universe.js';
@@ -24,6 +24,8 @@ export interface VenueRuntimeOptions {
   readonly onRawFrame?: (frame: RawFrame) => void;
   /** Pause between opening two connections (OKX allows 3 connection requests per second per IP). */
   readonly connectStaggerMs?: number;
+  /** Follow only this shard of the venue's universe. */
+  readonly shard?: Shard | null;
 }
 
 /** One connection and the instruments it carries (read on every (re)connect). */
@@ -72,12 +74,14 @@ export class VenueRuntime {
   /** Resolves the universe (retrying until the venue answers or close()), then connects. */
   async start(): Promise<void> {
     const { module, logger } = this.opts;
-    this.entries = await resolveUniverse(
-      module.fetchUniverse,
-      this.opts.restUrl,
-      this.opts.want,
-      logger,
-      this.abort.signal,
+    this.entries = this.mine(
+      await resolveUniverse(
+        module.fetchUniverse,
+        this.opts.restUrl,
+        this.opts.want,
+        logger,
+        this.abort.signal,
+      ),
     );
     if (this.abort.signal.aborted) return;
     await this.publishTracked();
@@ -99,6 +103,10 @@ export class VenueRuntime {
       this.poller.start();
     }
     this.refreshTimer = setInterval(() => void this.refresh(), this.opts.universeRefreshMs);
+  }
+
+  private mine(entries: readonly UniverseEntry[]): UniverseEntry[] {
+    return entries.filter((e) => inShard(this.opts.shard, this.venue, e.symbol));
   }
 
   /** Puts instruments into slots with room, adding slots at the adapter's per-connection limit. */
@@ -166,7 +174,7 @@ export class VenueRuntime {
       return;
     }
     if (this.abort.signal.aborted) return;
-    const next = listing.entries;
+    const next = this.mine(listing.entries);
     const nextIds = new Set(next.map((e) => e.instrument));
     const known = new Set(this.entries.map((e) => e.instrument));
     const added = next.filter((e) => !known.has(e.instrument)).map((e) => e.instrument);

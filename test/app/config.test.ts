@@ -30,6 +30,7 @@ describe('config', () => {
       mode: { kind: 'live' },
       role: 'all',
       botConsumer: null,
+      shard: null,
     });
   });
 
@@ -48,6 +49,10 @@ describe('config', () => {
 
   it('reads VENUES case-insensitively, in order, de-duplicated', () => {
     expect(loadConfig({ VENUES: 'OKX, bybit,okx' }).venues).toEqual(['okx', 'bybit']);
+  });
+
+  it('reads SHARD=i/n', () => {
+    expect(loadConfig({ SHARD: '1/3' }).shard).toEqual({ index: 1, count: 3 });
   });
 
   it('accepts TOP_N=all for every listed perpetual', () => {
@@ -75,6 +80,9 @@ describe('config', () => {
     ['ROLE', 'worker'],
     ['ROLE', 'bot'],
     ['BOT_CONSUMER', 'has space'],
+    ['SHARD', '2/2'],
+    ['SHARD', 'half'],
+    ['SHARD', '0/0'],
     ['SYMBOLS', 'BTC,<b>'],
     ['SYMBOLS', ' , '],
     ['LOG_LEVEL', 'loud'],

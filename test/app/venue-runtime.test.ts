@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VenueRuntime } from '../../src/app/venue-runtime.js';
 import { MemoryBus } from '../../src/bus/memory-bus.js';
 import type { FeedEvent } from '../../src/domain/types.js';
-import { selectUniverse, type UniverseEntry } from '../../src/streams/core/universe.js';
+import { inShard, selectUniverse, stableHash, type UniverseEntry } from '../../src/streams/core/universe.js';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
 import { fetchBybitUniverse } from '../../src/streams/venues/bybit-universe.js';
@@ -41,8 +41,14 @@ function module(listing: () => UniverseEntry[], perConnection = 500): VenueModul
   };
 }
 
-function start(mod: VenueModule, bus = new MemoryBus(), events: FeedEvent[] = []): VenueRuntime {
+function start(
+  mod: VenueModule,
+  bus = new MemoryBus(),
+  events: FeedEvent[] = [],
+  shard: { index: number; count: number } | null = null,
+): VenueRuntime {
   runtime = new VenueRuntime({
+    shard,
     module: mod,
     wsUrl: sim!.wsUrl,
     restUrl: sim!.restUrl,
@@ -112,6 +118,28 @@ describe('venue runtime', () => {
     expect(rt.connections()).toHaveLength(2);
     await rt.close();
     await until(() => sim!.connectionCount() === 0, 3000, 'all closed');
+  });
+
+  it('splits the universe between shards: every instrument in exactly one, stably', async () => {
+    sim = await startBybitSimulator({ tickMs: 50 });
+    const listing = DEFAULT_MARKET_SYMBOLS.map((s) => entry(s.symbol));
+    const parts: string[][] = [];
+    for (const index of [0, 1]) {
+      const rt = start(
+        module(() => listing),
+        new MemoryBus(),
+        [],
+        { index, count: 2 },
+      );
+      await until(() => rt.universe().length > 0 || rt.connections().length > 0, 3000, 'universe');
+      parts.push(rt.universe().map((e) => e.symbol));
+      await rt.close();
+    }
+    expect([...parts[0]!, ...parts[1]!].sort()).toEqual(listing.map((e) => e.symbol).sort());
+    expect(parts[0]!.filter((s) => parts[1]!.includes(s))).toEqual([]);
+    // the hash is fixed: the same split on every machine and release
+    expect(inShard({ index: stableHash('okx:ETH') % 3, count: 3 }, 'okx', 'ETH')).toBe(true);
+    expect(stableHash('bybit:BTC').toString(16)).toBe('4908571e'); // FNV-1a of "bybit:BTC", computed independently;
   });
 
   it('retries the listing until the venue answers', async () => {

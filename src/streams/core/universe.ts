@@ -31,6 +31,27 @@ export type FetchUniverse = (
   timeoutMs?: number,
 ) => Promise<VenueUniverse>;
 
+/** This processor's part of the universe: `SHARD=index/count`. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** FNV-1a, 32 bit: a stable hash (the same on every machine and release). */
+export function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Whether `venue:symbol` belongs to this shard. */
+export function inShard(shard: Shard | null | undefined, venue: string, symbol: string): boolean {
+  return !shard || shard.count <= 1 || stableHash(`${venue}:${symbol}`) % shard.count === shard.index;
+}
+
 /** Picks SYMBOLS (in their order) or the top N by turnover from a venue's full listing. */
 export function selectUniverse(all: readonly UniverseEntry[], want: UniverseWant): VenueUniverse {
   if (want.symbols) {
