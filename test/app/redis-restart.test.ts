@@ -1,0 +1,128 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+
+/**
+ * The built processor against a Redis server of its own that is killed and restarted while
+ * alerts fire: no alert may be lost. Then SIGTERM: exit 0 with every alert in the stream.
+ */
+const root = new URL('../../', import.meta.url).pathname;
+const main = join(root, 'dist/src/app/main.js');
+const MIN = 60_000;
+const procs: ChildProcess[] = [];
+let sim: BybitSimulator | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startRedis(port: number): ChildProcess {
+  const p = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  p.on('error', () => {});
+  procs.push(p);
+  return p;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await Promise.resolve(check()).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+afterAll(async () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  await sim?.close();
+});
+
+describe('Redis restarted under a running processor', () => {
+  it('loses no alert, and SIGTERM then exits 0', async () => {
+    if (!existsSync(main))
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    let redis = startRedis(port);
+    const startTs = Date.now();
+    // 600x event time: windows fill in 1.5 s; three OI surges fire while Redis is down
+    const events = ['BTC', 'ETH', 'SOL'].map((symbol, i) => ({
+      symbol,
+      atTs: startTs + (20 + i * 2) * MIN,
+      durationMs: MIN,
+      oiChangePct: 8,
+      priceChangePct: 1,
+    }));
+    sim = await startBybitSimulator({
+      timeScale: 600,
+      tickMs: 20,
+      market: createScriptedMarket({ symbols: DEFAULT_MARKET_SYMBOLS, startTs, events }),
+    });
+    let stdout = '';
+    const app = spawn(process.execPath, [main], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        REDIS_URL: url,
+        VENUES: 'bybit',
+        SYMBOLS: 'BTC,ETH,SOL',
+        BYBIT_WS_URL: sim.wsUrl,
+        BYBIT_REST_URL: sim.restUrl,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    procs.push(app);
+    app.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => app.on('exit', resolve));
+    await until(() => stdout.includes('"connected"'), 10_000, 'feed connected');
+    // Redis goes away before the surges (at 2.0 s, 2.2 s, 2.4 s of wall time) and is back after them
+    redis.kill('SIGKILL');
+    await until(
+      () => (stdout.match(/"msg":"ALERT /g) ?? []).length >= 3,
+      15_000,
+      'three alerts fired while Redis was down',
+    );
+    // the alerts really fired while Redis was unreachable
+    expect(stdout.indexOf('Redis unreachable')).toBeGreaterThan(-1);
+    expect(stdout.indexOf('Redis unreachable')).toBeLessThan(stdout.indexOf('"msg":"ALERT '));
+    redis = startRedis(port);
+    const reader = new Redis(url, { retryStrategy: () => 100 });
+    reader.on('error', () => {});
+    try {
+      await until(
+        async () => (await reader.xlen('pulse:alerts')) >= 3,
+        15_000,
+        'held alerts written after the restart',
+      );
+      const ids = (await reader.xrange('pulse:alerts', '-', '+')).map(
+        ([, f]) => JSON.parse(f[1]!).id as string,
+      );
+      const fired = [...stdout.matchAll(/"alertId":"([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids)).toEqual(new Set(fired));
+      expect(ids.length).toBe(new Set(ids).size);
+      const t0 = Date.now();
+      app.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      reader.disconnect();
+    }
+  }, 60_000);
+});
