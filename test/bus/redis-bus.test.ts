@@ -142,6 +142,48 @@ describe('Redis contract as a subscriber sees it', () => {
   });
 });
 
+describe('Redis URLs', () => {
+  it('authenticates with the password in the URL and selects its database', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const server = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--requirepass',
+        's3cr3t',
+      ],
+      { stdio: 'ignore' },
+    );
+    server.on('error', () => {});
+    const bus = new RedisBus({ url: `redis://:s3cr3t@127.0.0.1:${port}/3`, logger });
+    try {
+      await bus.ready(5000);
+      await bus.setTrackedSymbols('bybit', ['BTC']);
+      const direct = new Redis(`redis://:s3cr3t@127.0.0.1:${port}/3`);
+      expect(await direct.smembers('pulse:symbols:bybit')).toEqual(['BTC']);
+      direct.disconnect();
+      const wrong = new RedisBus({ url: `redis://:nope@127.0.0.1:${port}/3`, logger });
+      await expect(wrong.ready(1000)).rejects.toThrow(/not reachable/);
+      await wrong.close();
+    } finally {
+      await bus.close();
+      server.kill('SIGTERM');
+    }
+  });
+});
+
 describe('Redis faults', () => {
   it('drops snapshots but holds alerts while Redis is down, and writes them when it comes back', async () => {
     const port = await new Promise<number>((resolve) => {
