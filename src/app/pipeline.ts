@@ -7,6 +7,7 @@ import {
   markGap,
   toSnapshot,
 } from '../analytics/instrument.js';
+import { oiDelta } from '../analytics/window.js';
 import type { Bus } from '../bus/types.js';
 import type { AlertJson, FeedEvent, MarketEvent } from '../domain/types.js';
 
@@ -39,6 +40,9 @@ export interface PipelineCounters {
  * Event-time analytics per instrument, throttled snapshot publishing, and the alert rule.
  * Analytics are pure functions (src/analytics); this class only keeps their state and does the I/O.
  */
+/** Snapshots per Redis round trip when publishing. */
+const PUBLISH_SLICE = 100;
+
 export class Pipeline {
   readonly counters: PipelineCounters = {
     events: 0,
@@ -49,7 +53,9 @@ export class Pipeline {
     alertsFired: 0,
     publishErrors: 0,
   };
-  private readonly instruments = new Map<string, InstrumentState>();
+  /** venue → venue instrument id → state. */
+  private readonly instruments = new Map<string, Map<string, InstrumentState>>();
+  private instrumentTotal = 0;
   private readonly dirty = new Set<InstrumentState>();
   private readonly alertState = createAlertState();
   private readonly pendingAlerts = new Set<Promise<void>>();
@@ -73,7 +79,7 @@ export class Pipeline {
       this.counters.statusEvents++;
       if (ev.kind === 'gap' && ev.gap) {
         for (const instrument of ev.gap.instruments) {
-          const state = this.instruments.get(`${ev.venue}:${instrument}`);
+          const state = this.instruments.get(ev.venue)?.get(instrument);
           if (state) markGap(state);
         }
       }
@@ -84,15 +90,20 @@ export class Pipeline {
 
   private onMarket(ev: MarketEvent): void {
     this.counters.events++;
-    const key = `${ev.venue}:${ev.instrument}`;
-    let state = this.instruments.get(key);
+    let byInstrument = this.instruments.get(ev.venue);
+    if (!byInstrument) {
+      byInstrument = new Map();
+      this.instruments.set(ev.venue, byInstrument);
+    }
+    let state = byInstrument.get(ev.instrument);
     if (!state) {
-      if (this.instruments.size >= (this.opts.maxInstruments ?? 5000)) {
+      if (this.instrumentTotal >= (this.opts.maxInstruments ?? 5000)) {
         this.counters.droppedInstruments++;
         return;
       }
       state = createInstrumentState(ev.venue, ev.symbol, ev.instrument);
-      this.instruments.set(key, state);
+      byInstrument.set(ev.instrument, state);
+      this.instrumentTotal++;
     }
     const bucketBefore = state.window15m.currentBucket;
     const changed = applyMarketEvent(state, ev);
@@ -102,6 +113,10 @@ export class Pipeline {
     if (!changed && !stepped) return;
     this.dirty.add(state);
     if (ev.oiBase === undefined && !stepped) return;
+    // Cheap pre-check on the 15m window; the full snapshot is built only when the rule may fire.
+    if (state.oiBase === null || state.markPrice === null) return;
+    const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
+    if (delta === null || Math.abs(delta.pct) < this.opts.alertRule.oiAlertPct15m) return;
     const alert = evaluateOiChange15m(this.alertState, toSnapshot(state), this.opts.alertRule);
     if (alert) this.fire(alert);
   }
@@ -119,27 +134,35 @@ export class Pipeline {
     this.opts.onAlert?.(alert);
   }
 
-  private async publishDirty(): Promise<void> {
-    if (this.dirty.size === 0) return;
-    const batch = [...this.dirty].map(toSnapshot);
+  /**
+   * Publishes the dirty instruments in slices of `PUBLISH_SLICE`, yielding to the event loop
+   * between them: one big batch (1,500 snapshots to stringify and encode) would hold up frames
+   * and alerts for milliseconds.
+   */
+  private publishDirty(): Promise<void> {
+    if (this.dirty.size === 0 || this.publishing) return this.publishing ?? Promise.resolve();
+    const states = [...this.dirty];
     this.dirty.clear();
     this.lastPublishWallTs = Date.now();
-    const startedAt = performance.now();
-    this.publishing = this.opts.bus
-      .publishSnapshots(batch)
-      .then((written) => {
-        this.opts.onPublished?.(performance.now() - startedAt, written);
-        this.counters.snapshotsPublished += written;
-        this.counters.snapshotsDropped += batch.length - written;
-      })
-      .catch((err: Error) => {
-        this.counters.publishErrors++;
-        this.opts.logger.warn({ err }, 'snapshot publish failed');
-      })
-      .finally(() => {
-        this.publishing = null;
-      });
-    await this.publishing;
+    this.publishing = (async () => {
+      for (let i = 0; i < states.length; i += PUBLISH_SLICE) {
+        const batch = states.slice(i, i + PUBLISH_SLICE).map(toSnapshot);
+        const startedAt = performance.now();
+        try {
+          const written = await this.opts.bus.publishSnapshots(batch);
+          this.opts.onPublished?.(performance.now() - startedAt, written);
+          this.counters.snapshotsPublished += written;
+          this.counters.snapshotsDropped += batch.length - written;
+        } catch (err) {
+          this.counters.publishErrors++;
+          this.opts.logger.warn({ err }, 'snapshot publish failed');
+        }
+        if (i + PUBLISH_SLICE < states.length) await new Promise((r) => setImmediate(r));
+      }
+    })().finally(() => {
+      this.publishing = null;
+    });
+    return this.publishing;
   }
 
   /**
@@ -156,7 +179,7 @@ export class Pipeline {
   }
 
   instrumentCount(): number {
-    return this.instruments.size;
+    return this.instrumentTotal;
   }
 
   /** Idempotent: stops the timer after a final flush. */
