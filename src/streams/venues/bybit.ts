@@ -25,19 +25,38 @@ export interface BybitAdapterOptions {
 
 type TickerFields = Record<string, string>;
 
+/** The ticker fields we read; a topic keeps these as numbers, so a delta parses only what it carries. */
+const NUM_KEYS = [
+  'markPrice',
+  'lastPrice',
+  'indexPrice',
+  'singleOpenInterest',
+  'openInterest',
+  'singleOpenInterestValue',
+  'openInterestValue',
+  'fundingRate',
+  'fundingIntervalHour',
+  'nextFundingTime',
+  'turnover24h',
+] as const;
+type NumKey = (typeof NUM_KEYS)[number];
+const IS_NUM_KEY: ReadonlySet<string> = new Set(NUM_KEYS);
+
 interface TopicState {
-  fields: TickerFields;
+  readonly instrument: string;
+  readonly symbol: string;
   cs: number;
+  readonly values: Partial<Record<NumKey, number>>;
 }
 
 export function bybitInstrument(symbol: string): string {
   return `${symbol}USDT`;
 }
 
-function num(fields: TickerFields, key: string, frame: string): number | undefined {
-  const raw = fields[key];
+/** A decimal string as a number; `""` is no value; anything else is a malformed frame. */
+function num(raw: unknown, key: string, frame: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
+  const value = typeof raw === 'string' ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value))
     throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
   return value;
@@ -71,25 +90,34 @@ class BybitParser implements FrameParser {
     const cs = typeof msg.cs === 'number' ? msg.cs : 0;
     let state = this.topics.get(topic);
     if (msg.type === 'snapshot') {
-      state = { fields: { ...fields }, cs };
+      const values: Partial<Record<NumKey, number>> = {};
+      for (const key of NUM_KEYS) {
+        const v = num(fields[key], key, frame);
+        if (v !== undefined) values[key] = v;
+      }
+      const instrument = topic.slice('tickers.'.length);
+      state = { instrument, symbol: state?.symbol ?? canonicalSymbol(instrument) ?? instrument, cs, values };
       this.topics.set(topic, state);
     } else if (msg.type === 'delta') {
       // A delta before its snapshot cannot be merged: wait for the snapshot that follows a subscribe.
       if (!state) return { events: [], control: 'ignored', detail: `delta before snapshot on ${topic}` };
       if (cs !== 0 && cs <= state.cs)
         return { events: [], control: 'ignored', detail: `stale cs on ${topic}` };
+      // Parse first, merge after: a malformed delta leaves the state as it was.
+      const changes: [NumKey, number | undefined][] = [];
       for (const key in fields) {
-        const value = fields[key];
-        if (typeof value === 'string') state.fields[key] = value;
+        if (IS_NUM_KEY.has(key)) changes.push([key as NumKey, num(fields[key], key, frame)]);
+      }
+      for (const [key, v] of changes) {
+        if (v === undefined) delete state.values[key];
+        else state.values[key] = v;
       }
       if (cs !== 0) state.cs = cs;
     } else {
       throw new FrameError(`unknown type ${String(msg.type)}`, frame);
     }
     const eventTs = typeof msg.ts === 'number' && msg.ts > 0 ? msg.ts : receiveTs;
-    return {
-      events: [this.toEvent(topic.slice('tickers.'.length), state.fields, eventTs, receiveTs, frame)],
-    };
+    return { events: [this.toEvent(state, eventTs, receiveTs)] };
   }
 
   private control(msg: Record<string, unknown>, frame: string): ParseResult {
@@ -103,45 +131,30 @@ class BybitParser implements FrameParser {
     throw new FrameError('unknown frame', frame);
   }
 
-  private toEvent(
-    instrument: string,
-    f: TickerFields,
-    eventTs: number,
-    receiveTs: number,
-    frame: string,
-  ): MarketEvent {
-    const single = num(f, 'singleOpenInterest', frame);
-    const both = num(f, 'openInterest', frame);
-    const singleUsd = num(f, 'singleOpenInterestValue', frame);
-    const bothUsd = num(f, 'openInterestValue', frame);
-    const intervalHours = num(f, 'fundingIntervalHour', frame) ?? this.fundingIntervalHours?.get(instrument);
-    const ev: {
-      -readonly [K in keyof MarketEvent]: MarketEvent[K];
-    } = {
+  /** Every event carries the merged state: a delta omits unchanged fields, the event does not. */
+  private toEvent(state: TopicState, eventTs: number, receiveTs: number): MarketEvent {
+    const v = state.values;
+    const ev: { -readonly [K in keyof MarketEvent]: MarketEvent[K] } = {
       type: 'market',
       venue: 'bybit',
-      symbol: canonicalSymbol(instrument) ?? instrument,
-      instrument,
+      symbol: state.symbol,
+      instrument: state.instrument,
       eventTs,
       receiveTs,
     };
-    const mark = num(f, 'markPrice', frame);
-    if (mark !== undefined) ev.markPrice = mark;
-    const last = num(f, 'lastPrice', frame);
-    if (last !== undefined) ev.lastPrice = last;
-    const index = num(f, 'indexPrice', frame);
-    if (index !== undefined) ev.indexPrice = index;
-    const oiBase = single ?? (both !== undefined ? both / 2 : undefined);
+    if (v.markPrice !== undefined) ev.markPrice = v.markPrice;
+    if (v.lastPrice !== undefined) ev.lastPrice = v.lastPrice;
+    if (v.indexPrice !== undefined) ev.indexPrice = v.indexPrice;
+    const oiBase = v.singleOpenInterest ?? (v.openInterest !== undefined ? v.openInterest / 2 : undefined);
     if (oiBase !== undefined) ev.oiBase = oiBase;
-    const oiUsd = singleUsd ?? (bothUsd !== undefined ? bothUsd / 2 : undefined);
+    const oiUsd =
+      v.singleOpenInterestValue ?? (v.openInterestValue !== undefined ? v.openInterestValue / 2 : undefined);
     if (oiUsd !== undefined) ev.oiUsd = oiUsd;
-    const rate = num(f, 'fundingRate', frame);
-    if (rate !== undefined) ev.fundingRate = rate;
+    if (v.fundingRate !== undefined) ev.fundingRate = v.fundingRate;
+    const intervalHours = v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument);
     if (intervalHours !== undefined) ev.fundingIntervalHours = intervalHours;
-    const next = num(f, 'nextFundingTime', frame);
-    if (next !== undefined && next > 0) ev.nextFundingTs = next;
-    const turnover = num(f, 'turnover24h', frame);
-    if (turnover !== undefined) ev.turnover24hUsd = turnover;
+    if (v.nextFundingTime !== undefined && v.nextFundingTime > 0) ev.nextFundingTs = v.nextFundingTime;
+    if (v.turnover24h !== undefined) ev.turnover24hUsd = v.turnover24h;
     return ev;
   }
 }

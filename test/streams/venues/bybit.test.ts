@@ -112,3 +112,27 @@ describe('bybit tickers parser', () => {
     expect(adapter.heartbeat!.intervalMs).toBe(20_000);
   });
 });
+
+describe('bybit parser state', () => {
+  it('leaves the merged state untouched by a malformed delta', () => {
+    const parser = createBybitAdapter().createParser();
+    const [snapshot] = fixture('real-2026-08-13.ndjson').slice(1, 2);
+    parser.parse(snapshot!, 0);
+    const bad =
+      '{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","markPrice":"1","fundingRate":"x"},"cs":764144450621,"ts":1786659828000}';
+    expect(() => parser.parse(bad, 0)).toThrow(FrameError);
+    const good =
+      '{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","indexPrice":"1"},"cs":764144450622,"ts":1786659829000}';
+    const [ev] = parser.parse(good, 0).events;
+    expect(ev).toMatchObject({ markPrice: 63560.8, fundingRate: 0.00005013, indexPrice: 1 });
+  });
+
+  it('treats "" in a delta as the value going away', () => {
+    const parser = createBybitAdapter().createParser();
+    const [snapshot] = fixture('real-2026-08-13.ndjson').slice(1, 2);
+    parser.parse(snapshot!, 0);
+    const cleared =
+      '{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","fundingRate":""},"cs":764144450623,"ts":1786659829000}';
+    expect(parser.parse(cleared, 0).events[0]).not.toHaveProperty('fundingRate');
+  });
+});
