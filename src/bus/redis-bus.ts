@@ -43,6 +43,7 @@ export class RedisBus implements Bus {
     alertsDropped: 0,
   };
   private readonly redis: Redis;
+  private readonly alertRedis: Redis;
   private readonly pending: AlertJson[] = [];
   private readonly maxPending: number;
   private flushing: Promise<void> | null = null;
@@ -53,13 +54,19 @@ export class RedisBus implements Bus {
 
   constructor(private readonly opts: RedisBusOptions) {
     this.maxPending = opts.maxPendingAlerts ?? 10_000;
-    this.redis = new Redis(opts.url, {
-      protocol: 2,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: redisRetryStrategy,
-      connectionName: 'perp-pulse:publisher',
-    });
+    const connection = (name: string) =>
+      new Redis(opts.url, {
+        protocol: 2,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: redisRetryStrategy,
+        connectionName: `perp-pulse:${name}`,
+      });
+    this.redis = connection('publisher');
+    // Alerts get a connection of their own: they never wait behind a batch of snapshots.
+    this.alertRedis = connection('alerts');
+    this.alertRedis.on('error', () => {}); // reported once, by the publisher connection
+    this.alertRedis.on('ready', () => void this.flushPending());
     this.redis.on('error', (err: NodeJS.ErrnoException) => {
       const now = Date.now();
       if (now - this.lastErrorLogTs < 30_000) return;
@@ -120,18 +127,21 @@ export class RedisBus implements Bus {
   }
 
   ready(timeoutMs: number): Promise<void> {
-    if (this.isReady) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.redis.off('ready', onReady);
-        reject(new Error(`Redis at ${redactUrl(this.opts.url)} not reachable within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.redis.once('ready', onReady);
-    });
+    const wait = (r: Redis) =>
+      r.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              r.off('ready', onReady);
+              reject(new Error(`Redis at ${redactUrl(this.opts.url)} not reachable within ${timeoutMs} ms`));
+            }, timeoutMs);
+            const onReady = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            r.once('ready', onReady);
+          });
+    return Promise.all([wait(this.redis), wait(this.alertRedis)]).then(() => undefined);
   }
 
   async publishAlert(alert: AlertJson): Promise<void> {
@@ -151,11 +161,11 @@ export class RedisBus implements Bus {
   private flushPending(): Promise<void> {
     if (!this.flushing) {
       this.flushing = (async () => {
-        while (this.pending.length > 0 && this.isReady) {
+        while (this.pending.length > 0 && this.alertRedis.status === 'ready') {
           const alert = this.pending[0]!;
           const json = JSON.stringify(alert);
           try {
-            await this.redis
+            await this.alertRedis
               .multi()
               .xadd(ALERT_STREAM, 'MAXLEN', '~', ALERT_STREAM_MAXLEN, '*', 'json', json)
               .publish(ALERT_CHANNEL, json)
@@ -199,18 +209,22 @@ export class RedisBus implements Bus {
     if (this.closed) return;
     this.closed = true;
     const deadline = Date.now() + graceMs;
-    while (this.pending.length > 0 && this.isReady && Date.now() < deadline) await this.flushPending();
+    while (this.pending.length > 0 && this.alertRedis.status === 'ready' && Date.now() < deadline) {
+      await this.flushPending();
+    }
     if (this.pending.length > 0) {
       this.opts.logger.error(
         { pendingAlerts: this.pending.length },
         'closing with alerts Redis never received',
       );
     }
-    try {
-      if (this.isReady) await this.redis.quit();
-      else this.redis.disconnect();
-    } catch {
-      this.redis.disconnect();
+    for (const r of [this.redis, this.alertRedis]) {
+      try {
+        if (r.status === 'ready') await r.quit();
+        else r.disconnect();
+      } catch {
+        r.disconnect();
+      }
     }
   }
 }
