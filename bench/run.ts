@@ -210,8 +210,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
-  log(`wrote ${join(RESULTS_DIR, 'latest.json')}`);
+  // A diagnostic run does not replace the last plain run's figures.
+  const file = join(RESULTS_DIR, PROFILE ? 'profile.json' : 'latest.json');
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  log(`wrote ${file}`);
 }
 
 function report(
