@@ -17,15 +17,11 @@ import {
   type RestFailure,
   tickerElement,
 } from './binance-sim-rest.js';
-import {
-  createScriptedMarket,
-  DEFAULT_MARKET_SYMBOLS,
-  type MarketSymbolSpec,
-  type ScriptedEvent,
-  type ScriptedMarket,
-} from './market.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
+import type { SimLogger, SimulatorOptions } from './options.js';
 
 export { encodeBinanceFrames, type RestFailure } from './binance-sim-rest.js';
+export type { SimLogger };
 
 const WS_PATH = '/market/stream';
 const MARK_STREAMS = new Set(['!markPrice@arr@1s', '!markPrice@arr']);
@@ -33,35 +29,13 @@ const TICKER_STREAM = '!ticker@arr';
 /** "WebSocket connections have a limit of 10 incoming messages per second." */
 const MAX_INCOMING_PER_SEC = 10;
 
-/** Any pino logger fits. */
-export interface SimLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface BinanceSimulatorOptions {
-  /** Default `127.0.0.1`. */
-  readonly host?: string;
-  /** Default 0: a free port. */
-  readonly port?: number;
-  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; served as `<symbol>USDT`. */
-  readonly symbols?: readonly MarketSymbolSpec[];
-  readonly events?: readonly ScriptedEvent[];
-  readonly seed?: number;
-  /** Event time at start; default the wall clock. */
-  readonly startTs?: number;
-  /** Event ms per wall ms; default 1. */
-  readonly timeScale?: number;
-  readonly market?: ScriptedMarket;
-  /** Wall ms between pushes (every subscribed array); default 1000 as on the venue. */
-  readonly tickMs?: number;
+export interface BinanceSimulatorOptions extends SimulatorOptions {
   /** Wall ms between ping frames; default 180_000 (every 3 min, as on the venue). */
   readonly pingIntervalMs?: number;
   /** Instrument → interval hours listed by `fundingInfo`; default `{ <second symbol>USDT: 4 }`. */
   readonly fundingIntervalHours?: Readonly<Record<string, number>>;
   /** Request weight per clock minute before 429s; default 2400. */
   readonly weightLimitPerMinute?: number;
-  readonly logger?: SimLogger;
 }
 
 export interface BinanceSimulator {

@@ -12,40 +12,18 @@ import {
   createScriptedMarket,
   DEFAULT_MARKET_SYMBOLS,
   formatPrice,
-  type MarketSymbolSpec,
   priceDecimals,
-  type ScriptedEvent,
   type ScriptedMarket,
 } from './market.js';
+import type { SimLogger, SimulatorOptions } from './options.js';
+
+export type { SimLogger };
 
 const WS_PATH = '/v5/public/linear';
 const HOUR_MS = 3_600_000;
 const FUTURE_DELIVERY = '2113286400000';
 
-/** Any pino logger fits. */
-export interface SimLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface BybitSimulatorOptions {
-  /** Default `127.0.0.1`. */
-  readonly host?: string;
-  /** Default 0: a free port. */
-  readonly port?: number;
-  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; served as `<symbol>USDT`. */
-  readonly symbols?: readonly MarketSymbolSpec[];
-  readonly events?: readonly ScriptedEvent[];
-  readonly seed?: number;
-  /** Event time at start; default the wall clock. */
-  readonly startTs?: number;
-  /** Event ms per wall ms; default 1 (60 fills a 15-minute window in 15 s). */
-  readonly timeScale?: number;
-  /** Wall ms between frames per subscribed topic; default 200. */
-  readonly tickMs?: number;
-  readonly market?: ScriptedMarket;
-  readonly logger?: SimLogger;
-}
+export type BybitSimulatorOptions = SimulatorOptions;
 
 export interface BybitSimulator {
   /** `ws://127.0.0.1:PORT/v5/public/linear` */

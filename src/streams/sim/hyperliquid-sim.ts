@@ -9,14 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { HYPERLIQUID_GREETING } from '../venues/hyperliquid.js';
 import { hyperliquidCtx, hyperliquidPoint, hyperliquidRestResponse } from './hyperliquid-sim-rest.js';
-import {
-  createScriptedMarket,
-  DEFAULT_MARKET_SYMBOLS,
-  type MarketSymbolSpec,
-  type ScriptedEvent,
-  type ScriptedMarket,
-} from './market.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
+import type { SimLogger, SimulatorOptions } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
+
+export type { SimLogger };
 
 const WS_PATH = '/ws';
 /** Receive time of an encoded frame after its event time. */
@@ -37,30 +34,7 @@ export const encodeHyperliquidFrames: EncodeFrames = (point) => [
   { t: point.ts + FRAME_DELAY_MS, frame: hyperliquidFrame(point) },
 ];
 
-/** Any pino logger fits. */
-export interface SimLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface HyperliquidSimulatorOptions {
-  /** Default `127.0.0.1`. */
-  readonly host?: string;
-  /** Default 0: a free port. */
-  readonly port?: number;
-  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; each symbol is served as its coin. */
-  readonly symbols?: readonly MarketSymbolSpec[];
-  readonly events?: readonly ScriptedEvent[];
-  readonly seed?: number;
-  /** Event time at start; default the wall clock. */
-  readonly startTs?: number;
-  /** Event ms per wall ms; default 1. */
-  readonly timeScale?: number;
-  /** Wall ms between frames per subscribed coin; default 200. */
-  readonly tickMs?: number;
-  readonly market?: ScriptedMarket;
-  readonly logger?: SimLogger;
-}
+export type HyperliquidSimulatorOptions = SimulatorOptions;
 
 /** An answer to inject on the next REST call to a path. */
 export interface RestFault {

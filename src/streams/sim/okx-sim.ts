@@ -10,13 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
-import {
-  createScriptedMarket,
-  DEFAULT_MARKET_SYMBOLS,
-  type MarketSymbolSpec,
-  type ScriptedEvent,
-  type ScriptedMarket,
-} from './market.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
 import {
   createOkxRestHandler,
   okxChannelFrame,
@@ -24,7 +18,10 @@ import {
   type RestFault,
   triggerValue,
 } from './okx-sim-rest.js';
+import type { SimLogger, SimulatorOptions } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
+
+export type { SimLogger };
 
 export { okxChannelFrame, type RestFault };
 
@@ -38,31 +35,9 @@ const OI_MIN_PUSH_MS = 3_000;
 export const encodeOkxFrames: EncodeFrames = (point) =>
   OKX_CHANNELS.map((channel, i) => ({ t: point.ts + 3 + i, frame: okxChannelFrame(channel, point) }));
 
-/** Any pino logger fits. */
-export interface SimLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface OkxSimulatorOptions {
-  /** Default `127.0.0.1`. */
-  readonly host?: string;
-  /** Default 0: a free port. */
-  readonly port?: number;
-  /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`; served as `<symbol>-USDT-SWAP`. */
-  readonly symbols?: readonly MarketSymbolSpec[];
-  readonly events?: readonly ScriptedEvent[];
-  readonly seed?: number;
-  /** Event time at start; default the wall clock. */
-  readonly startTs?: number;
-  /** Event ms per wall ms; default 1. */
-  readonly timeScale?: number;
-  /** Wall ms between push rounds; default 200 (OKX's mark-price cadence). */
-  readonly tickMs?: number;
+export interface OkxSimulatorOptions extends SimulatorOptions {
   /** Event ms between funding-rate pushes; default 30 000 (OKX: every 30 to 90 s). */
   readonly fundingPushMs?: number;
-  readonly market?: ScriptedMarket;
-  readonly logger?: SimLogger;
 }
 
 export interface OkxSimulator {
