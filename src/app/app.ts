@@ -20,6 +20,9 @@ import { Pipeline } from './pipeline.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
 
+/** How often a live processor checkpoints its analytics state. */
+const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
+
 export interface App {
   readonly bus: Bus;
   readonly pipeline: Pipeline;
@@ -97,8 +100,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       deliver?.(alert);
     },
   });
+  const mode = config.mode;
   const processes = config.role !== 'bot';
   if (processes) pipeline.start();
+
+  // Live processors checkpoint their windows (every 5 min and at shutdown) and resume from them.
+  const checkpointKey =
+    processes && mode.kind === 'live'
+      ? `pulse:checkpoint:${config.shard ? `${config.shard.index}-${config.shard.count}` : 'all'}`
+      : null;
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  const saveCheckpoint = async (key: string) => {
+    const documents = pipeline.checkpoint();
+    await bus
+      .saveCheckpoint(key, documents)
+      .then(() => logger.debug({ instruments: documents.length }, 'analytics checkpoint saved'))
+      .catch((err: Error) => logger.warn({ err }, 'could not save the analytics checkpoint'));
+  };
 
   let closed = false;
   const close = async () => {
@@ -107,12 +125,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     abort.abort();
     for (const s of subscriptions) s.unsubscribe();
     await Promise.all(runtimes.map((r) => r.close()));
+    clearInterval(checkpointTimer);
+    if (checkpointKey) await saveCheckpoint(checkpointKey);
     await pipeline.close();
     for (const c of closers.reverse()) await c();
     await bus.close();
   };
 
-  const mode = config.mode;
   if (mode.kind === 'replay') {
     // A replay's whole point is what it publishes: wait for Redis rather than drop everything.
     try {
@@ -242,6 +261,22 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     });
     closers.push(() => http.close());
     logger.info({ port: http.port }, 'HTTP health endpoints listening');
+  }
+
+  if (checkpointKey) {
+    const key = checkpointKey;
+    try {
+      await bus.ready(3000);
+      const restored = pipeline.restore(await bus.loadCheckpoint(key));
+      if (restored > 0)
+        logger.info({ instruments: restored }, 'resumed the 15m/24h windows from the last checkpoint');
+    } catch (err) {
+      logger.warn(
+        { message: (err as Error).message },
+        'no analytics checkpoint restored; windows start empty',
+      );
+    }
+    checkpointTimer = setInterval(() => void saveCheckpoint(key), CHECKPOINT_INTERVAL_MS);
   }
 
   for (const id of processes ? config.venues : []) {

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { createAlertState, evaluateOiChange15m, type OiAlertConfig } from '../analytics/alerts.js';
 import {
+  checkpointInstrument,
+  type InstrumentCheckpoint,
+  restoreInstrument,
+} from '../analytics/checkpoint.js';
+import {
   applyMarketEvent,
   createInstrumentState,
   type InstrumentState,
@@ -176,6 +181,41 @@ export class Pipeline {
     if (this.publishing) await this.publishing;
     await this.publishDirty();
     await Promise.all([...this.pendingAlerts]);
+  }
+
+  /** Every instrument's state as checkpoint documents (see analytics/checkpoint.ts). */
+  checkpoint(): { id: string; json: string }[] {
+    const out: { id: string; json: string }[] = [];
+    for (const [venue, byInstrument] of this.instruments) {
+      for (const [instrument, state] of byInstrument) {
+        out.push({ id: `${venue}:${instrument}`, json: JSON.stringify(checkpointInstrument(state)) });
+      }
+    }
+    return out;
+  }
+
+  /** Resumes instruments from checkpoint documents (unreadable ones are skipped); returns how many. */
+  restore(documents: readonly string[]): number {
+    let restored = 0;
+    for (const json of documents) {
+      let state: InstrumentState | null = null;
+      try {
+        state = restoreInstrument(JSON.parse(json) as InstrumentCheckpoint);
+      } catch {
+        state = null;
+      }
+      if (!state || this.instrumentTotal >= (this.opts.maxInstruments ?? 5000)) continue;
+      let byInstrument = this.instruments.get(state.venue);
+      if (!byInstrument) {
+        byInstrument = new Map();
+        this.instruments.set(state.venue, byInstrument);
+      }
+      if (byInstrument.has(state.instrument)) continue;
+      byInstrument.set(state.instrument, state);
+      this.instrumentTotal++;
+      restored++;
+    }
+    return restored;
   }
 
   instrumentCount(): number {

@@ -42,5 +42,18 @@ export class MemoryBus implements Bus {
     this.symbols.set(venue, [...symbols]);
   }
 
+  private readonly checkpoints = new Map<string, string[]>();
+
+  async saveCheckpoint(key: string, documents: readonly { id: string; json: string }[]): Promise<void> {
+    this.checkpoints.set(
+      key,
+      documents.map((d) => d.json),
+    );
+  }
+
+  async loadCheckpoint(key: string): Promise<string[]> {
+    return this.checkpoints.get(key) ?? [];
+  }
+
   async close(): Promise<void> {}
 }

@@ -192,6 +192,16 @@ export class RedisBus implements Bus {
     return (await this.redis.smembers(symbolsKey(venue))).sort();
   }
 
+  async saveCheckpoint(key: string, documents: readonly { id: string; json: string }[]): Promise<void> {
+    const tx = this.redis.multi().del(key);
+    if (documents.length > 0) tx.hset(key, ...documents.flatMap((d) => [d.id, d.json]));
+    await tx.exec();
+  }
+
+  async loadCheckpoint(key: string): Promise<string[]> {
+    return Object.values(await this.redis.hgetall(key));
+  }
+
   /** Stores the list now if Redis is up, and again after every reconnect. */
   async setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
     this.trackedByVenue.set(venue, [...symbols]);

@@ -17,6 +17,13 @@ export interface Bus {
   /** Symbols the processor tracks on a venue (`pulse:symbols:{venue}`). */
   trackedSymbols(venue: string): Promise<string[]>;
   setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void>;
+  /** Replaces the analytics checkpoint stored under `key` (one JSON document per instrument). */
+  saveCheckpoint(
+    key: string,
+    documents: readonly { readonly id: string; readonly json: string }[],
+  ): Promise<void>;
+  /** The checkpoint documents stored under `key`. */
+  loadCheckpoint(key: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
