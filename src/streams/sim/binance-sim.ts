@@ -6,7 +6,6 @@
  * weight in `X-MBX-USED-WEIGHT-1M`, and answers 429 with `Retry-After` past the limit.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   binancePoint,
@@ -18,7 +17,7 @@ import {
   tickerElement,
 } from './binance-sim-rest.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
-import type { SimLogger, SimulatorOptions } from './options.js';
+import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
 
 export { encodeBinanceFrames, type RestFailure } from './binance-sim-rest.js';
 export type { SimLogger };
@@ -186,17 +185,7 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
     ws.on('error', (err) => log?.warn({ err }, 'binance sim: client socket error'));
   });
   wss.on('error', (err) => log?.warn({ err }, 'binance sim: server error'));
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  }).catch((err: unknown) => {
-    wss.close();
-    throw err;
-  });
-  const { port } = http.address() as AddressInfo;
+  const port = await listenOnLoopback(http, wss, opts);
   const host = opts.host ?? '127.0.0.1';
   const tickTimer = setInterval(tick, opts.tickMs ?? 1000);
   const pingTimer = setInterval(() => {

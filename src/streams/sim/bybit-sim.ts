@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   createScriptedMarket,
@@ -15,7 +14,7 @@ import {
   priceDecimals,
   type ScriptedMarket,
 } from './market.js';
-import type { SimLogger, SimulatorOptions } from './options.js';
+import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
 
 export type { SimLogger };
 
@@ -295,17 +294,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
 
   // With `server`, ws re-emits the HTTP server's errors (e.g. EADDRINUSE) on itself.
   wss.on('error', (err) => log?.warn({ err }, 'bybit sim: server error'));
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  }).catch((err: unknown) => {
-    wss.close();
-    throw err;
-  });
-  const { port } = http.address() as AddressInfo;
+  const port = await listenOnLoopback(http, wss, opts);
   const host = opts.host ?? '127.0.0.1';
   const timer = setInterval(tick, opts.tickMs ?? 200);
 

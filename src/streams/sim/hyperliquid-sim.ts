@@ -5,12 +5,11 @@
  * Faults for component tests: drops, a dead-but-open connection, raw frames, REST errors.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { HYPERLIQUID_GREETING } from '../venues/hyperliquid.js';
 import { hyperliquidCtx, hyperliquidPoint, hyperliquidRestResponse } from './hyperliquid-sim-rest.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
-import type { SimLogger, SimulatorOptions } from './options.js';
+import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { SimLogger };
@@ -192,17 +191,7 @@ export async function startHyperliquidSimulator(
 
   // With `server`, ws re-emits the HTTP server's errors (e.g. EADDRINUSE) on itself.
   wss.on('error', (err) => log?.warn({ err }, 'hyperliquid sim: server error'));
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
-    });
-  }).catch((err: unknown) => {
-    wss.close();
-    throw err;
-  });
-  const { port } = http.address() as AddressInfo;
+  const port = await listenOnLoopback(http, wss, opts);
   const host = opts.host ?? '127.0.0.1';
   const timer = setInterval(tick, opts.tickMs ?? 200);
 

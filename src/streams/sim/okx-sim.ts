@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
@@ -18,7 +17,7 @@ import {
   type RestFault,
   triggerValue,
 } from './okx-sim-rest.js';
-import type { SimLogger, SimulatorOptions } from './options.js';
+import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { SimLogger };
@@ -216,17 +215,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   // With `server`, ws re-emits the HTTP server's errors (e.g. EADDRINUSE) on itself.
   wss.on('error', (err) => log?.warn({ err }, 'okx sim: server error'));
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  }).catch((err: unknown) => {
-    wss.close();
-    throw err;
-  });
-  const { port } = http.address() as AddressInfo;
+  const port = await listenOnLoopback(http, wss, opts);
   const timer = setInterval(tick, opts.tickMs ?? 200);
 
   const everyone = (payload: string) => {

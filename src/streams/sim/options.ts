@@ -1,3 +1,6 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WebSocketServer } from 'ws';
 import type { MarketSymbolSpec, ScriptedEvent, ScriptedMarket } from './market.js';
 
 /** Any pino logger fits. */
@@ -24,4 +27,26 @@ export interface SimulatorOptions {
   readonly tickMs?: number;
   readonly market?: ScriptedMarket;
   readonly logger?: SimLogger;
+}
+
+/**
+ * Starts `http` (with `wss` attached to it) on `host:port` (default a free loopback port) and
+ * returns the port; on failure the WebSocket server is closed and the error thrown.
+ */
+export async function listenOnLoopback(
+  http: Server,
+  wss: WebSocketServer,
+  opts: Pick<SimulatorOptions, 'host' | 'port'>,
+): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    wss.close();
+    throw err;
+  });
+  return (http.address() as AddressInfo).port;
 }
