@@ -112,6 +112,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   let checkpointTimer: NodeJS.Timeout | undefined;
   const saveCheckpoint = async (key: string) => {
     const documents = pipeline.checkpoint();
+    // Never replace a good checkpoint with nothing (a stop before any data arrived).
+    if (documents.length === 0) return;
     await bus
       .saveCheckpoint(key, documents)
       .then(() => logger.debug({ instruments: documents.length }, 'analytics checkpoint saved'))
