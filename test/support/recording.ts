@@ -45,21 +45,21 @@ export interface Recording {
 }
 
 /** Multipliers of the base level at [end−24h, end−15m, end]; the first symbol crosses +3% in 15m. */
-const OI_PLATEAUS = [
+export const OI_PLATEAUS = [
   [1.0, 1.1, 1.144],
   [0.96, 1.0, 0.985],
   [1.2, 1.0, 1.05],
 ] as const;
-const MARK_PLATEAUS = [
+export const MARK_PLATEAUS = [
   [1.0, 1.02, 1.03],
   [1.0, 0.99, 0.995],
   [1.05, 1.0, 1.01],
 ] as const;
 
-type Knot = readonly [number, number];
+export type Knot = readonly [number, number];
 
 /** Piecewise-linear script through the plateaus, with a few wiggles in between. */
-function knots(endTs: number, startTs: number, levels: readonly number[], wiggle: number): Knot[] {
+export function knots(endTs: number, startTs: number, levels: readonly number[], wiggle: number): Knot[] {
   const [at24h = 1, at15m = 1, atEnd = 1] = levels;
   const mids = [20, 16, 12, 8, 4, 1].map((h, k): Knot => {
     const frac = (24 - h) / 24;
@@ -77,7 +77,7 @@ function knots(endTs: number, startTs: number, levels: readonly number[], wiggle
   ];
 }
 
-function valueAt(script: readonly Knot[], ts: number): number {
+export function valueAt(script: readonly Knot[], ts: number): number {
   for (let i = 1; i < script.length; i++) {
     const [t1, v1] = script[i]!;
     const [t0, v0] = script[i - 1]!;

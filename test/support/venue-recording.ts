@@ -17,6 +17,7 @@ import { encodeHyperliquidFrames } from '../../src/streams/sim/hyperliquid-sim.j
 import { formatPrice } from '../../src/streams/sim/market.js';
 import { encodeOkxFrames } from '../../src/streams/sim/okx-sim.js';
 import type { EncodeFrames, SyntheticPoint } from '../../src/streams/sim/synthetic.js';
+import { knots, MARK_PLATEAUS, OI_PLATEAUS, valueAt } from './recording.js';
 
 const MIN_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -112,48 +113,6 @@ const BASES: Record<string, { price: number; oi: number }> = {
   ETH: { price: 3_012.34, oi: 912_345.678 },
   SOL: { price: 151.234, oi: 9_123_456.789 },
 };
-
-/** Multipliers of the base level at [end−24h, end−15m, end]. */
-const OI_PLATEAUS = [
-  [1.0, 1.1, 1.144],
-  [0.96, 1.0, 0.985],
-  [1.2, 1.0, 1.05],
-] as const;
-const MARK_PLATEAUS = [
-  [1.0, 1.02, 1.03],
-  [1.0, 0.99, 0.995],
-  [1.05, 1.0, 1.01],
-] as const;
-
-type Knot = readonly [number, number];
-
-/** Piecewise-linear script through the plateaus, with a few wiggles in between. */
-function knots(endTs: number, startTs: number, levels: readonly number[], wiggle: number): Knot[] {
-  const [at24h = 1, at15m = 1, atEnd = 1] = levels;
-  const mids = [20, 16, 12, 8, 4, 1].map((h, k): Knot => {
-    const frac = (24 - h) / 24;
-    return [endTs - h * HOUR_MS, at24h + (at15m - at24h) * frac + wiggle * Math.sin(k * 1.7 + wiggle * 100)];
-  });
-  return [
-    [startTs, at24h * 0.97],
-    [endTs - 24 * HOUR_MS - 15 * MIN_MS, at24h],
-    [endTs - 24 * HOUR_MS + 15 * MIN_MS, at24h],
-    ...mids,
-    [endTs - 16 * MIN_MS, at15m],
-    [endTs - 14 * MIN_MS, at15m],
-    [endTs - 2 * MIN_MS, atEnd],
-    [endTs, atEnd],
-  ];
-}
-
-function valueAt(script: readonly Knot[], ts: number): number {
-  for (let i = 1; i < script.length; i++) {
-    const [t1, v1] = script[i]!;
-    const [t0, v0] = script[i - 1]!;
-    if (ts <= t1) return ts <= t0 ? v0 : v0 + (v1 - v0) * ((ts - t0) / (t1 - t0));
-  }
-  return script.at(-1)![1];
-}
 
 /** The next settlement strictly after `ts` on a UTC grid of `hours`. */
 const nextSettlement = (ts: number, hours: number) =>
