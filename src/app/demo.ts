@@ -4,6 +4,7 @@ import { startBybitSimulator } from '../streams/sim/bybit-sim.js';
 import { startHyperliquidSimulator } from '../streams/sim/hyperliquid-sim.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from '../streams/sim/market.js';
 import { startOkxSimulator } from '../streams/sim/okx-sim.js';
+import type { SimulatorControls } from '../streams/sim/options.js';
 
 const MIN = 60_000;
 
@@ -24,31 +25,17 @@ export function demoMarket(startTs = Date.now()): ScriptedMarket {
   });
 }
 
-export interface DemoVenue {
-  readonly wsUrl: string;
-  readonly restUrl: string;
-  close(): Promise<void>;
-}
-
 /** Starts the local simulator of one venue, at 60x event time, on a free loopback port. */
-export async function startDemoVenue(venue: VenueId, market: ScriptedMarket): Promise<DemoVenue> {
+export function startDemoVenue(venue: VenueId, market: ScriptedMarket): Promise<SimulatorControls> {
   const opts = { market, timeScale: 60, tickMs: 250 };
   switch (venue) {
-    case 'binance': {
-      const sim = await startBinanceSimulator(opts);
-      return { wsUrl: sim.wsUrl, restUrl: sim.restUrl, close: () => sim.close() };
-    }
-    case 'bybit': {
-      const sim = await startBybitSimulator(opts);
-      return { wsUrl: sim.wsUrl, restUrl: sim.restUrl, close: () => sim.close() };
-    }
-    case 'okx': {
-      const sim = await startOkxSimulator(opts);
-      return { wsUrl: sim.wsUrl, restUrl: sim.restUrl, close: () => sim.close() };
-    }
-    case 'hyperliquid': {
-      const sim = await startHyperliquidSimulator(opts);
-      return { wsUrl: sim.wsUrl, restUrl: sim.restUrl, close: () => sim.close() };
-    }
+    case 'binance':
+      return startBinanceSimulator(opts);
+    case 'bybit':
+      return startBybitSimulator(opts);
+    case 'okx':
+      return startOkxSimulator(opts);
+    case 'hyperliquid':
+      return startHyperliquidSimulator(opts);
   }
 }

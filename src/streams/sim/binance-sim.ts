@@ -16,8 +16,13 @@ import {
   type RestFailure,
   tickerElement,
 } from './binance-sim-rest.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
-import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
+import {
+  listenOnLoopback,
+  type SimLogger,
+  type SimulatorControls,
+  type SimulatorOptions,
+} from './options.js';
 
 export { encodeBinanceFrames, type RestFailure } from './binance-sim-rest.js';
 export type { SimLogger };
@@ -37,15 +42,9 @@ export interface BinanceSimulatorOptions extends SimulatorOptions {
   readonly weightLimitPerMinute?: number;
 }
 
-export interface BinanceSimulator {
+export interface BinanceSimulator extends SimulatorControls {
   /** `ws://127.0.0.1:PORT/market/stream` */
   readonly wsUrl: string;
-  /** `http://127.0.0.1:PORT` */
-  readonly restUrl: string;
-  readonly port: number;
-  readonly market: ScriptedMarket;
-  eventTs(): number;
-  connectionCount(): number;
   /** Streams currently subscribed, across connections, sorted and deduplicated. */
   subscriptions(): string[];
   /** Ping frames sent by the server. */
@@ -54,17 +53,10 @@ export interface BinanceSimulator {
   pongCount(): number;
   /** REST paths (with query) requested so far, in order. */
   restRequests(): string[];
-  dropAll(): void;
   /** Silent: no data, acks or pings, while sockets stay open. */
   setSilent(silent: boolean): void;
-  broadcastRaw(text: string): void;
-  sendFrame(frame: unknown): void;
   /** The next REST request whose path (with query) starts with `pathPrefix` gets this answer. */
   failRestNext(pathPrefix: string, failure: RestFailure): void;
-  pause(): void;
-  resume(): void;
-  /** Idempotent; resolves when every socket, timer and server is gone. */
-  close(): Promise<void>;
 }
 
 interface Conn {

@@ -14,7 +14,12 @@ import {
   priceDecimals,
   type ScriptedMarket,
 } from './market.js';
-import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
+import {
+  listenOnLoopback,
+  type SimLogger,
+  type SimulatorControls,
+  type SimulatorOptions,
+} from './options.js';
 
 export type { SimLogger };
 
@@ -24,33 +29,17 @@ const FUTURE_DELIVERY = '2113286400000';
 
 export type BybitSimulatorOptions = SimulatorOptions;
 
-export interface BybitSimulator {
+export interface BybitSimulator extends SimulatorControls {
   /** `ws://127.0.0.1:PORT/v5/public/linear` */
   readonly wsUrl: string;
-  /** `http://127.0.0.1:PORT` */
-  readonly restUrl: string;
-  readonly port: number;
-  readonly market: ScriptedMarket;
-  /** The simulator's event clock, epoch ms. */
-  eventTs(): number;
-  connectionCount(): number;
   /** Topics currently subscribed, across connections, sorted and deduplicated. */
   subscriptions(): string[];
   /** Pings received (answered or not). */
   pingCount(): number;
-  /** Terminates every client socket, as a server-side drop. */
-  dropAll(): void;
   /** Silent: no data frames, acks or pongs, while sockets stay open. */
   setSilent(silent: boolean): void;
-  broadcastRaw(text: string): void;
-  sendFrame(frame: unknown): void;
-  /** Stops and restarts the periodic frames; the event clock keeps running. */
-  pause(): void;
-  resume(): void;
   /** The next REST call whose path starts with `pathPrefix` gets this answer (e.g. 429, 403). */
   failRestNext(pathPrefix: string, fault: RestFault): void;
-  /** Idempotent; resolves when every socket, timer and server is gone. */
-  close(): Promise<void>;
 }
 
 /** An injected REST answer. */

@@ -8,8 +8,13 @@ import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { HYPERLIQUID_GREETING } from '../venues/hyperliquid.js';
 import { hyperliquidCtx, hyperliquidPoint, hyperliquidRestResponse } from './hyperliquid-sim-rest.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
-import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
+import {
+  listenOnLoopback,
+  type SimLogger,
+  type SimulatorControls,
+  type SimulatorOptions,
+} from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { SimLogger };
@@ -42,33 +47,17 @@ export interface RestFault {
   readonly body?: string;
 }
 
-export interface HyperliquidSimulator {
+export interface HyperliquidSimulator extends SimulatorControls {
   /** `ws://127.0.0.1:PORT/ws` */
   readonly wsUrl: string;
-  /** `http://127.0.0.1:PORT` */
-  readonly restUrl: string;
-  readonly port: number;
-  readonly market: ScriptedMarket;
-  /** The simulator's event clock, epoch ms. */
-  eventTs(): number;
-  connectionCount(): number;
   /** Coins currently subscribed (`activeAssetCtx`), across connections, sorted and deduplicated. */
   subscriptions(): string[];
   /** Pings received (answered or not). */
   pingCount(): number;
-  /** Terminates every client socket, as a server-side drop. */
-  dropAll(): void;
   /** Silent: no greeting, data, acks or pongs, while sockets stay open. */
   setSilent(silent: boolean): void;
-  broadcastRaw(text: string): void;
-  sendFrame(frame: unknown): void;
   /** Answers the next REST call whose path starts with `pathPrefix` with this fault instead. */
   failRestNext(pathPrefix: string, fault: RestFault): void;
-  /** Stops and restarts the periodic frames; the event clock keeps running. */
-  pause(): void;
-  resume(): void;
-  /** Idempotent; resolves when every socket, timer and server is gone. */
-  close(): Promise<void>;
 }
 
 interface Conn {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from './market.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
 import {
   createOkxRestHandler,
   okxChannelFrame,
@@ -17,7 +17,12 @@ import {
   type RestFault,
   triggerValue,
 } from './okx-sim-rest.js';
-import { listenOnLoopback, type SimLogger, type SimulatorOptions } from './options.js';
+import {
+  listenOnLoopback,
+  type SimLogger,
+  type SimulatorControls,
+  type SimulatorOptions,
+} from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { SimLogger };
@@ -39,35 +44,21 @@ export interface OkxSimulatorOptions extends SimulatorOptions {
   readonly fundingPushMs?: number;
 }
 
-export interface OkxSimulator {
+export interface OkxSimulator extends SimulatorControls {
   /** `ws://127.0.0.1:PORT/ws/v5/public` */
   readonly wsUrl: string;
-  /** `http://127.0.0.1:PORT` */
-  readonly restUrl: string;
-  readonly port: number;
-  readonly market: ScriptedMarket;
-  /** The simulator's event clock, epoch ms. */
-  eventTs(): number;
-  connectionCount(): number;
   /** `channel:instId` currently subscribed, across connections, sorted and deduplicated. */
   subscriptions(): string[];
   /** Text `ping`s received (answered or not). */
   pingCount(): number;
-  /** Terminates every client socket, as a server-side drop. */
-  dropAll(): void;
   /** Silent: no pushes, acks or pongs, while sockets stay open. */
   setSilent(silent: boolean): void;
-  broadcastRaw(text: string): void;
-  sendFrame(frame: unknown): void;
   /** Sends OKX's service-upgrade notice (code 64008) to every connection; sockets stay open. */
   sendNotice64008(): void;
   /** The next REST call whose path starts with `pathPrefix` gets this answer instead. */
   failRestNext(pathPrefix: string, fault: RestFault): void;
   /** Stops and restarts the periodic pushes; the event clock keeps running. */
   pause(): void;
-  resume(): void;
-  /** Idempotent; resolves when every socket, timer and server is gone. */
-  close(): Promise<void>;
 }
 
 interface Sub {

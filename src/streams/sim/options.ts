@@ -50,3 +50,31 @@ export async function listenOnLoopback(
   });
   return (http.address() as AddressInfo).port;
 }
+
+/** The control surface every venue simulator offers to tests and `--demo`. */
+export interface SimulatorControls {
+  /** `ws://127.0.0.1:PORT/<the venue's path>` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly restUrl: string;
+  readonly port: number;
+  readonly market: ScriptedMarket;
+  /** The simulator's event clock, epoch ms. */
+  eventTs(): number;
+  connectionCount(): number;
+  /** What is subscribed now, across connections, sorted and deduplicated. */
+  subscriptions(): string[];
+  /** Pings seen (see each venue for which way they go). */
+  pingCount(): number;
+  /** Terminates every client socket, as a server-side drop. */
+  dropAll(): void;
+  /** Silent: no data, acks or pongs, while sockets stay open. */
+  setSilent(silent: boolean): void;
+  broadcastRaw(text: string): void;
+  sendFrame(frame: unknown): void;
+  /** Stops and restarts the periodic frames; the event clock keeps running. */
+  pause(): void;
+  resume(): void;
+  /** Idempotent; resolves when every socket, timer and server is gone. */
+  close(): Promise<void>;
+}
