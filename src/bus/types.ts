@@ -1,4 +1,4 @@
-import type { AlertJson, SnapshotJson } from '../domain/types.js';
+import type { AlertJson, AlertKind, SnapshotJson } from '../domain/types.js';
 
 /** Where the processor's results go: Redis, or the in-process bus when no Redis is available. */
 export interface Bus {
@@ -36,5 +36,44 @@ export interface SubscriptionStore {
   migrateChat(oldChatId: number, newChatId: number): Promise<void>;
   listForChat(chatId: number): Promise<string[]>;
   chatsFor(symbol: string): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** One chat's alert preferences (issue #5). Absent fields mean "the server default". */
+export interface ChatSettings {
+  /** Per alert kind: off, or a threshold in the kind's unit (OI kinds: percent) replacing the server's. */
+  readonly kinds: Readonly<Partial<Record<AlertKind, { readonly enabled: boolean; readonly threshold?: number }>>>;
+  /** Venues whose alerts this chat wants; null = every venue. */
+  readonly venues: readonly string[] | null;
+  /** Alerts are held from `startHour` to `endHour` (UTC, 0–23, may wrap midnight) and summarized after. */
+  readonly quietHours: { readonly startHour: number; readonly endHour: number } | null;
+  /** Remind this many minutes before a subscribed symbol's funding settles; null = off. */
+  readonly fundingReminderMin: number | null;
+}
+
+export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
+  kinds: {},
+  venues: null,
+  quietHours: null,
+  fundingReminderMin: null,
+};
+
+/** Per-chat settings, mutes and quiet-hour holds, in Redis (`pulse:chat:{chatId}:*`). */
+export interface ChatSettingsStore {
+  get(chatId: number): Promise<ChatSettings>;
+  /** Merges `patch` into the chat's settings and returns the result. */
+  update(chatId: number, patch: Partial<ChatSettings>): Promise<ChatSettings>;
+  /** Alerts for `symbol` are not sent to this chat before `untilMs` (wall clock). */
+  mute(chatId: number, symbol: string, untilMs: number): Promise<void>;
+  /** When the mute ends, or null when not muted at `nowMs`. */
+  mutedUntil(chatId: number, symbol: string, nowMs: number): Promise<number | null>;
+  /** Keeps an alert for the summary after quiet hours (bounded; the oldest are dropped). */
+  hold(chatId: number, alert: AlertJson): Promise<void>;
+  /** Returns and forgets the held alerts, oldest first. */
+  takeHeld(chatId: number): Promise<AlertJson[]>;
+  /** Chats with quiet hours or a funding reminder set (for the bot's once-a-minute sweep). */
+  chatsWithSchedules(): Promise<number[]>;
+  removeChat(chatId: number): Promise<void>;
+  migrateChat(oldChatId: number, newChatId: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -41,6 +41,9 @@ export interface MarketEvent {
   readonly oiUsd?: number;
   /** Funding rate per funding interval, as quoted (0.0001 = 0.01%). */
   readonly fundingRate?: number;
+  /** The venue's bounds on the funding rate per interval, where the venue publishes them. */
+  readonly fundingRateCap?: number;
+  readonly fundingRateFloor?: number;
   readonly fundingIntervalHours?: number;
   readonly nextFundingTs?: number;
   readonly turnover24hUsd?: number;
@@ -77,6 +80,43 @@ export interface DeltaJson {
   readonly pct: number;
   /** The window spans data the feed missed (a disconnect): the change may be understated or overstated. */
   readonly gap?: boolean;
+  /**
+   * `usd` split into its causes, exactly `usd = positionUsd + priceEffectUsd`:
+   * `positionUsd = base × markNow` (positions opened or closed, valued at today's price) and
+   * `priceEffectUsd = oiBaseThen × (markNow − markThen)` (the same positions repriced).
+   */
+  readonly positionUsd?: number;
+  readonly priceEffectUsd?: number;
+  /** The value at the window's start came from a venue's REST history (warm start), not our feed. */
+  readonly backfilled?: boolean;
+}
+
+export type FundingPayer = 'longs' | 'shorts' | 'none';
+export type FundingPressure = 'neutral' | 'elevated' | 'high' | 'extreme';
+export type ControlState = 'longs_opening' | 'shorts_opening' | 'short_covering' | 'long_unwinding' | 'neutral';
+export type MomentumState = 'accelerating' | 'steady' | 'fading' | 'reversing';
+export type ActivityLevel = 'quiet' | 'normal' | 'active' | 'extreme';
+
+/** Market-intelligence fields of the snapshot (issue #4); null while the inputs are not known or not covered. */
+export interface MomentumJson {
+  /** Mark price change over the window, percent. */
+  readonly priceChange15mPct: number | null;
+  readonly priceChange24hPct: number | null;
+  /** |latest 15m OI change| ÷ mean |15m OI change| over the last 24h (1 = usual pace). */
+  readonly oiAccel: number | null;
+  readonly state: MomentumState | null;
+}
+
+export interface FreshnessJson {
+  /** Event time each input was last updated; null when never seen. */
+  readonly priceTs: number | null;
+  readonly oiTs: number | null;
+  readonly fundingTs: number | null;
+  /** Age of the oldest input at the snapshot's `ts`, ms. */
+  readonly maxInputAgeMs: number | null;
+  /** Some input is older than the stale bound (per venue snapshot), or the listed venues are (aggregate). */
+  readonly stale: boolean;
+  readonly staleVenues: readonly string[];
 }
 
 /** Snapshot JSON, contract version 1 (see README "Redis contract"). */
@@ -103,11 +143,59 @@ export interface SnapshotJson {
     readonly hourly: number | null;
     readonly aprPct: number | null;
     readonly nextFundingTime: number | null;
+    /** Rate per 8 hours, whatever the venue's interval. */
+    readonly rate8h?: number | null;
+    readonly payer?: FundingPayer;
+    /** Level of |aprPct| against the configured thresholds. */
+    readonly pressure?: FundingPressure | null;
+    /** What a $10,000 long pays (positive) or earns (negative) in a year at this rate, USD. */
+    readonly annualCostUsdPer10kLong?: number | null;
+    /** `nextFundingTime − ts`, ms. */
+    readonly msToNextFunding?: number | null;
+    /** One-line strategy hint that follows from the numbers. */
+    readonly hint?: string | null;
+    /** The rate sits at the venue's cap (`cap`) or floor (`floor`); null when inside or bounds unknown. */
+    readonly atBound?: 'cap' | 'floor' | null;
   };
   readonly turnover24hUsd?: number | null;
+  readonly momentum?: MomentumJson;
+  /** Who drives the move over each window. */
+  readonly control?: { readonly '15m': ControlState | null; readonly '24h': ControlState | null };
+  /** Whether the funding sign supports the control state (null: neutral or no funding). */
+  readonly controlFundingAgrees?: { readonly '15m': boolean | null; readonly '24h': boolean | null };
+  readonly activity?: ActivityLevel | null;
+  readonly freshness?: FreshnessJson;
+  /** Aggregate (`venue: "all"`) only: the venues included and the cross-venue figures. */
+  readonly venues?: readonly string[];
+  readonly fundingSpread?: {
+    readonly aprPct: number;
+    readonly maxVenue: string;
+    readonly minVenue: string;
+  } | null;
+  /** Aggregate only: per window, the venues whose control state differs from the aggregate's. */
+  readonly divergence?: { readonly '15m': readonly string[]; readonly '24h': readonly string[] };
 }
 
-export type AlertKind = 'oi_change_15m';
+export type AlertKind =
+  | 'oi_change_15m'
+  | 'oi_change_24h'
+  | 'funding_pressure'
+  | 'funding_interval_change'
+  | 'funding_at_bound'
+  | 'control_flip'
+  | 'momentum_spike';
+
+export const ALERT_KINDS: readonly AlertKind[] = [
+  'oi_change_15m',
+  'oi_change_24h',
+  'funding_pressure',
+  'funding_interval_change',
+  'funding_at_bound',
+  'control_flip',
+  'momentum_spike',
+];
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
 
 /** Alert JSON, contract version 1. */
 export interface AlertJson {
@@ -120,8 +208,15 @@ export interface AlertJson {
   readonly ts: number;
   /** Plain-text summary. */
   readonly text: string;
+  /** The rule's threshold in the unit of its figure (OI rules: percent). */
   readonly thresholdPct: number;
-  readonly delta: DeltaJson;
+  /** OI rules: the triggering change; other rules: the 15m OI change at the time (null while unknown). */
+  readonly delta: DeltaJson | null;
   readonly windowMs: number;
   readonly snapshot: SnapshotJson;
+  readonly severity?: AlertSeverity;
+  /** The figures that triggered the alert, by name with the unit in the name. */
+  readonly figures?: Readonly<Record<string, number | string | boolean | null>>;
+  /** An escalation: a move at least twice the last one broke the cooldown. */
+  readonly escalated?: boolean;
 }

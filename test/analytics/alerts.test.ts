@@ -28,8 +28,8 @@ function snapshot(
 
 describe('rule oi_change_15m', () => {
   it('fires at the threshold in both directions, not below', () => {
-    expect(evaluateOiChange15m(createAlertState(), snapshot(T0, 5), cfg)?.delta.pct).toBe(5);
-    expect(evaluateOiChange15m(createAlertState(), snapshot(T0, -5), cfg)?.delta.pct).toBe(-5);
+    expect(evaluateOiChange15m(createAlertState(), snapshot(T0, 5), cfg)?.delta?.pct).toBe(5);
+    expect(evaluateOiChange15m(createAlertState(), snapshot(T0, -5), cfg)?.delta?.pct).toBe(-5);
     expect(evaluateOiChange15m(createAlertState(), snapshot(T0, 4.999), cfg)).toBeNull();
     expect(evaluateOiChange15m(createAlertState(), snapshot(T0, -4.999), cfg)).toBeNull();
   });

@@ -48,6 +48,6 @@ describe('pipeline and feed gaps', () => {
     await p.close();
     const later = await bus.latest('okx', 'BTC');
     expect(later?.oi.delta15m).toMatchObject({ gap: false });
-    expect(alerts.map((a) => a.delta.pct)).toEqual([expect.closeTo(4.545, 2)]);
+    expect(alerts.map((a) => a.delta?.pct)).toEqual([expect.closeTo(4.545, 2)]);
   });
 });

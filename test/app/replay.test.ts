@@ -71,7 +71,7 @@ describe('replay of a generated 25-hour recording', () => {
     expect(bySymbol('ETH')).toEqual([]);
     for (const a of alerts) {
       expect(a.kind).toBe('oi_change_15m');
-      expect(Math.abs(a.delta.pct)).toBeGreaterThanOrEqual(3);
+      expect(Math.abs(a.delta!.pct)).toBeGreaterThanOrEqual(3);
     }
   });
 

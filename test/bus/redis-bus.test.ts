@@ -136,7 +136,7 @@ describe('Redis contract as a subscriber sees it', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0]).toEqual(onChannel[0]);
     expect(mine[0]).toMatchObject({ v: 1, kind: 'oi_change_15m', venue: 'bybit', symbol, id: fired[0]!.id });
-    expect(mine[0]!.delta.pct).toBeCloseTo(3.2, 10);
+    expect(mine[0]!.delta!.pct).toBeCloseTo(3.2, 10);
     expect(mine[0]!.text).toContain(symbol);
     await sub.unsubscribe();
   });

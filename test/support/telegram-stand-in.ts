@@ -28,8 +28,20 @@ export interface TelegramStandIn {
   readonly botInfo: UserFromGetMe;
   /** Queues an update (an `update_id` is assigned) and wakes a pending long poll; returns the id. */
   pushUpdate(update: Omit<Update, 'update_id'>): number;
-  /** Queues a text message from `chatId`; a leading `/command` gets its `bot_command` entity. */
-  sendText(chatId: number, text: string): number;
+  /**
+   * Queues a text message from `chatId`; a leading `/command` gets its `bot_command` entity.
+   * The sender is the chat itself in a private chat, else user 1000 (or `fromId`).
+   */
+  sendText(chatId: number, text: string, fromId?: number): number;
+  /**
+   * Queues a `callback_query` (an inline button press) on the bot's message `messageId` in `chatId`;
+   * returns the callback query id. The presser is the chat in a private chat, else user 1000 (or `fromId`).
+   */
+  pressButton(chatId: number, messageId: number, data: string, fromId?: number): string;
+  /** Makes these users the administrators of a group (`getChatMember`, `getChatAdministrators`). */
+  setAdmins(chatId: number, userIds: readonly number[]): void;
+  /** The webhook set with `setWebhook` (empty after `deleteWebhook`), as `getWebhookInfo` reports it. */
+  webhook(): { url: string; secretToken: string | undefined };
   /** Recorded calls, oldest first, optionally of one method. */
   calls(method?: string): RecordedCall[];
   /** Answered `sendMessage` calls, optionally to one chat. */
@@ -72,6 +84,15 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
   const polls = new Set<PendingPoll>();
   let nextUpdateId = 1;
   let nextMessageId = 1;
+  let nextCallbackId = 1;
+  const admins = new Map<number, Set<number>>();
+  let webhookUrl = '';
+  let webhookSecret: string | undefined;
+  const member = (chatId: number, userId: number) => ({
+    status: chatId > 0 || admins.get(chatId)?.has(userId) ? 'administrator' : 'member',
+    user: { id: userId, is_bot: false, first_name: 'Tester' },
+    ...(chatId > 0 || admins.get(chatId)?.has(userId) ? { can_be_edited: false, is_anonymous: false } : {}),
+  });
   let closing: Promise<void> | undefined;
 
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -133,10 +154,47 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
         ok(res, botInfo);
         return 200;
       case 'deleteWebhook':
-      case 'setMyCommands':
-      case 'answerCallbackQuery':
+        webhookUrl = '';
+        webhookSecret = undefined;
         ok(res, true);
         return 200;
+      case 'setWebhook':
+        webhookUrl = String(params.url ?? '');
+        webhookSecret = params.secret_token === undefined ? undefined : String(params.secret_token);
+        ok(res, true);
+        return 200;
+      case 'getWebhookInfo':
+        ok(res, { url: webhookUrl, has_custom_certificate: false, pending_update_count: 0 });
+        return 200;
+      case 'setMyCommands':
+      case 'answerCallbackQuery':
+      case 'editMessageReplyMarkup':
+        ok(res, true);
+        return 200;
+      case 'getChatMember': {
+        ok(res, member(Number(params.chat_id), Number(params.user_id)));
+        return 200;
+      }
+      case 'getChatAdministrators': {
+        const chatId = Number(params.chat_id);
+        ok(
+          res,
+          [...(admins.get(chatId) ?? [])].map((id) => member(chatId, id)),
+        );
+        return 200;
+      }
+      case 'editMessageText': {
+        const chatId = Number(params.chat_id);
+        const text = String(params.text ?? '');
+        if (!Number.isFinite(chatId) || text.length === 0) {
+          json(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
+          return 400;
+        }
+        const date = Math.floor(Date.now() / 1000);
+        const messageId = Number(params.message_id);
+        ok(res, { message_id: messageId, date, edit_date: date, chat: chatOf(chatId), from: BOT_USER, text });
+        return 200;
+      }
       case 'getUpdates':
         getUpdates(params, res);
         return 200;
@@ -145,6 +203,10 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
         const text = String(params.text ?? '');
         if (!Number.isFinite(chatId) || text.length === 0) {
           json(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
+          return 400;
+        }
+        if (text.length > 4096) {
+          json(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
           return 400;
         }
         const date = Math.floor(Date.now() / 1000);
@@ -213,9 +275,9 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
       flushPolls();
       return full.update_id;
     },
-    sendText(chatId, text) {
+    sendText(chatId, text, fromId) {
       const command = /^\/\S+/.exec(text);
-      const from = { id: chatId > 0 ? chatId : 1000, is_bot: false, first_name: 'Tester' };
+      const from = { id: fromId ?? (chatId > 0 ? chatId : 1000), is_bot: false, first_name: 'Tester' };
       return standIn.pushUpdate({
         message: {
           message_id: nextMessageId++,
@@ -227,6 +289,30 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
         },
       } as Omit<Update, 'update_id'>);
     },
+    pressButton(chatId, messageId, data, fromId) {
+      const id = String(nextCallbackId++);
+      const from = { id: fromId ?? (chatId > 0 ? chatId : 1000), is_bot: false, first_name: 'Tester' };
+      standIn.pushUpdate({
+        callback_query: {
+          id,
+          from,
+          chat_instance: `ci-${chatId}`,
+          data,
+          message: {
+            message_id: messageId,
+            date: Math.floor(Date.now() / 1000),
+            chat: chatOf(chatId),
+            from: BOT_USER,
+            text: '(message)',
+          },
+        },
+      } as Omit<Update, 'update_id'>);
+      return id;
+    },
+    setAdmins(chatId, userIds) {
+      admins.set(chatId, new Set(userIds));
+    },
+    webhook: () => ({ url: webhookUrl, secretToken: webhookSecret }),
     calls: (method) => recorded.filter((c) => method === undefined || c.method === method),
     sent: (chatId) =>
       recorded.filter(
