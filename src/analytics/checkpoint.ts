@@ -39,9 +39,14 @@ const FIELDS = [
   'indexPrice',
   'oiBase',
   'fundingRate',
+  'fundingRateCap',
+  'fundingRateFloor',
   'fundingIntervalHours',
   'nextFundingTs',
   'turnover24hUsd',
+  'priceTs',
+  'oiTs',
+  'fundingTs',
 ] as const;
 
 const orNull = (n: number) => (Number.isFinite(n) ? n : null);

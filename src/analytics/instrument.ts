@@ -20,9 +20,16 @@ export interface InstrumentState {
   indexPrice: number | null;
   oiBase: number | null;
   fundingRate: number | null;
+  /** The venue's bounds on `fundingRate`, where it publishes them. */
+  fundingRateCap: number | null;
+  fundingRateFloor: number | null;
   fundingIntervalHours: number | null;
   nextFundingTs: number | null;
   turnover24hUsd: number | null;
+  /** Event time each input was last carried by an event (even unchanged); null before. */
+  priceTs: number | null;
+  oiTs: number | null;
+  fundingTs: number | null;
   readonly window15m: OiWindow;
   readonly window24h: OiWindow;
   eventCount: number;
@@ -45,9 +52,14 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     indexPrice: null,
     oiBase: null,
     fundingRate: null,
+    fundingRateCap: null,
+    fundingRateFloor: null,
     fundingIntervalHours: null,
     nextFundingTs: null,
     turnover24hUsd: null,
+    priceTs: null,
+    oiTs: null,
+    fundingTs: null,
     window15m: createOiWindow(OI_WINDOW_15M_MS),
     window24h: createOiWindow(OI_WINDOW_24H_MS),
     eventCount: 0,
@@ -65,12 +77,16 @@ export function markGap(state: InstrumentState): void {
   if (state.lastEventTs > 0) state.gapOpen = true;
 }
 
+const isNum = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+
 type Field =
   | 'markPrice'
   | 'lastPrice'
   | 'indexPrice'
   | 'oiBase'
   | 'fundingRate'
+  | 'fundingRateCap'
+  | 'fundingRateFloor'
   | 'fundingIntervalHours'
   | 'nextFundingTs'
   | 'turnover24hUsd';
@@ -81,6 +97,8 @@ const FIELDS: readonly Field[] = [
   'indexPrice',
   'oiBase',
   'fundingRate',
+  'fundingRateCap',
+  'fundingRateFloor',
   'fundingIntervalHours',
   'nextFundingTs',
   'turnover24hUsd',
@@ -111,6 +129,9 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   }
   state.lastEventTs = ts;
   state.eventCount++;
+  if (isNum(ev.markPrice)) state.priceTs = ts;
+  if (isNum(ev.oiBase)) state.oiTs = ts;
+  if (isNum(ev.fundingRate)) state.fundingTs = ts;
   if (state.gapOpen) {
     state.gapOpen = false;
     state.lastGapEndTs = ts;

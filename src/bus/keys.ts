@@ -2,6 +2,8 @@
 export const latestKey = (venue: string, symbol: string) => `pulse:latest:${venue}:${symbol}`;
 export const snapshotChannel = (venue: string, symbol: string) => `pulse:snapshot:${venue}:${symbol}`;
 export const symbolsKey = (venue: string) => `pulse:symbols:${venue}`;
+/** Hash of feed health, field `{venue}@{shard}` → FeedHealthJson. */
+export const STATUS_KEY = 'pulse:status';
 export const ALERT_CHANNEL = 'pulse:alert';
 export const ALERT_STREAM = 'pulse:alerts';
 /** `XADD ... MAXLEN ~ 10000`: the stream keeps about the last ten thousand alerts. */

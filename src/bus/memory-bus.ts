@@ -1,6 +1,6 @@
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import { latestKey } from './keys.js';
-import type { Bus } from './types.js';
+import type { Bus, FeedHealthJson } from './types.js';
 
 /**
  * The in-process bus used when no Redis is available: keeps the latest snapshot per
@@ -32,6 +32,22 @@ export class MemoryBus implements Bus {
 
   async latest(venue: string, symbol: string): Promise<SnapshotJson | null> {
     return this.latestByKey.get(latestKey(venue, symbol)) ?? null;
+  }
+
+  async latestMany(venue: string, symbols: readonly string[]): Promise<(SnapshotJson | null)[]> {
+    return symbols.map((s) => this.latestByKey.get(latestKey(venue, s)) ?? null);
+  }
+
+  private readonly statuses = new Map<string, FeedHealthJson>();
+
+  async publishFeedStatus(statuses: readonly FeedHealthJson[]): Promise<void> {
+    for (const s of statuses) this.statuses.set(`${s.venue}@${s.shard}`, s);
+  }
+
+  async feedStatus(): Promise<FeedHealthJson[]> {
+    return [...this.statuses.values()].sort(
+      (a, b) => a.venue.localeCompare(b.venue) || a.shard.localeCompare(b.shard),
+    );
   }
 
   async trackedSymbols(venue: string): Promise<string[]> {

@@ -7,10 +7,11 @@ import {
   ALERT_STREAM_MAXLEN,
   latestKey,
   redactUrl,
+  STATUS_KEY,
   snapshotChannel,
   symbolsKey,
 } from './keys.js';
-import type { Bus } from './types.js';
+import type { Bus, FeedHealthJson } from './types.js';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -188,6 +189,32 @@ export class RedisBus implements Bus {
     return raw ? (JSON.parse(raw) as SnapshotJson) : null;
   }
 
+  async latestMany(venue: string, symbols: readonly string[]): Promise<(SnapshotJson | null)[]> {
+    if (symbols.length === 0) return [];
+    const raws = await this.redis.mget(...symbols.map((s) => latestKey(venue, s)));
+    return raws.map(parseSnapshot);
+  }
+
+  async publishFeedStatus(statuses: readonly FeedHealthJson[]): Promise<void> {
+    if (statuses.length === 0) return;
+    await this.redis.hset(
+      STATUS_KEY,
+      ...statuses.flatMap((s) => [`${s.venue}@${s.shard}`, JSON.stringify(s)]),
+    );
+  }
+
+  async feedStatus(): Promise<FeedHealthJson[]> {
+    const out: FeedHealthJson[] = [];
+    for (const raw of Object.values(await this.redis.hgetall(STATUS_KEY))) {
+      try {
+        out.push(JSON.parse(raw) as FeedHealthJson);
+      } catch {
+        // a foreign or corrupt field: skipped
+      }
+    }
+    return out.sort((a, b) => a.venue.localeCompare(b.venue) || a.shard.localeCompare(b.shard));
+  }
+
   async trackedSymbols(venue: string): Promise<string[]> {
     return (await this.redis.smembers(symbolsKey(venue))).sort();
   }
@@ -236,6 +263,15 @@ export class RedisBus implements Bus {
         r.disconnect();
       }
     }
+  }
+}
+
+function parseSnapshot(raw: string | null): SnapshotJson | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as SnapshotJson;
+  } catch {
+    return null;
   }
 }
 

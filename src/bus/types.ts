@@ -14,6 +14,12 @@ export interface Bus {
   publishAlert(alert: AlertJson): Promise<void>;
   /** Reads `pulse:latest:{venue}:{SYMBOL}`. */
   latest(venue: string, symbol: string): Promise<SnapshotJson | null>;
+  /** Reads many `pulse:latest:{venue}:{SYMBOL}` in one round trip; null where absent or unreadable. */
+  latestMany(venue: string, symbols: readonly string[]): Promise<(SnapshotJson | null)[]>;
+  /** Writes this process's feed health (`pulse:status`, one hash field per venue and shard). */
+  publishFeedStatus(statuses: readonly FeedHealthJson[]): Promise<void>;
+  /** Every process's feed health, for `/status` in a bot that runs apart from the processor. */
+  feedStatus(): Promise<FeedHealthJson[]>;
   /** Symbols the processor tracks on a venue (`pulse:symbols:{venue}`). */
   trackedSymbols(venue: string): Promise<string[]>;
   setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void>;
@@ -25,6 +31,24 @@ export interface Bus {
   /** The checkpoint documents stored under `key`. */
   loadCheckpoint(key: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** One venue's feed health as one processor (or shard) sees it: the `pulse:status` hash, field `{venue}@{shard}`. */
+export interface FeedHealthJson {
+  readonly v: 1;
+  readonly venue: string;
+  /** `all`, or `i/n` under SHARD. */
+  readonly shard: string;
+  /** Wall-clock time this status was written. */
+  readonly ts: number;
+  /** Connections open and market data within `staleAfterMs`. */
+  readonly ok: boolean;
+  readonly connections: number;
+  readonly open: number;
+  /** Wall-clock time of the last market data on any connection of this venue; null before any. */
+  readonly lastDataTs: number | null;
+  readonly staleAfterMs: number;
+  readonly instruments: number;
 }
 
 /** Which chats want alerts for which symbols. Stored in Redis so it survives a restart. */
@@ -42,7 +66,9 @@ export interface SubscriptionStore {
 /** One chat's alert preferences (issue #5). Absent fields mean "the server default". */
 export interface ChatSettings {
   /** Per alert kind: off, or a threshold in the kind's unit (OI kinds: percent) replacing the server's. */
-  readonly kinds: Readonly<Partial<Record<AlertKind, { readonly enabled: boolean; readonly threshold?: number }>>>;
+  readonly kinds: Readonly<
+    Partial<Record<AlertKind, { readonly enabled: boolean; readonly threshold?: number }>>
+  >;
   /** Venues whose alerts this chat wants; null = every venue. */
   readonly venues: readonly string[] | null;
   /** Alerts are held from `startHour` to `endHour` (UTC, 0–23, may wrap midnight) and summarized after. */

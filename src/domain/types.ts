@@ -93,7 +93,12 @@ export interface DeltaJson {
 
 export type FundingPayer = 'longs' | 'shorts' | 'none';
 export type FundingPressure = 'neutral' | 'elevated' | 'high' | 'extreme';
-export type ControlState = 'longs_opening' | 'shorts_opening' | 'short_covering' | 'long_unwinding' | 'neutral';
+export type ControlState =
+  | 'longs_opening'
+  | 'shorts_opening'
+  | 'short_covering'
+  | 'long_unwinding'
+  | 'neutral';
 export type MomentumState = 'accelerating' | 'steady' | 'fading' | 'reversing';
 export type ActivityLevel = 'quiet' | 'normal' | 'active' | 'extreme';
 
