@@ -47,6 +47,7 @@ const FIELDS = [
   'priceTs',
   'oiTs',
   'fundingTs',
+  'backfilledUntilTs',
 ] as const;
 
 const orNull = (n: number) => (Number.isFinite(n) ? n : null);

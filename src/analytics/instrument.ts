@@ -1,6 +1,14 @@
 import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { fundingMetrics } from './funding.js';
-import { createOiWindow, type OiWindow, observeOi, oiDelta } from './window.js';
+import {
+  createOiWindow,
+  type HistoryPoint,
+  type OiWindow,
+  observeOi,
+  oiDelta,
+  prependHistory,
+  valueAt,
+} from './window.js';
 
 export const OI_WINDOW_15M_MS = 900_000;
 export const OI_WINDOW_24H_MS = 86_400_000;
@@ -39,6 +47,8 @@ export interface InstrumentState {
   gapOpen: boolean;
   /** Event time of the first event after the latest gap; a window reaching back past it spans missing data. */
   lastGapEndTs: number | null;
+  /** Window values before this time came from a venue's REST history, not the feed (warm start). */
+  backfilledUntilTs: number | null;
 }
 
 export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
@@ -66,6 +76,7 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     outOfOrderCount: 0,
     gapOpen: false,
     lastGapEndTs: null,
+    backfilledUntilTs: null,
   };
 }
 
@@ -143,6 +154,47 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   return changed;
 }
 
+/**
+ * Warm start: fills both windows' past from a venue's OI history (see `prependHistory`), where
+ * the feed has nothing yet. A point without a mark price takes the oldest mark known (the USD
+ * figures across it are then approximate, and flagged like every backfilled window). Deltas whose
+ * window starts in the backfilled part carry `backfilled: true`. Returns the points used.
+ */
+export function applyHistory(
+  state: InstrumentState,
+  points: readonly { readonly ts: number; readonly oiBase: number; readonly markPrice: number | null }[],
+): number {
+  const fallbackMark = state.window24h.observationCount > 0 ? oldestMark(state) : null;
+  const usable: HistoryPoint[] = [];
+  let lastMark = fallbackMark;
+  for (const p of [...points].sort((a, b) => a.ts - b.ts)) {
+    const mark = p.markPrice !== null && Number.isFinite(p.markPrice) ? p.markPrice : lastMark;
+    if (mark === null) continue;
+    lastMark = mark;
+    usable.push({ ts: p.ts, oiBase: p.oiBase, markPrice: mark });
+  }
+  if (usable.length === 0) return 0;
+  const liveFirstTs = state.window24h.observationCount > 0 ? state.window24h.firstTs : null;
+  const used = prependHistory(state.window24h, usable);
+  prependHistory(state.window15m, usable);
+  if (used === 0) return 0;
+  const until = liveFirstTs ?? Math.max(...usable.map((p) => p.ts)) + 1;
+  state.backfilledUntilTs = Math.max(state.backfilledUntilTs ?? 0, until);
+  if (liveFirstTs === null) {
+    // Seen only through history so far: the values are the latest history point's.
+    const last = usable[usable.length - 1]!;
+    state.oiBase ??= last.oiBase;
+    state.markPrice ??= last.markPrice;
+    state.lastEventTs = Math.max(state.lastEventTs, last.ts);
+  }
+  return used;
+}
+
+function oldestMark(state: InstrumentState): number | null {
+  const p = valueAt(state.window24h, state.window24h.firstTs + state.window24h.resolutionMs);
+  return p?.markPrice ?? state.markPrice;
+}
+
 function deltaOf(state: InstrumentState, w: OiWindow): DeltaJson | null {
   if (state.oiBase === null || state.markPrice === null) return null;
   const delta = oiDelta(w, state.lastEventTs, state.oiBase, state.markPrice);
@@ -151,7 +203,8 @@ function deltaOf(state: InstrumentState, w: OiWindow): DeltaJson | null {
   // if the gap ended after that instant, the window spans it.
   const pastInstantTs = Math.floor((state.lastEventTs - w.windowMs) / w.resolutionMs) * w.resolutionMs - 1;
   const gap = state.lastGapEndTs !== null && state.lastGapEndTs > pastInstantTs;
-  return { ...delta, gap };
+  const backfilled = state.backfilledUntilTs !== null && pastInstantTs < state.backfilledUntilTs;
+  return backfilled ? { ...delta, gap, backfilled } : { ...delta, gap };
 }
 
 /** Snapshot contract v1 at `lastEventTs`; unknown values are null, so JSON round-trips. */

@@ -161,3 +161,46 @@ export function oiDelta(
     pct: (100 * base) / oiThen,
   };
 }
+
+/** A past value from another source than the live feed (a venue's REST history). */
+export interface HistoryPoint {
+  readonly ts: number;
+  readonly oiBase: number;
+  readonly markPrice: number;
+}
+
+/**
+ * Fills the window's past from `points` (any order; non-finite ones skipped) without touching
+ * what the live feed recorded: with no observation yet the points are simply observed in time
+ * order; otherwise only buckets before the first live observation are written, each with the
+ * last point before its end, exactly as if the points had been observed first. Returns the
+ * number of points used. `firstTs` moves back to the oldest point used.
+ */
+export function prependHistory(w: OiWindow, points: readonly HistoryPoint[]): number {
+  const usable = points
+    .filter((p) => Number.isFinite(p.ts) && Number.isFinite(p.oiBase) && Number.isFinite(p.markPrice))
+    .sort((a, b) => a.ts - b.ts);
+  if (w.observationCount === 0) {
+    for (const p of usable) observeOi(w, p.ts, p.oiBase, p.markPrice);
+    return usable.length;
+  }
+  const older = usable.filter((p) => p.ts < w.firstTs);
+  if (older.length === 0) return 0;
+  const firstLiveBucket = Math.floor(w.firstTs / w.resolutionMs);
+  const oldestReadable = w.currentBucket - (w.size - 1);
+  let k = 0;
+  let inEffect: HistoryPoint | null = null;
+  const fromBucket = Math.max(Math.floor(older[0]!.ts / w.resolutionMs), oldestReadable);
+  for (let b = fromBucket; b < firstLiveBucket; b++) {
+    const endTs = (b + 1) * w.resolutionMs;
+    while (k < older.length && older[k]!.ts < endTs) inEffect = older[k++]!;
+    if (inEffect === null) continue;
+    const i = slotOf(w, b);
+    w.slotOiBase[i] = inEffect.oiBase;
+    w.slotMarkPrice[i] = inEffect.markPrice;
+    w.slotBucket[i] = b;
+  }
+  w.firstTs = older[0]!.ts;
+  w.observationCount += older.length;
+  return older.length;
+}

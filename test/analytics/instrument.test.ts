@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyHistory,
   applyMarketEvent,
   createInstrumentState,
   markGap,
@@ -167,5 +168,43 @@ describe('instrument state', () => {
     expect(snap.price.mark).toBeNull();
     expect(collectBadLeaves(snap, 'snapshot', [])).toStrictEqual([]);
     expect(JSON.parse(JSON.stringify(snap))).toStrictEqual(snap);
+  });
+});
+
+describe('warm start from REST history', () => {
+  it('gives deltas at once, flagged backfilled until the window has moved past the history', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    // 25 h of 5-minute history points ending just before the feed starts
+    const history = Array.from({ length: 301 }, (_, i) => ({
+      ts: T0 - 25 * 60 * MIN + i * 5 * MIN - 1,
+      oiBase: 1000 + i,
+      markPrice: i % 2 === 0 ? 100 : null,
+    }));
+    expect(applyHistory(s, history)).toBe(301);
+    applyMarketEvent(s, ev(T0, { oiBase: 2000, markPrice: 110 }));
+    const snap = toSnapshot(s);
+    expect(snap.oi.delta24h?.backfilled).toBe(true);
+    expect(snap.oi.delta15m?.backfilled).toBe(true);
+    // the value in effect at the quantized instant 15 minutes back (9 s buckets), from history
+    const then15 = history.filter((p) => p.ts < Math.floor((T0 - 15 * MIN) / 9000) * 9000 - 1).at(-1)!;
+    expect(snap.oi.delta15m?.base).toBe(2000 - then15.oiBase);
+    // after 15 minutes of live data the 15m window starts in live data: no longer backfilled
+    applyMarketEvent(s, ev(T0 + 16 * MIN, { oiBase: 2100, markPrice: 110 }));
+    const later = toSnapshot(s);
+    expect(later.oi.delta15m?.backfilled).toBeUndefined();
+    expect(later.oi.delta15m?.base).toBe(100);
+    expect(later.oi.delta24h?.backfilled).toBe(true);
+  });
+
+  it('fills only what the feed has not seen, and a point without a mark takes a known one', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    applyMarketEvent(s, ev(T0, { oiBase: 500, markPrice: 20 }));
+    expect(applyHistory(s, [{ ts: T0 + MIN, oiBase: 1, markPrice: 1 }])).toBe(0);
+    expect(applyHistory(s, [{ ts: T0 - 20 * MIN, oiBase: 400, markPrice: null }])).toBe(1);
+    applyMarketEvent(s, ev(T0 + MIN, { oiBase: 600 }));
+    const d = toSnapshot(s).oi.delta15m!;
+    expect(d.base).toBe(200);
+    expect(d.usd).toBe(600 * 20 - 400 * 20);
+    expect(d.backfilled).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import {
   type OiPoint,
   observeOi,
   oiDelta,
+  prependHistory,
   valueAt,
   windowCovers,
 } from '../../src/analytics/window.js';
@@ -182,5 +183,60 @@ describe('OI window behaviour', () => {
     expect(after).toStrictEqual(before);
     expect(w.slotOiBase.length).toBe(102);
     expect(oiDelta(w, ts, 101_000, 2)).not.toBeNull();
+  });
+});
+
+describe('history prepended at warm start', () => {
+  it('reads exactly as if the history had been observed before the live data (seeded random)', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rnd = mulberry32(seed);
+      const windowMs = 900_000;
+      const history: { ts: number; oiBase: number; markPrice: number }[] = [];
+      let t = 1_700_000_000_000 + Math.floor(rnd() * 100_000);
+      for (let i = 0; i < 20 + Math.floor(rnd() * 60); i++) {
+        t += Math.floor(rnd() * 60_000);
+        history.push({ ts: t, oiBase: 1000 + rnd() * 100, markPrice: 50 + rnd() });
+      }
+      const live: { ts: number; oiBase: number; markPrice: number }[] = [];
+      t += 1 + Math.floor(rnd() * 30_000);
+      for (let i = 0; i < 10 + Math.floor(rnd() * 200); i++) {
+        live.push({ ts: t, oiBase: 1000 + rnd() * 100, markPrice: 50 + rnd() });
+        t += Math.floor(rnd() * 20_000);
+      }
+      const together = createOiWindow(windowMs);
+      for (const p of [...history, ...live]) observeOi(together, p.ts, p.oiBase, p.markPrice);
+      const prepended = createOiWindow(windowMs);
+      for (const p of live) observeOi(prepended, p.ts, p.oiBase, p.markPrice);
+      // shuffled on purpose: the function orders the points itself
+      const shuffled = [...history].sort(() => rnd() - 0.5);
+      expect(prependHistory(prepended, shuffled)).toBe(history.length);
+      for (let instant = history[0]!.ts - 20_000; instant <= t + 20_000; instant += 3_000) {
+        expect(valueAt(prepended, instant), `seed ${seed} at ${instant}`).toEqual(valueAt(together, instant));
+      }
+      expect(prepended.firstTs).toBe(together.firstTs);
+    }
+  });
+
+  it('never overwrites live data and ignores points at or after the first live observation', () => {
+    const w = createOiWindow(900_000);
+    observeOi(w, 1_000_000_000, 500, 10);
+    observeOi(w, 1_000_100_000, 600, 11);
+    const before = valueAt(w, 1_000_100_000);
+    expect(prependHistory(w, [{ ts: 1_000_000_000, oiBase: 1, markPrice: 1 }])).toBe(0);
+    expect(prependHistory(w, [{ ts: 999_990_000, oiBase: 400, markPrice: 9 }])).toBe(1);
+    expect(valueAt(w, 1_000_100_000)).toEqual(before);
+    expect(valueAt(w, 1_000_000_000)).toEqual({ oiBase: 400, markPrice: 9 });
+  });
+
+  it('observes the points in order when the window is empty, skipping non-finite ones', () => {
+    const w = createOiWindow(900_000);
+    const n = prependHistory(w, [
+      { ts: 2_000, oiBase: 2, markPrice: 1 },
+      { ts: 1_000, oiBase: 1, markPrice: 1 },
+      { ts: Number.NaN, oiBase: 3, markPrice: 1 },
+    ]);
+    expect(n).toBe(2);
+    expect(w.currentOiBase).toBe(2);
+    expect(w.firstTs).toBe(1_000);
   });
 });

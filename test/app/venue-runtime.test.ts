@@ -138,7 +138,12 @@ describe('venue runtime', () => {
     expect([...parts[0]!, ...parts[1]!].sort()).toEqual(listing.map((e) => e.symbol).sort());
     expect(parts[0]!.filter((s) => parts[1]!.includes(s))).toEqual([]);
     // the hash is fixed: the same split on every machine and release
-    expect(inShard({ index: stableHash('okx:ETH') % 3, count: 3 }, 'okx', 'ETH')).toBe(true);
+    expect(inShard({ index: stableHash('ETH') % 3, count: 3 }, 'okx', 'ETH')).toBe(true);
+    // Every venue of a symbol in one shard: the aggregate needs them together.
+    for (const venue of ['binance', 'bybit', 'okx', 'hyperliquid']) {
+      expect(inShard({ index: stableHash('ETH') % 3, count: 3 }, venue, 'ETH')).toBe(true);
+      expect(inShard({ index: (stableHash('ETH') + 1) % 3, count: 3 }, venue, 'ETH')).toBe(false);
+    }
     expect(stableHash('bybit:BTC').toString(16)).toBe('4908571e'); // FNV-1a of "bybit:BTC", computed independently;
   });
 

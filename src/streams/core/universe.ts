@@ -8,6 +8,9 @@ export interface UniverseEntry {
   readonly instrument: string;
   /** Funding interval when the listing says it (frames may not). */
   readonly fundingIntervalHours?: number;
+  /** Bounds on the funding rate per interval when the listing says them (Bybit `upperFundingRate`/`lowerFundingRate`). */
+  readonly fundingRateCap?: number;
+  readonly fundingRateFloor?: number;
   /** 24h turnover in USD at listing time, used to rank the top N. */
   readonly turnover24hUsd?: number;
 }
@@ -47,9 +50,13 @@ export function stableHash(text: string): number {
   return h;
 }
 
-/** Whether `venue:symbol` belongs to this shard. */
-export function inShard(shard: Shard | null | undefined, venue: string, symbol: string): boolean {
-  return !shard || shard.count <= 1 || stableHash(`${venue}:${symbol}`) % shard.count === shard.index;
+/**
+ * Whether `symbol` (on any venue) belongs to this shard. The hash is of the symbol alone, so every
+ * venue of one symbol lands in the same shard and the cross-venue aggregate (`pulse:latest:all:*`)
+ * is computed where all its inputs are. `venue` is kept for callers and future per-venue splits.
+ */
+export function inShard(shard: Shard | null | undefined, _venue: string, symbol: string): boolean {
+  return !shard || shard.count <= 1 || stableHash(symbol) % shard.count === shard.index;
 }
 
 /** Picks SYMBOLS (in their order) or the top N by turnover from a venue's full listing. */
