@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { config as rxConfig, type Subscription } from 'rxjs';
-import { createTelegramBot } from '../bot/bot.js';
+import { createTelegramBot, type WebhookRoute } from '../bot/bot.js';
 import type { DeliveryStats } from '../bot/delivery.js';
 import { AlertStreamConsumer, RedisDeliveryLedger } from '../bus/alert-stream.js';
 import { redactUrl } from '../bus/keys.js';
@@ -14,11 +14,15 @@ import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
 import { demoMarket, startDemoVenue } from './demo.js';
+import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
+
+/** How often a live processor writes its feed health to `pulse:status`. */
+const FEED_STATUS_INTERVAL_MS = 5_000;
 
 /** How often a live processor checkpoints its analytics state. */
 const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
@@ -88,6 +92,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   let deliver: ((alert: AlertJson) => void) | undefined;
   let deliveryStats: (() => DeliveryStats) | undefined;
+  let webhookRoute: WebhookRoute | undefined;
+  let startWebhookBot: (() => Promise<void>) | undefined;
   let metrics: Metrics | undefined;
   const pipeline = new Pipeline({
     onPublished: (ms) => metrics?.observePublish(ms),
@@ -206,6 +212,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       venues: [...config.venues],
       logger,
       ...(ledger ? { ledger } : {}),
+      ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
+      adminChatIds: config.adminChatIds,
+      commandRatePerMin: config.commandRatePerMin,
     });
     closers.push(async () => {
       await bot.close();
@@ -234,7 +243,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           .catch((err: Error) => logger.error({ err, alertId: alert.id }, 'alert delivery failed'));
       };
     }
-    await bot.start();
+    // A webhook is set only once the HTTP server that receives it listens (below).
+    if (bot.webhook) {
+      webhookRoute = bot.webhook;
+      startWebhookBot = () => bot.start();
+    } else await bot.start();
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no bot; alerts are logged and published only');
   }
@@ -254,15 +267,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   if (config.httpPort !== null) {
     metrics = createMetrics({ bus, pipeline, venues: () => runtimes, delivery: () => deliveryStats?.() });
-    const http: HttpServer = await startHttp(config.httpPort, {
-      bus,
-      venues: () => runtimes,
-      staleAfterMs: config.staleAfterMs,
-      metrics: metrics.registry,
-      version: versionInfo(config.role),
-    });
+    const http: HttpServer = await startHttp(
+      config.httpPort,
+      {
+        bus,
+        venues: () => runtimes,
+        staleAfterMs: config.staleAfterMs,
+        metrics: metrics.registry,
+        version: versionInfo(config.role),
+      },
+      webhookRoute ? { routes: { [webhookRoute.path]: webhookRoute.handle } } : {},
+    );
     closers.push(() => http.close());
     logger.info({ port: http.port }, 'HTTP health endpoints listening');
+    await startWebhookBot?.();
   }
 
   if (checkpointKey) {
@@ -312,6 +330,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     runtimes.push(runtime);
     // Venues resolve their universes independently: one venue down does not hold up the others.
     runtime.start().catch((err: Error) => venueLogger.error({ err }, 'venue failed to start'));
+  }
+  if (processes && runtimes.length > 0) {
+    // Feed health for /status in a bot that may run as its own process.
+    const publishStatus = () =>
+      bus
+        .publishFeedStatus(runtimes.map((r) => feedHealth(r, config.shard, config.staleAfterMs, Date.now())))
+        .catch((err: Error) => logger.debug({ err }, 'feed status not published'));
+    const statusTimer = setInterval(publishStatus, FEED_STATUS_INTERVAL_MS);
+    closers.push(() => clearInterval(statusTimer));
   }
   return { bus, pipeline, venues: runtimes, done: new Promise(() => {}), close };
 }

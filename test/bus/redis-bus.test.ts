@@ -142,6 +142,53 @@ describe('Redis contract as a subscriber sees it', () => {
   });
 });
 
+describe('reads for a bot that runs apart from the processor', () => {
+  it('reads many latest snapshots in one MGET, null where absent or unreadable', async () => {
+    const [a, b] = [uniqueSymbol(), uniqueSymbol()];
+    const bus = new RedisBus({ url, logger });
+    await until(() => bus.isReady);
+    const state = createInstrumentState('okx', a, `${a}-USDT-SWAP`);
+    applyMarketEvent(state, {
+      ...event(a, Date.UTC(2026, 0, 1), 500),
+      venue: 'okx',
+      instrument: `${a}-USDT-SWAP`,
+    });
+    expect(await bus.publishSnapshots([toSnapshot(state)])).toBe(1);
+    await redis.set(`pulse:latest:okx:${b}`, '{not json');
+    const got = await bus.latestMany('okx', [a, b, 'NOPE']);
+    expect(got.map((s) => s?.oi.base ?? null)).toEqual([500, null, null]);
+    expect(await bus.latestMany('okx', [])).toEqual([]);
+    await bus.close();
+  });
+
+  it('keeps one pulse:status field per venue and shard, skipping corrupt ones', async () => {
+    const bus = new RedisBus({ url, logger });
+    await until(() => bus.isReady);
+    const health = (venue: string, shard: string, ok: boolean) => ({
+      v: 1 as const,
+      venue,
+      shard,
+      ts: 1,
+      ok,
+      connections: 1,
+      open: ok ? 1 : 0,
+      lastDataTs: null,
+      staleAfterMs: 5000,
+      instruments: 2,
+    });
+    await bus.publishFeedStatus([health('okx', 'all', true), health('bybit', '0/2', false)]);
+    await bus.publishFeedStatus([health('okx', 'all', false)]);
+    await redis.hset('pulse:status', 'junk', '{');
+    const statuses = await bus.feedStatus();
+    expect(statuses.map((s) => [s.venue, s.shard, s.ok])).toEqual([
+      ['bybit', '0/2', false],
+      ['okx', 'all', false],
+    ]);
+    await redis.del('pulse:status');
+    await bus.close();
+  });
+});
+
 describe('Redis URLs', () => {
   it('authenticates with the password in the URL and selects its database', async () => {
     const port = await new Promise<number>((resolve) => {
