@@ -1,5 +1,7 @@
 import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { fundingMetrics } from './funding.js';
+import { instrumentIntel } from './intel.js';
+import { DEFAULT_INTEL_CONFIG, type IntelConfig } from './intel-config.js';
 import {
   createOiWindow,
   type HistoryPoint,
@@ -207,9 +209,15 @@ function deltaOf(state: InstrumentState, w: OiWindow): DeltaJson | null {
   return backfilled ? { ...delta, gap, backfilled } : { ...delta, gap };
 }
 
-/** Snapshot contract v1 at `lastEventTs`; unknown values are null, so JSON round-trips. */
-export function toSnapshot(state: InstrumentState): SnapshotJson {
+/**
+ * Snapshot contract v1 at `lastEventTs`, with the market-intelligence fields (see intel.ts);
+ * unknown values are null, so JSON round-trips.
+ */
+export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_INTEL_CONFIG): SnapshotJson {
   const { hourly, aprPct } = fundingMetrics(state.fundingRate, state.fundingIntervalHours);
+  const intel = instrumentIntel(state, cfg);
+  const d15 = deltaOf(state, state.window15m);
+  const d24 = deltaOf(state, state.window24h);
   return {
     v: 1,
     venue: state.venue,
@@ -220,8 +228,8 @@ export function toSnapshot(state: InstrumentState): SnapshotJson {
     oi: {
       base: state.oiBase,
       usd: state.oiBase !== null && state.markPrice !== null ? state.oiBase * state.markPrice : null,
-      delta15m: deltaOf(state, state.window15m),
-      delta24h: deltaOf(state, state.window24h),
+      delta15m: d15 && intel.delta15mSplit ? { ...d15, ...intel.delta15mSplit } : d15,
+      delta24h: d24 && intel.delta24hSplit ? { ...d24, ...intel.delta24hSplit } : d24,
     },
     funding: {
       rate: state.fundingRate,
@@ -229,7 +237,13 @@ export function toSnapshot(state: InstrumentState): SnapshotJson {
       hourly,
       aprPct,
       nextFundingTime: state.nextFundingTs,
+      ...intel.funding,
     },
     turnover24hUsd: state.turnover24hUsd,
+    momentum: intel.momentum,
+    control: intel.control,
+    controlFundingAgrees: intel.controlFundingAgrees,
+    activity: intel.activity,
+    freshness: intel.freshness,
   };
 }

@@ -1,24 +1,46 @@
 import type { Logger } from 'pino';
-import { createAlertState, evaluateOiChange15m, type OiAlertConfig } from '../analytics/alerts.js';
+import { aggregateSnapshots } from '../analytics/aggregate.js';
+import {
+  type AlertEngineState,
+  type AlertRulesConfig,
+  createAlertEngineState,
+  DEFAULT_ALERT_RULES,
+  evaluateRules,
+  restoreRuleStates,
+} from '../analytics/alert-engine.js';
 import {
   checkpointInstrument,
   type InstrumentCheckpoint,
   restoreInstrument,
 } from '../analytics/checkpoint.js';
 import {
+  applyHistory,
   applyMarketEvent,
   createInstrumentState,
   type InstrumentState,
   markGap,
   toSnapshot,
 } from '../analytics/instrument.js';
+import { DEFAULT_INTEL_CONFIG, type IntelConfig } from '../analytics/intel-config.js';
 import { oiDelta } from '../analytics/window.js';
 import type { Bus } from '../bus/types.js';
-import type { AlertJson, FeedEvent, MarketEvent } from '../domain/types.js';
+import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
+
+/** The walking skeleton's two alert settings; `rules` sets the rest. */
+export interface OiAlertConfig {
+  readonly oiAlertPct15m: number;
+  readonly cooldownMs: number;
+}
 
 export interface PipelineOptions {
   readonly bus: Bus;
   readonly alertRule: OiAlertConfig;
+  /** Every other rule setting (defaults: DEFAULT_ALERT_RULES); `alertRule` wins for its two. */
+  readonly rules?: Partial<AlertRulesConfig>;
+  /** Market-intelligence thresholds (defaults: DEFAULT_INTEL_CONFIG). */
+  readonly intel?: IntelConfig;
+  /** Publish the cross-venue aggregate (venue `all`) of every symbol seen on two or more venues; default true. */
+  readonly aggregate?: boolean;
   /** At most one snapshot per instrument per interval reaches the bus. */
   readonly publishIntervalMs: number;
   readonly logger: Logger;
@@ -38,6 +60,7 @@ export interface PipelineCounters {
   /** Snapshots the bus could not write (Redis down): the next one supersedes them. */
   snapshotsDropped: number;
   alertsFired: number;
+  aggregatesPublished: number;
   publishErrors: number;
 }
 
@@ -56,20 +79,37 @@ export class Pipeline {
     snapshotsPublished: 0,
     snapshotsDropped: 0,
     alertsFired: 0,
+    aggregatesPublished: 0,
     publishErrors: 0,
   };
   /** venue → venue instrument id → state. */
   private readonly instruments = new Map<string, Map<string, InstrumentState>>();
   private instrumentTotal = 0;
+  /** Alerts fired per rule (`--replay … --report`). */
+  readonly alertsByKind: Partial<Record<AlertKind, number>> = {};
+  /** SYMBOL → its instruments on every venue, for the aggregate. */
+  private readonly bySymbol = new Map<string, InstrumentState[]>();
   private readonly dirty = new Set<InstrumentState>();
-  private readonly alertState = createAlertState();
+  private readonly engine: AlertEngineState = createAlertEngineState();
+  private readonly rules: AlertRulesConfig;
+  private readonly intel: IntelConfig;
+  private readonly aggregate: boolean;
   private readonly pendingAlerts = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private publishing: Promise<void> | null = null;
   private lastPublishWallTs = 0;
   private closed = false;
 
-  constructor(private readonly opts: PipelineOptions) {}
+  constructor(private readonly opts: PipelineOptions) {
+    this.rules = {
+      ...DEFAULT_ALERT_RULES,
+      ...opts.rules,
+      oiChange15mPct: opts.alertRule.oiAlertPct15m,
+      cooldownMs: opts.alertRule.cooldownMs,
+    };
+    this.intel = opts.intel ?? DEFAULT_INTEL_CONFIG;
+    this.aggregate = opts.aggregate ?? true;
+  }
 
   /** Starts the publish timer. */
   start(): void {
@@ -107,8 +147,7 @@ export class Pipeline {
         return;
       }
       state = createInstrumentState(ev.venue, ev.symbol, ev.instrument);
-      byInstrument.set(ev.instrument, state);
-      this.instrumentTotal++;
+      this.register(state);
     }
     const bucketBefore = state.window15m.currentBucket;
     const changed = applyMarketEvent(state, ev);
@@ -121,21 +160,57 @@ export class Pipeline {
     // Cheap pre-check on the 15m window; the full snapshot is built only when the rule may fire.
     if (state.oiBase === null || state.markPrice === null) return;
     const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
-    if (delta === null || Math.abs(delta.pct) < this.opts.alertRule.oiAlertPct15m) return;
-    const alert = evaluateOiChange15m(this.alertState, toSnapshot(state), this.opts.alertRule);
-    if (alert) this.fire(alert);
+    if (delta === null || Math.abs(delta.pct) < this.rules.oiChange15mPct) return;
+    this.evaluate(toSnapshot(state, this.intel));
   }
 
-  private fire(alert: AlertJson): void {
-    this.counters.alertsFired++;
-    const p = this.opts.bus
-      .publishAlert(alert)
+  /** Adds a new instrument to both indexes (the caller checked the bound). */
+  private register(state: InstrumentState): void {
+    let byInstrument = this.instruments.get(state.venue);
+    if (!byInstrument) {
+      byInstrument = new Map();
+      this.instruments.set(state.venue, byInstrument);
+    }
+    byInstrument.set(state.instrument, state);
+    this.instrumentTotal++;
+    const siblings = this.bySymbol.get(state.symbol);
+    if (siblings) siblings.push(state);
+    else this.bySymbol.set(state.symbol, [state]);
+  }
+
+  /**
+   * Runs every alert rule on one snapshot. Alerts go out with the rule state that fired them in
+   * one Redis transaction; state that changed without an alert (a rule re-armed) follows in order.
+   */
+  private evaluate(snapshot: SnapshotJson): void {
+    const { alerts, changed } = evaluateRules(this.engine, snapshot, this.rules);
+    if (alerts.length === 0) {
+      if (changed.length > 0) this.track(this.opts.bus.saveAlertState(changed), null);
+      return;
+    }
+    alerts.forEach((alert, i) => {
+      // The state goes with the first alert: written before or with it, never after.
+      this.fire(alert, i === 0 ? changed : []);
+    });
+  }
+
+  private track(p: Promise<void>, alert: AlertJson | null): void {
+    const tracked = p
       .catch((err: Error) => {
         this.counters.publishErrors++;
-        this.opts.logger.error({ err, alertId: alert.id }, 'alert publish failed');
+        this.opts.logger.error(
+          { err, alertId: alert?.id },
+          alert ? 'alert publish failed' : 'alert state not saved',
+        );
       })
-      .finally(() => this.pendingAlerts.delete(p));
-    this.pendingAlerts.add(p);
+      .finally(() => this.pendingAlerts.delete(tracked));
+    this.pendingAlerts.add(tracked);
+  }
+
+  private fire(alert: AlertJson, state: readonly { key: string; json: string }[]): void {
+    this.counters.alertsFired++;
+    this.alertsByKind[alert.kind] = (this.alertsByKind[alert.kind] ?? 0) + 1;
+    this.track(this.opts.bus.publishAlert(alert, state), alert);
     this.opts.onAlert?.(alert);
   }
 
@@ -150,24 +225,63 @@ export class Pipeline {
     this.dirty.clear();
     this.lastPublishWallTs = Date.now();
     this.publishing = (async () => {
+      // Symbols whose aggregate must be recomputed: any of their venues changed.
+      const symbols = this.aggregate ? new Set<string>() : null;
       for (let i = 0; i < states.length; i += PUBLISH_SLICE) {
-        const batch = states.slice(i, i + PUBLISH_SLICE).map(toSnapshot);
-        const startedAt = performance.now();
-        try {
-          const written = await this.opts.bus.publishSnapshots(batch);
-          this.opts.onPublished?.(performance.now() - startedAt, written);
-          this.counters.snapshotsPublished += written;
-          this.counters.snapshotsDropped += batch.length - written;
-        } catch (err) {
-          this.counters.publishErrors++;
-          this.opts.logger.warn({ err }, 'snapshot publish failed');
+        const batch: SnapshotJson[] = [];
+        for (const state of states.slice(i, i + PUBLISH_SLICE)) {
+          const snapshot = toSnapshot(state, this.intel);
+          batch.push(snapshot);
+          this.evaluate(snapshot);
+          if (symbols && (this.bySymbol.get(state.symbol)?.length ?? 0) > 1) symbols.add(state.symbol);
         }
+        await this.publishBatch(batch);
         if (i + PUBLISH_SLICE < states.length) await new Promise((r) => setImmediate(r));
+      }
+      if (symbols === null || symbols.size === 0) return;
+      const list = [...symbols];
+      for (let i = 0; i < list.length; i += PUBLISH_SLICE) {
+        const batch: SnapshotJson[] = [];
+        for (const symbol of list.slice(i, i + PUBLISH_SLICE)) {
+          const snapshot = this.aggregateOf(symbol);
+          if (snapshot === null) continue;
+          batch.push(snapshot);
+          this.evaluate(snapshot);
+        }
+        this.counters.aggregatesPublished += await this.publishBatch(batch);
+        await new Promise((r) => setImmediate(r));
       }
     })().finally(() => {
       this.publishing = null;
     });
     return this.publishing;
+  }
+
+  /** The `all` snapshot of one symbol from its latest state on every venue. */
+  aggregateOf(symbol: string): SnapshotJson | null {
+    const states = this.bySymbol.get(symbol);
+    if (!states || states.length < 2) return null;
+    return aggregateSnapshots(
+      symbol,
+      states.map((s) => toSnapshot(s, this.intel)),
+      this.intel,
+    );
+  }
+
+  private async publishBatch(batch: readonly SnapshotJson[]): Promise<number> {
+    if (batch.length === 0) return 0;
+    const startedAt = performance.now();
+    try {
+      const written = await this.opts.bus.publishSnapshots(batch);
+      this.opts.onPublished?.(performance.now() - startedAt, written);
+      this.counters.snapshotsPublished += written;
+      this.counters.snapshotsDropped += batch.length - written;
+      return written;
+    } catch (err) {
+      this.counters.publishErrors++;
+      this.opts.logger.warn({ err }, 'snapshot publish failed');
+      return 0;
+    }
   }
 
   /**
@@ -205,17 +319,37 @@ export class Pipeline {
         state = null;
       }
       if (!state || this.instrumentTotal >= (this.opts.maxInstruments ?? 5000)) continue;
-      let byInstrument = this.instruments.get(state.venue);
-      if (!byInstrument) {
-        byInstrument = new Map();
-        this.instruments.set(state.venue, byInstrument);
-      }
-      if (byInstrument.has(state.instrument)) continue;
-      byInstrument.set(state.instrument, state);
-      this.instrumentTotal++;
+      if (this.instruments.get(state.venue)?.has(state.instrument)) continue;
+      this.register(state);
       restored++;
     }
     return restored;
+  }
+
+  /** Resumes the alert engine from `pulse:alert-state` entries; returns how many were applied. */
+  restoreAlertState(entries: readonly string[]): number {
+    return restoreRuleStates(this.engine, entries);
+  }
+
+  /**
+   * Warm start: a venue's OI history for one instrument (see applyHistory). Creates the
+   * instrument when it is new. Returns the points used (0 where the feed already covers them).
+   */
+  backfill(
+    venue: MarketEvent['venue'],
+    symbol: string,
+    instrument: string,
+    points: readonly { readonly ts: number; readonly oiBase: number; readonly markPrice: number | null }[],
+  ): number {
+    let state = this.instruments.get(venue)?.get(instrument);
+    if (!state) {
+      if (this.instrumentTotal >= (this.opts.maxInstruments ?? 5000)) return 0;
+      state = createInstrumentState(venue, symbol, instrument);
+      this.register(state);
+    }
+    const used = applyHistory(state, points);
+    if (used > 0) this.dirty.add(state);
+    return used;
   }
 
   instrumentCount(): number {

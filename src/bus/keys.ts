@@ -4,6 +4,8 @@ export const snapshotChannel = (venue: string, symbol: string) => `pulse:snapsho
 export const symbolsKey = (venue: string) => `pulse:symbols:${venue}`;
 /** Hash of feed health, field `{venue}@{shard}` → FeedHealthJson. */
 export const STATUS_KEY = 'pulse:status';
+/** Hash of alert-engine rule states (hysteresis, cooldown), field `{venue}:{SYMBOL}:{kind}`. */
+export const ALERT_STATE_KEY = 'pulse:alert-state';
 export const ALERT_CHANNEL = 'pulse:alert';
 export const ALERT_STREAM = 'pulse:alerts';
 /** `XADD ... MAXLEN ~ 10000`: the stream keeps about the last ten thousand alerts. */

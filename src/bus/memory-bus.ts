@@ -1,6 +1,6 @@
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import { latestKey } from './keys.js';
-import type { Bus, FeedHealthJson } from './types.js';
+import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
 
 /**
  * The in-process bus used when no Redis is available: keeps the latest snapshot per
@@ -21,9 +21,20 @@ export class MemoryBus implements Bus {
 
   async ready(): Promise<void> {}
 
-  async publishAlert(alert: AlertJson): Promise<void> {
+  private readonly alertState = new Map<string, string>();
+
+  async publishAlert(alert: AlertJson, state: readonly AlertStateEntry[] = []): Promise<void> {
+    await this.saveAlertState(state);
     this.alerts.push(alert);
     if (this.alerts.length > this.maxAlerts) this.alerts.shift();
+  }
+
+  async saveAlertState(state: readonly AlertStateEntry[]): Promise<void> {
+    for (const e of state) this.alertState.set(e.key, e.json);
+  }
+
+  async loadAlertState(): Promise<string[]> {
+    return [...this.alertState.values()];
   }
 
   recentAlerts(): readonly AlertJson[] {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import {
   ALERT_CHANNEL,
+  ALERT_STATE_KEY,
   ALERT_STREAM,
   ALERT_STREAM_MAXLEN,
   latestKey,
@@ -11,7 +12,7 @@ import {
   snapshotChannel,
   symbolsKey,
 } from './keys.js';
-import type { Bus, FeedHealthJson } from './types.js';
+import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -45,7 +46,11 @@ export class RedisBus implements Bus {
   };
   private readonly redis: Redis;
   private readonly alertRedis: Redis;
-  private readonly pending: AlertJson[] = [];
+  /** Alerts and alert-engine state, in the order they happened: a later state must win. */
+  private readonly pending: {
+    readonly alert: AlertJson | null;
+    readonly state: readonly AlertStateEntry[];
+  }[] = [];
   private readonly maxPending: number;
   private flushing: Promise<void> | null = null;
   private closed = false;
@@ -145,17 +150,40 @@ export class RedisBus implements Bus {
     return Promise.all([wait(this.redis), wait(this.alertRedis)]).then(() => undefined);
   }
 
-  async publishAlert(alert: AlertJson): Promise<void> {
-    if (this.pending.length >= this.maxPending) {
-      this.pending.shift();
-      this.counters.alertsDropped++;
-      this.opts.logger.error(
-        { maxPending: this.maxPending },
-        'alert buffer full while Redis is down; dropped the oldest alert',
-      );
-    }
-    this.pending.push(alert);
+  async publishAlert(alert: AlertJson, state: readonly AlertStateEntry[] = []): Promise<void> {
+    this.enqueue({ alert, state });
     await this.flushPending();
+  }
+
+  async saveAlertState(state: readonly AlertStateEntry[]): Promise<void> {
+    if (state.length === 0) return;
+    this.enqueue({ alert: null, state });
+    await this.flushPending();
+  }
+
+  /** Bounded: when full, a state-only entry goes first (the next one supersedes it), else the oldest alert. */
+  private enqueue(item: {
+    readonly alert: AlertJson | null;
+    readonly state: readonly AlertStateEntry[];
+  }): void {
+    if (this.pending.length >= this.maxPending) {
+      const stateOnly = this.pending.findIndex((p) => p.alert === null);
+      if (stateOnly >= 0) {
+        this.pending.splice(stateOnly, 1);
+      } else {
+        this.pending.shift();
+        this.counters.alertsDropped++;
+        this.opts.logger.error(
+          { maxPending: this.maxPending },
+          'alert buffer full while Redis is down; dropped the oldest alert',
+        );
+      }
+    }
+    this.pending.push(item);
+  }
+
+  async loadAlertState(): Promise<string[]> {
+    return Object.values(await this.redis.hgetall(ALERT_STATE_KEY));
   }
 
   /** Writes held alerts in order; stops at the first failure and keeps the rest. */
@@ -163,19 +191,23 @@ export class RedisBus implements Bus {
     if (!this.flushing) {
       this.flushing = (async () => {
         while (this.pending.length > 0 && this.alertRedis.status === 'ready') {
-          const alert = this.pending[0]!;
-          const json = JSON.stringify(alert);
+          const { alert, state } = this.pending[0]!;
           try {
-            await this.alertRedis
-              .multi()
-              .xadd(ALERT_STREAM, 'MAXLEN', '~', ALERT_STREAM_MAXLEN, '*', 'json', json)
-              .publish(ALERT_CHANNEL, json)
-              .exec();
+            const tx = this.alertRedis.multi();
+            if (state.length > 0) tx.hset(ALERT_STATE_KEY, ...state.flatMap((e) => [e.key, e.json]));
+            if (alert !== null) {
+              const json = JSON.stringify(alert);
+              tx.xadd(ALERT_STREAM, 'MAXLEN', '~', ALERT_STREAM_MAXLEN, '*', 'json', json).publish(
+                ALERT_CHANNEL,
+                json,
+              );
+            }
+            await tx.exec();
           } catch {
             break;
           }
           this.pending.shift();
-          this.counters.alertsPublished++;
+          if (alert !== null) this.counters.alertsPublished++;
         }
       })().finally(() => {
         this.flushing = null;

@@ -10,8 +10,16 @@ export interface Bus {
   publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number>;
   /** Resolves once the bus can publish, or rejects after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
-  /** Publishes on `pulse:alert` and appends to the `pulse:alerts` stream. Never loses an alert it accepted. */
-  publishAlert(alert: AlertJson): Promise<void>;
+  /**
+   * Publishes on `pulse:alert` and appends to the `pulse:alerts` stream. Never loses an alert it
+   * accepted. `state`: alert-engine entries written in the same transaction (`pulse:alert-state`),
+   * so a restart knows exactly which alerts went out.
+   */
+  publishAlert(alert: AlertJson, state?: readonly AlertStateEntry[]): Promise<void>;
+  /** Alert-engine state that changed without an alert (a rule re-armed); written in order with alerts. */
+  saveAlertState(state: readonly AlertStateEntry[]): Promise<void>;
+  /** Every stored alert-engine entry (`pulse:alert-state`). */
+  loadAlertState(): Promise<string[]>;
   /** Reads `pulse:latest:{venue}:{SYMBOL}`. */
   latest(venue: string, symbol: string): Promise<SnapshotJson | null>;
   /** Reads many `pulse:latest:{venue}:{SYMBOL}` in one round trip; null where absent or unreadable. */
@@ -31,6 +39,12 @@ export interface Bus {
   /** The checkpoint documents stored under `key`. */
   loadCheckpoint(key: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** One alert-engine rule state: field `key` of the `pulse:alert-state` hash. */
+export interface AlertStateEntry {
+  readonly key: string;
+  readonly json: string;
 }
 
 /** One venue's feed health as one processor (or shard) sees it: the `pulse:status` hash, field `{venue}@{shard}`. */

@@ -42,8 +42,33 @@ describe('instrument state', () => {
       ts: 0,
       price: { mark: null, last: null, index: null },
       oi: { base: null, usd: null, delta15m: null, delta24h: null },
-      funding: { rate: null, intervalHours: null, hourly: null, aprPct: null, nextFundingTime: null },
+      funding: {
+        rate: null,
+        intervalHours: null,
+        hourly: null,
+        aprPct: null,
+        nextFundingTime: null,
+        rate8h: null,
+        payer: 'none',
+        pressure: null,
+        annualCostUsdPer10kLong: null,
+        msToNextFunding: null,
+        hint: null,
+        atBound: null,
+      },
       turnover24hUsd: null,
+      momentum: { priceChange15mPct: null, priceChange24hPct: null, oiAccel: null, state: null },
+      control: { '15m': null, '24h': null },
+      controlFundingAgrees: { '15m': null, '24h': null },
+      activity: null,
+      freshness: {
+        priceTs: null,
+        oiTs: null,
+        fundingTs: null,
+        maxInputAgeMs: null,
+        stale: false,
+        staleVenues: [],
+      },
     });
     expect(JSON.parse(JSON.stringify(snap))).toStrictEqual(snap);
   });
@@ -115,7 +140,14 @@ describe('instrument state', () => {
     // A funding-only event still moves the clock: 36 − 15 = 21 min reads the 20-min value.
     applyMarketEvent(s, ev(midnight + 36 * MIN, { fundingRate: 0.0001 }));
     let snap = toSnapshot(s);
-    expect(snap.oi.delta15m).toStrictEqual({ base: 0, usd: 0, pct: 0, gap: false });
+    expect(snap.oi.delta15m).toStrictEqual({
+      base: 0,
+      usd: 0,
+      pct: 0,
+      gap: false,
+      positionUsd: 0,
+      priceEffectUsd: 0,
+    });
     expect(snap.oi.delta24h).toBeNull();
 
     // Late event: applied at 36 min.
@@ -127,6 +159,9 @@ describe('instrument state', () => {
       usd: 52_500 * 85_200 - 50_000 * 85_000,
       pct: 5,
       gap: false,
+      // the change split into positions opened (at today's price) and the old positions repriced
+      positionUsd: 2_500 * 85_200,
+      priceEffectUsd: 50_000 * (85_200 - 85_000),
     });
 
     // Exactly 24 h after the first event is not yet covered: instants quantize down.
@@ -139,6 +174,8 @@ describe('instrument state', () => {
       usd: 44_000 * 85_200 - 40_000 * 80_000,
       pct: 10,
       gap: false,
+      positionUsd: 4_000 * 85_200,
+      priceEffectUsd: 40_000 * (85_200 - 80_000),
     });
     expect(snap.oi.delta15m?.base).toBe(44_000 - 52_500);
   });

@@ -64,15 +64,13 @@ describe('replay of a generated 25-hour recording', () => {
       expect(snap.funding.intervalHours).toBe(8);
       expect(snap.funding.aprPct).toBeCloseTo((snap.funding.rate! / 8) * 24 * 365 * 100, 9);
     }
-    // BTC and SOL end with +4% and +5% in 15m; ETH never moves 3% in 15m
-    const bySymbol = (s: string) => alerts.filter((a) => a.symbol === s);
+    // BTC and SOL end with +4% and +5% in 15m; ETH never moves 3% in 15m (other rules may fire on it)
+    const oiAlerts = alerts.filter((a) => a.kind === 'oi_change_15m');
+    const bySymbol = (s: string) => oiAlerts.filter((a) => a.symbol === s);
     expect(bySymbol('BTC').length).toBeGreaterThanOrEqual(1);
     expect(bySymbol('SOL').length).toBeGreaterThanOrEqual(1);
     expect(bySymbol('ETH')).toEqual([]);
-    for (const a of alerts) {
-      expect(a.kind).toBe('oi_change_15m');
-      expect(Math.abs(a.delta!.pct)).toBeGreaterThanOrEqual(3);
-    }
+    for (const a of oiAlerts) expect(Math.abs(a.delta!.pct)).toBeGreaterThanOrEqual(3);
   });
 
   it('is deterministic: a second replay yields the same alerts with the same ids', async () => {

@@ -1,0 +1,330 @@
+import type {
+  ActivityLevel,
+  ControlState,
+  DeltaJson,
+  FreshnessJson,
+  MomentumJson,
+  MomentumState,
+  SnapshotJson,
+} from '../domain/types.js';
+import { type ControlDeadBand, controlState, fundingSupportsControl } from './control.js';
+import { fundingPayer } from './funding.js';
+import { formatAprForHint, pressureLevel } from './intel-funding.js';
+
+/**
+ * The cross-venue view of one symbol, published as venue `all` (`pulse:latest:all:{SYMBOL}`).
+ * Rules (the README's "Cross-venue aggregate" copies them):
+ *
+ * - Identity: `v: 1`, `venue: 'all'`, `instrument: 'all'`, `ts` = the newest venue `ts`; `venues` = the
+ *   venues included, sorted. Snapshots of another symbol, of venue `all` or with a non-finite `ts` are
+ *   ignored; of two snapshots of one venue the newer counts.
+ * - Staleness: a venue whose `ts` is more than `staleAfterMs` before the newest is stale: listed in
+ *   `freshness.staleVenues` and excluded from every figure, so a dead feed never freezes a total.
+ *   `freshness.priceTs`/`oiTs`/`fundingTs` are the oldest of the included venues' values (a venue
+ *   snapshot without a `freshness` block counts its `ts` for the inputs it has); `maxInputAgeMs` is `ts`
+ *   minus the oldest of them; `stale` is true when a venue is stale or that age exceeds `staleAfterMs`.
+ * - OI: `oi.base`/`oi.usd` are sums over the included venues that have both. Null result when none has.
+ * - Deltas: the sums of the venues' `base`, `usd` (and `positionUsd`/`priceEffectUsd` when every venue
+ *   has them) only when every venue counted in the OI total has that window's delta, else null: a
+ *   partial sum would show a venue's whole OI as a fake move. `pct = 100 × Σbase ÷ Σ(oiBase − base)`;
+ *   `gap`/`backfilled` are true when any venue's is.
+ * - Price: `mark` = the OI-base-weighted mean mark (= Σ oiUsd ÷ Σ oiBase); `last`/`index` null (a
+ *   cross-venue last trade or index has no single meaning).
+ * - Funding: `aprPct` = the OI-USD-weighted mean of the venues' `aprPct` (venues without funding or OI
+ *   carry no weight); `hourly`, `rate8h`, `payer`, `annualCostUsdPer10kLong` follow from it and
+ *   `pressure` from |aprPct| with the per-venue thresholds. `rate`, `intervalHours`, `nextFundingTime`,
+ *   `msToNextFunding`, `atBound` are null: they differ per venue. `hint` is a cross-venue carry hint when
+ *   the funding spread reaches the `elevated` pressure threshold, else null.
+ * - `fundingSpread`: max − min `aprPct` over the included venues with funding (OI not needed), with
+ *   both venues; null with fewer than two. Ties: the first venue in name order is the max, the last the min.
+ * - Momentum: `priceChange15mPct`/`priceChange24hPct` = the OI-USD-weighted mean of the venues' values,
+ *   null unless every OI venue has one. `oiAccel` = the OI-USD-weighted mean over the venues that have
+ *   one (the true aggregate acceleration needs the OI history, which snapshots do not carry); null if
+ *   none. `state` = the state carrying the most OI USD among the venues (ties: reversing, accelerating,
+ *   fading, steady).
+ * - Control: `controlState(aggregate delta pct, aggregate price change, band)` per window;
+ *   `controlFundingAgrees` from the weighted funding sign. `divergence`: per window, the included
+ *   venues whose own control state is known and differs from the aggregate's; empty when the
+ *   aggregate's is unknown (nothing to differ from).
+ * - Activity: the level carrying the most OI USD among the venues (ties: the higher level); null if none.
+ * - `turnover24hUsd`: the sum when every OI venue has one, else null.
+ * - No figure is ever NaN or Infinity (JSON would turn it into null silently): divisions are guarded.
+ */
+export interface AggregateOptions {
+  /** A venue whose snapshot is older than this before the newest one is stale and left out. */
+  readonly staleAfterMs: number;
+  readonly controlBand: { readonly '15m': ControlDeadBand; readonly '24h': ControlDeadBand };
+  /** |APR| levels of funding pressure, percent; the same as per venue. */
+  readonly pressureAprPct: { readonly elevated: number; readonly high: number; readonly extreme: number };
+}
+
+export const AGGREGATE_VENUE = 'all';
+
+const HOURS_PER_YEAR = 24 * 365;
+const WINDOWS = ['15m', '24h'] as const;
+type Window = (typeof WINDOWS)[number];
+const MOMENTUM_PRIORITY: readonly MomentumState[] = ['reversing', 'accelerating', 'fading', 'steady'];
+const ACTIVITY_PRIORITY: readonly ActivityLevel[] = ['extreme', 'active', 'normal', 'quiet'];
+
+const num = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+interface OiVenue {
+  readonly snap: SnapshotJson;
+  readonly oiBase: number;
+  readonly oiUsd: number;
+}
+
+/** Combines the latest per-venue snapshots of one symbol into the `all` snapshot; null when none has OI. */
+export function aggregateSnapshots(
+  symbol: string,
+  venueSnapshots: readonly SnapshotJson[],
+  opts: AggregateOptions,
+): SnapshotJson | null {
+  const byVenue = new Map<string, SnapshotJson>();
+  for (const s of venueSnapshots) {
+    if (s.symbol !== symbol || s.venue === AGGREGATE_VENUE || !num(s.ts)) continue;
+    const held = byVenue.get(s.venue);
+    if (held === undefined || s.ts >= held.ts) byVenue.set(s.venue, s);
+  }
+  if (byVenue.size === 0) return null;
+  const all = [...byVenue.values()].sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+  const ts = Math.max(...all.map((s) => s.ts));
+  const included = all.filter((s) => s.ts >= ts - opts.staleAfterMs);
+  const staleVenues = all.filter((s) => s.ts < ts - opts.staleAfterMs).map((s) => s.venue);
+
+  const oiVenues: OiVenue[] = [];
+  for (const snap of included) {
+    if (num(snap.oi.base) && num(snap.oi.usd))
+      oiVenues.push({ snap, oiBase: snap.oi.base, oiUsd: snap.oi.usd });
+  }
+  if (oiVenues.length === 0) return null;
+  const oiBase = oiVenues.reduce((acc, v) => acc + v.oiBase, 0);
+  const oiUsd = oiVenues.reduce((acc, v) => acc + v.oiUsd, 0);
+
+  const delta15m = sumDeltas(oiVenues, (s) => s.oi.delta15m);
+  const delta24h = sumDeltas(oiVenues, (s) => s.oi.delta24h);
+
+  const aprPct = weightedMean(oiVenues, (s) => s.funding.aprPct, false);
+  const hourly = aprPct === null ? null : aprPct / (HOURS_PER_YEAR * 100);
+  const spread = fundingSpread(included);
+
+  const momentum: MomentumJson = {
+    priceChange15mPct: weightedMean(oiVenues, (s) => s.momentum?.priceChange15mPct, true),
+    priceChange24hPct: weightedMean(oiVenues, (s) => s.momentum?.priceChange24hPct, true),
+    oiAccel: weightedMean(oiVenues, (s) => s.momentum?.oiAccel, false),
+    state: weightedMode(oiVenues, (s) => s.momentum?.state, MOMENTUM_PRIORITY),
+  };
+  const priceChange = { '15m': momentum.priceChange15mPct, '24h': momentum.priceChange24hPct };
+  const deltas = { '15m': delta15m, '24h': delta24h };
+  const control = {} as Record<Window, ControlState | null>;
+  const agrees = {} as Record<Window, boolean | null>;
+  const divergence = {} as Record<Window, string[]>;
+  for (const w of WINDOWS) {
+    const state = controlState(deltas[w]?.pct, priceChange[w], opts.controlBand[w]);
+    control[w] = state;
+    agrees[w] = fundingSupportsControl(state, hourly);
+    divergence[w] =
+      state === null
+        ? []
+        : included.filter((s) => s.control?.[w] != null && s.control[w] !== state).map((s) => s.venue);
+  }
+
+  const turnovers = oiVenues.map((v) => v.snap.turnover24hUsd);
+  const turnover24hUsd = turnovers.every(num) ? finiteOrNull(turnovers.reduce((a, b) => a + b, 0)) : null;
+
+  return {
+    v: 1,
+    venue: AGGREGATE_VENUE,
+    symbol,
+    instrument: AGGREGATE_VENUE,
+    ts,
+    price: { mark: weightedMark(oiVenues), last: null, index: null },
+    oi: { base: finiteOrNull(oiBase), usd: finiteOrNull(oiUsd), delta15m, delta24h },
+    funding: {
+      rate: null,
+      intervalHours: null,
+      hourly,
+      aprPct,
+      nextFundingTime: null,
+      rate8h: hourly === null ? null : hourly * 8,
+      payer: fundingPayer(hourly),
+      pressure: pressureLevel(aprPct, opts.pressureAprPct),
+      annualCostUsdPer10kLong: hourly === null ? null : 10_000 * hourly * HOURS_PER_YEAR,
+      msToNextFunding: null,
+      hint: spreadHint(spread, opts.pressureAprPct.elevated),
+      atBound: null,
+    },
+    turnover24hUsd,
+    momentum,
+    control,
+    controlFundingAgrees: agrees,
+    activity: weightedMode(oiVenues, (s) => s.activity, ACTIVITY_PRIORITY),
+    freshness: freshnessOf(ts, included, staleVenues, opts.staleAfterMs),
+    venues: included.map((s) => s.venue),
+    fundingSpread: spread && { aprPct: spread.aprPct, maxVenue: spread.maxVenue, minVenue: spread.minVenue },
+    divergence,
+  };
+}
+
+function sumDeltas(
+  venues: readonly OiVenue[],
+  pick: (s: SnapshotJson) => DeltaJson | null,
+): DeltaJson | null {
+  let base = 0;
+  let usd = 0;
+  let then = 0;
+  let positionUsd: number | null = 0;
+  let priceEffectUsd: number | null = 0;
+  let gap = false;
+  let backfilled = false;
+  for (const v of venues) {
+    const d = pick(v.snap);
+    if (d == null || !num(d.base) || !num(d.usd)) return null;
+    base += d.base;
+    usd += d.usd;
+    then += v.oiBase - d.base;
+    positionUsd = positionUsd !== null && num(d.positionUsd) ? positionUsd + d.positionUsd : null;
+    priceEffectUsd =
+      priceEffectUsd !== null && num(d.priceEffectUsd) ? priceEffectUsd + d.priceEffectUsd : null;
+    gap ||= d.gap === true;
+    backfilled ||= d.backfilled === true;
+  }
+  const pct = (100 * base) / then;
+  if (!(then > 0) || !Number.isFinite(pct) || !Number.isFinite(base) || !Number.isFinite(usd)) return null;
+  const split =
+    positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)
+      ? { positionUsd, priceEffectUsd }
+      : {};
+  return { base, usd, pct, gap, ...split, backfilled };
+}
+
+/**
+ * OI-USD-weighted mean of a per-venue figure. `requireAll`: null unless every venue has it; else the
+ * venues without it carry no weight. Null when the weights sum to zero.
+ */
+function weightedMean(
+  venues: readonly OiVenue[],
+  pick: (s: SnapshotJson) => number | null | undefined,
+  requireAll: boolean,
+): number | null {
+  let sum = 0;
+  let weight = 0;
+  for (const v of venues) {
+    const x = pick(v.snap);
+    if (!num(x)) {
+      if (requireAll) return null;
+      continue;
+    }
+    sum += x * v.oiUsd;
+    weight += v.oiUsd;
+  }
+  return weight > 0 ? finiteOrNull(sum / weight) : null;
+}
+
+function weightedMark(venues: readonly OiVenue[]): number | null {
+  let sum = 0;
+  let weight = 0;
+  for (const v of venues) {
+    const mark = v.snap.price.mark;
+    if (!num(mark)) continue;
+    sum += mark * v.oiBase;
+    weight += v.oiBase;
+  }
+  return weight > 0 ? finiteOrNull(sum / weight) : null;
+}
+
+/** The value carrying the most OI USD; ties go to the earlier entry of `priority`. */
+function weightedMode<T extends string>(
+  venues: readonly OiVenue[],
+  pick: (s: SnapshotJson) => T | null | undefined,
+  priority: readonly T[],
+): T | null {
+  const weights = new Map<T, number>();
+  for (const v of venues) {
+    const x = pick(v.snap);
+    if (x != null) weights.set(x, (weights.get(x) ?? 0) + Math.max(v.oiUsd, 0));
+  }
+  let best: T | null = null;
+  let bestWeight = -1;
+  for (const x of priority) {
+    const w = weights.get(x);
+    if (w !== undefined && w > bestWeight) {
+      best = x;
+      bestWeight = w;
+    }
+  }
+  return best;
+}
+
+interface Spread {
+  readonly aprPct: number;
+  readonly maxVenue: string;
+  readonly minVenue: string;
+  /** The dearer venue's own aprPct, for the hint's wording. */
+  readonly maxAprPct: number;
+}
+
+function fundingSpread(included: readonly SnapshotJson[]): Spread | null {
+  let max: { venue: string; aprPct: number } | null = null;
+  let min: { venue: string; aprPct: number } | null = null;
+  let count = 0;
+  for (const s of included) {
+    const aprPct = s.funding.aprPct;
+    if (!num(aprPct)) continue;
+    count++;
+    if (max === null || aprPct > max.aprPct) max = { venue: s.venue, aprPct };
+    if (min === null || aprPct <= min.aprPct) min = { venue: s.venue, aprPct };
+  }
+  if (count < 2 || max === null || min === null) return null;
+  const aprPct = max.aprPct - min.aprPct;
+  if (!Number.isFinite(aprPct)) return null;
+  return { aprPct, maxVenue: max.venue, minVenue: min.venue, maxAprPct: max.aprPct };
+}
+
+/**
+ * "Longs pay 40% APR more on binance than on okx: long okx, short binance to collect the gap", when the
+ * spread reaches `minSpreadAprPct`. Worded from the side that pays more: longs when the dearer venue's
+ * rate is positive, else shorts (every rate is then ≤ 0 and shorts pay most where it is lowest).
+ */
+function spreadHint(spread: Spread | null, minSpreadAprPct: number): string | null {
+  if (spread === null || !(spread.aprPct >= minSpreadAprPct) || !(spread.aprPct > 0)) return null;
+  const { maxVenue, minVenue } = spread;
+  const more = `${formatAprForHint(spread.aprPct)} APR more`;
+  const trade = `long ${minVenue}, short ${maxVenue} to collect the gap`;
+  return spread.maxAprPct > 0
+    ? `Longs pay ${more} on ${maxVenue} than on ${minVenue}: ${trade}`
+    : `Shorts pay ${more} on ${minVenue} than on ${maxVenue}: ${trade}`;
+}
+
+function freshnessOf(
+  ts: number,
+  included: readonly SnapshotJson[],
+  staleVenues: readonly string[],
+  staleAfterMs: number,
+): FreshnessJson {
+  let priceTs: number | null = null;
+  let oiTs: number | null = null;
+  let fundingTs: number | null = null;
+  const older = (held: number | null, x: number | null | undefined): number | null =>
+    num(x) ? (held === null ? x : Math.min(held, x)) : held;
+  for (const s of included) {
+    const f = s.freshness;
+    priceTs = older(priceTs, f ? f.priceTs : num(s.price.mark) ? s.ts : null);
+    oiTs = older(oiTs, f ? f.oiTs : num(s.oi.base) ? s.ts : null);
+    fundingTs = older(
+      fundingTs,
+      f ? f.fundingTs : num(s.funding.rate) || num(s.funding.aprPct) ? s.ts : null,
+    );
+  }
+  const known = [priceTs, oiTs, fundingTs].filter(num);
+  const maxInputAgeMs = known.length > 0 ? Math.max(0, ts - Math.min(...known)) : null;
+  return {
+    priceTs,
+    oiTs,
+    fundingTs,
+    maxInputAgeMs,
+    stale: staleVenues.length > 0 || (maxInputAgeMs !== null && maxInputAgeMs > staleAfterMs),
+    staleVenues,
+  };
+}

@@ -1,0 +1,190 @@
+import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
+import type { IntelConfig } from './intel-config.js';
+import { type OiWindow, valueAt } from './window.js';
+
+/** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
+export interface DeltaSplit {
+  /** `(oiNow − oiThen) × markNow`: positions opened or closed, valued at today's price. */
+  readonly positionUsd: number;
+  /** `oiThen × (markNow − markThen)`: the positions held then, repriced. */
+  readonly priceEffectUsd: number;
+}
+
+/**
+ * Splits `oiNow·markNow − oiThen·markThen` into the change in position size and the price effect,
+ * so that "OI rose $50M" can never be a pure price move in disguise. The two parts sum to the USD
+ * change algebraically (no residual term); in floating point, to within rounding.
+ */
+export function splitDeltaUsd(oiThen: number, markThen: number, oiNow: number, markNow: number): DeltaSplit {
+  return { positionUsd: (oiNow - oiThen) * markNow, priceEffectUsd: oiThen * (markNow - markThen) };
+}
+
+/**
+ * The split of the window's delta, read at the same past instant as `oiDelta`, and null exactly
+ * when `oiDelta` is (history does not cover the window, or OI then was not positive).
+ */
+export function windowDeltaSplit(
+  w: OiWindow,
+  nowTs: number,
+  oiNow: number,
+  markNow: number,
+): DeltaSplit | null {
+  const then = valueAt(w, nowTs - w.windowMs);
+  if (then === null || !(then.oiBase > 0)) return null;
+  return splitDeltaUsd(then.oiBase, then.markPrice, oiNow, markNow);
+}
+
+/**
+ * Mark price change over the window to `markNow`, percent, against the mark in effect at the
+ * window's start (quantized as `valueAt`). Null until the window covers, or when that mark was
+ * not positive.
+ */
+export function priceChangePct(w: OiWindow, nowTs: number, markNow: number): number | null {
+  if (!Number.isFinite(markNow)) return null;
+  const then = valueAt(w, nowTs - w.windowMs);
+  if (then === null || !(then.markPrice > 0)) return null;
+  return (100 * (markNow - then.markPrice)) / then.markPrice;
+}
+
+/** Mean absolute change of OI (base) and of mark price per step over the long window. */
+export interface MeanStepChange {
+  readonly oiBase: number;
+  readonly markPrice: number;
+}
+
+/**
+ * Samples `w24h` with `valueAt` at `nowTs − windowMs + k·stepMs` for k = 0…n (n = windowMs ÷ stepMs,
+ * 96 for 24h in 15m steps) and averages |value(k+1) − value(k)| over the n steps. Each sample is
+ * quantized down to the long window's resolution (864 s for 24h), so a step spans one or two of its
+ * buckets; over the n steps they add up to the window. Null until the window covers.
+ */
+export function meanStepChange(w24h: OiWindow, stepMs: number, nowTs: number): MeanStepChange | null {
+  const steps = Math.round(w24h.windowMs / stepMs);
+  if (!(steps >= 1)) return null;
+  const startTs = nowTs - w24h.windowMs;
+  let prev = valueAt(w24h, startTs);
+  if (prev === null) return null;
+  let oiSum = 0;
+  let markSum = 0;
+  for (let k = 1; k <= steps; k++) {
+    const cur = valueAt(w24h, startTs + k * stepMs);
+    if (cur === null) return null;
+    oiSum += Math.abs(cur.oiBase - prev.oiBase);
+    markSum += Math.abs(cur.markPrice - prev.markPrice);
+    prev = cur;
+  }
+  return { oiBase: oiSum / steps, markPrice: markSum / steps };
+}
+
+function pace(latestAbs: number, meanAbs: number): number | null {
+  if (!Number.isFinite(latestAbs) || !(meanAbs > 0) || !Number.isFinite(meanAbs)) return null;
+  return latestAbs / meanAbs;
+}
+
+/** |latest short-window change| ÷ the mean, given the mean already computed. */
+export function accelerationFrom(
+  w15m: OiWindow,
+  nowTs: number,
+  nowValue: number,
+  field: 'oiBase' | 'markPrice',
+  mean: MeanStepChange | null,
+): number | null {
+  if (mean === null) return null;
+  const then = valueAt(w15m, nowTs - w15m.windowMs);
+  if (then === null) return null;
+  return pace(Math.abs(nowValue - then[field]), mean[field]);
+}
+
+/**
+ * OI acceleration: |latest 15m OI change| (from `w15m`, as `delta15m`) ÷ mean |15m OI change| over
+ * the 96 consecutive 15m steps of the last 24h (see `meanStepChange`). 1 is the usual pace. Null
+ * until both windows cover, or when OI did not move at all in 24h (mean 0).
+ */
+export function oiAcceleration(w24h: OiWindow, w15m: OiWindow, nowTs: number, oiNow: number): number | null {
+  return accelerationFrom(w15m, nowTs, oiNow, 'oiBase', meanStepChange(w24h, w15m.windowMs, nowTs));
+}
+
+/** The same pace ratio for the mark price: |latest 15m price change| ÷ mean |15m price change| over 24h. */
+export function priceAcceleration(
+  w24h: OiWindow,
+  w15m: OiWindow,
+  nowTs: number,
+  markNow: number,
+): number | null {
+  return accelerationFrom(w15m, nowTs, markNow, 'markPrice', meanStepChange(w24h, w15m.windowMs, nowTs));
+}
+
+/**
+ * Momentum state, first rule that applies:
+ * - `reversing`: the 15m price move is at least `reversalPricePct` against a 24h move of at least
+ *   `trendPricePct` (opposite signs);
+ * - `accelerating`: `oiAccel ≥ accelerating`; `fading`: `oiAccel ≤ fading`; else `steady`.
+ * Null when `oiAccel` is unknown and no reversal is seen.
+ */
+export function momentumState(
+  priceChange15mPct: number | null,
+  priceChange24hPct: number | null,
+  oiAccel: number | null,
+  cfg: IntelConfig['momentum'],
+): MomentumState | null {
+  if (
+    priceChange15mPct !== null &&
+    priceChange24hPct !== null &&
+    priceChange15mPct * priceChange24hPct < 0 &&
+    Math.abs(priceChange15mPct) >= cfg.reversalPricePct &&
+    Math.abs(priceChange24hPct) >= cfg.trendPricePct
+  ) {
+    return 'reversing';
+  }
+  if (oiAccel === null) return null;
+  if (oiAccel >= cfg.accelerating) return 'accelerating';
+  if (oiAccel <= cfg.fading) return 'fading';
+  return 'steady';
+}
+
+/** The momentum block of the snapshot. */
+export function momentumOf(
+  priceChange15mPct: number | null,
+  priceChange24hPct: number | null,
+  oiAccel: number | null,
+  cfg: IntelConfig,
+): MomentumJson {
+  return {
+    priceChange15mPct,
+    priceChange24hPct,
+    oiAccel,
+    state: momentumState(priceChange15mPct, priceChange24hPct, oiAccel, cfg.momentum),
+  };
+}
+
+const LEVELS: readonly ActivityLevel[] = ['quiet', 'normal', 'active', 'extreme'];
+
+/**
+ * Activity from how fast the instrument moves now against its own last 24h, and how much it trades
+ * against its OI:
+ * 1. pace = the larger of `oiAccel` and `priceAccel` (those known): below `quietPace` quiet, from
+ *    `extremePace` extreme, from `activePace` active, else normal;
+ * 2. turnover24hUsd ÷ OI (USD), when both are known: below `lowTurnoverPerOi` one level down, from
+ *    `highTurnoverPerOi` one level up (within quiet…extreme).
+ * Null when neither pace is known (the 24h window does not cover yet).
+ */
+export function activityOf(
+  oiAccel: number | null,
+  priceAccel: number | null,
+  turnover24hUsd: number | null,
+  oiUsd: number | null,
+  cfg: IntelConfig,
+): ActivityLevel | null {
+  const a = cfg.activity;
+  const paceRatio =
+    oiAccel === null ? priceAccel : priceAccel === null ? oiAccel : Math.max(oiAccel, priceAccel);
+  if (paceRatio === null || !Number.isFinite(paceRatio)) return null;
+  let level =
+    paceRatio >= a.extremePace ? 3 : paceRatio >= a.activePace ? 2 : paceRatio < a.quietPace ? 0 : 1;
+  if (turnover24hUsd !== null && oiUsd !== null && oiUsd > 0 && Number.isFinite(turnover24hUsd)) {
+    const turnoverPerOi = turnover24hUsd / oiUsd;
+    if (turnoverPerOi < a.lowTurnoverPerOi) level = Math.max(0, level - 1);
+    else if (turnoverPerOi >= a.highTurnoverPerOi) level = Math.min(3, level + 1);
+  }
+  return LEVELS[level]!;
+}
