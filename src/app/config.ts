@@ -1,6 +1,7 @@
 import { canonicalSymbol } from '../domain/symbols.js';
 import { VENUE_IDS, type VenueId } from '../domain/types.js';
 import { VENUES } from '../streams/venues/registry.js';
+import { RESERVED_PATHS } from './http.js';
 
 /** A setting that cannot be used. Start-up stops with this message, which names the variable. */
 export class ConfigError extends Error {
@@ -40,6 +41,14 @@ export interface Config {
   readonly universeRefreshMs: number;
   readonly telegramBotToken: string | null;
   readonly telegramApiRoot: string;
+  /** `BOT_MODE`: long polling (default) or a webhook served on HTTP_PORT. */
+  readonly botMode: 'polling' | 'webhook';
+  /** Webhook mode only: the public https URL Telegram posts to, its path, and the secret header value. */
+  readonly webhook: { readonly url: string; readonly path: string; readonly secret: string } | null;
+  /** `ADMIN_CHAT_IDS`: chats allowed to run operator commands (/stats). */
+  readonly adminChatIds: readonly number[];
+  /** `COMMAND_RATE_PER_MIN`: commands and button presses per chat per minute. */
+  readonly commandRatePerMin: number;
   readonly oiAlertPct15m: number;
   readonly alertCooldownMs: number;
   readonly publishIntervalMs: number;
@@ -143,6 +152,66 @@ function endpoints(env: Env): Config['endpoints'] {
   };
 }
 
+/** Ports Telegram delivers webhooks to (https://core.telegram.org/bots/api#setwebhook). */
+const WEBHOOK_PORTS = ['', '443', '80', '88', '8443'];
+
+function webhook(env: Env, httpPort: number | null): Config['webhook'] {
+  const raw = str(env, 'WEBHOOK_URL');
+  if (raw === undefined) throw new ConfigError('WEBHOOK_URL', 'is required when BOT_MODE=webhook');
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError('WEBHOOK_URL', 'is not a URL');
+  }
+  // The URL is not echoed: its path may carry a secret.
+  if (parsed.protocol !== 'https:')
+    throw new ConfigError('WEBHOOK_URL', 'must start with https:// (Telegram requires it)');
+  if (!WEBHOOK_PORTS.includes(parsed.port)) {
+    throw new ConfigError('WEBHOOK_URL', 'must use port 443, 80, 88 or 8443 (the ports Telegram posts to)');
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    throw new ConfigError(
+      'WEBHOOK_URL',
+      'must not have a query or fragment: its path alone routes the webhook',
+    );
+  }
+  if (RESERVED_PATHS.includes(parsed.pathname)) {
+    throw new ConfigError('WEBHOOK_URL', `its path must not be one of ${RESERVED_PATHS.join(', ')}`);
+  }
+  const secret = str(env, 'WEBHOOK_SECRET');
+  if (secret === undefined) throw new ConfigError('WEBHOOK_SECRET', 'is required when BOT_MODE=webhook');
+  if (!/^[A-Za-z0-9_-]{1,256}$/.test(secret)) {
+    throw new ConfigError(
+      'WEBHOOK_SECRET',
+      'must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram requires it)',
+    );
+  }
+  if (httpPort === null) {
+    throw new ConfigError('HTTP_PORT', 'is required when BOT_MODE=webhook: the webhook is served on it');
+  }
+  return { url: parsed.toString(), path: parsed.pathname, secret };
+}
+
+function adminChatIds(env: Env): number[] {
+  const raw = str(env, 'ADMIN_CHAT_IDS');
+  if (raw === undefined) return [];
+  const out: number[] = [];
+  for (const part of raw.split(',')) {
+    const t = part.trim();
+    if (t === '') continue;
+    const id = Number(t);
+    if (!/^-?\d+$/.test(t) || !Number.isSafeInteger(id) || id === 0) {
+      throw new ConfigError(
+        'ADMIN_CHAT_IDS',
+        `${JSON.stringify(t)} is not a chat id; use integers such as 123456789,-1001234567890`,
+      );
+    }
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
 function mode(argv: readonly string[]): RunMode {
   let record: string | undefined;
   let replay: string | undefined;
@@ -218,6 +287,19 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
     }
     shard = { index, count };
   }
+  const httpPort =
+    httpPortRaw === undefined
+      ? null
+      : number(env, 'HTTP_PORT', 0, (n) =>
+          Number.isInteger(n) && n >= 0 && n < 65536 ? null : 'must be a port 0-65535',
+        );
+  const botMode = (str(env, 'BOT_MODE') ?? 'polling').toLowerCase();
+  if (botMode !== 'polling' && botMode !== 'webhook') {
+    throw new ConfigError('BOT_MODE', `must be polling or webhook (got ${JSON.stringify(botMode)})`);
+  }
+  if (botMode === 'webhook' && token === null) {
+    throw new ConfigError('BOT_MODE', 'is webhook but TELEGRAM_BOT_TOKEN is not set: a webhook needs a bot');
+  }
   return {
     role,
     botConsumer,
@@ -244,6 +326,12 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
       60_000,
     telegramBotToken: token,
     telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', 'https://api.telegram.org', ['http:', 'https:']),
+    botMode,
+    webhook: botMode === 'webhook' ? webhook(env, httpPort) : null,
+    adminChatIds: adminChatIds(env),
+    commandRatePerMin: number(env, 'COMMAND_RATE_PER_MIN', 20, (n) =>
+      Number.isInteger(n) && n >= 1 && n <= 10_000 ? null : 'must be a whole number from 1 to 10000',
+    ),
     oiAlertPct15m: number(env, 'OI_ALERT_PCT_15M', 3, positive),
     alertCooldownMs:
       number(env, 'ALERT_COOLDOWN_MIN', 30, (n) => (n >= 0 ? null : 'must be 0 or more')) * 60_000,
@@ -253,12 +341,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
     staleAfterMs: number(env, 'STALE_AFTER_MS', 30_000, (n) =>
       Number.isInteger(n) && n >= 100 ? null : 'must be at least 100',
     ),
-    httpPort:
-      httpPortRaw === undefined
-        ? null
-        : number(env, 'HTTP_PORT', 0, (n) =>
-            Number.isInteger(n) && n >= 0 && n < 65536 ? null : 'must be a port 0-65535',
-          ),
+    httpPort,
     logLevel,
     mode: mode(argv),
   };

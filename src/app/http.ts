@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/types.js';
@@ -8,6 +8,17 @@ import type { VersionInfo } from './version.js';
 export interface HttpServer {
   readonly port: number;
   close(): Promise<void>;
+}
+
+/** A handler for one extra path (the Telegram webhook); it answers every method itself. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Paths the health endpoints own; an extra route cannot take them. */
+export const RESERVED_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics', '/version'];
+
+export interface HttpOptions {
+  /** Extra routes by exact path (query string ignored), e.g. the webhook's. */
+  readonly routes?: Readonly<Record<string, RouteHandler>>;
 }
 
 export interface HealthSources {
@@ -40,9 +51,19 @@ function venueCheck(r: VenueRuntime, staleAfterMs: number, now: number): VenueCh
  * enabled venue delivered data within its staleness bound; the body lists each check.
  * `/metrics`: Prometheus text. `/version`: version, commit, build time, role.
  */
-export async function startHttp(port: number, src: HealthSources): Promise<HttpServer> {
+export async function startHttp(
+  port: number,
+  src: HealthSources,
+  opts: HttpOptions = {},
+): Promise<HttpServer> {
+  const routes = new Map(Object.entries(opts.routes ?? {}));
+  for (const path of routes.keys()) {
+    if (RESERVED_PATHS.includes(path)) throw new Error(`route ${path} would hide a health endpoint`);
+  }
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routes.get(path);
+    if (route) return route(req, res);
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (path === '/healthz') return json(200, { ok: true });

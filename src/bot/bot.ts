@@ -1,9 +1,11 @@
 /**
- * The Telegram bot: grammY long polling, one Composer per feature, and alert delivery.
- * Bot API: https://core.telegram.org/bots/api
+ * The Telegram bot: one grammY middleware stack (one Composer per feature) fed by either long
+ * polling or a webhook, and alert delivery. Bot API: https://core.telegram.org/bots/api
  */
-import { type Api, Bot, type Context, GrammyError } from 'grammy';
-import type { UserFromGetMe } from 'grammy/types';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Api, Bot, BotError, type Context, GrammyError } from 'grammy';
+import type { Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { Bus, SubscriptionStore } from '../bus/types.js';
 import type { AlertJson } from '../domain/types.js';
@@ -15,10 +17,15 @@ import {
   type DeliveryStats,
   describeError,
 } from './delivery.js';
-import { basicFeature, COMMANDS, unknownCommandFeature } from './features/basic.js';
+import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
+import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
 import { queriesFeature } from './features/queries.js';
 import type { FeatureDeps } from './features/reply.js';
 import { subscriptionsFeature } from './features/subscriptions.js';
+import { commandRateLimit } from './rate-limit.js';
+
+/** The update kinds the features handle; the same list in both transports. */
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
 export interface TelegramBotOptions {
   readonly token: string;
@@ -31,7 +38,7 @@ export interface TelegramBotOptions {
   readonly logger: Logger;
   /** Skips `getMe` at start when given. */
   readonly botInfo?: UserFromGetMe;
-  /** Wall clock for message text; default `Date.now`. */
+  /** Wall clock for message text and the rate limit; default `Date.now`. */
   readonly now?: () => number;
   /** Long-polling timeout in seconds; default 30. */
   readonly pollTimeoutSec?: number;
@@ -39,17 +46,53 @@ export interface TelegramBotOptions {
   readonly ledger?: DeliveryLedger;
   /** Delivery pacing and bounds; the defaults suit the real Bot API. */
   readonly delivery?: Omit<AlertDeliveryOptions, 'api' | 'store' | 'logger' | 'now'>;
+  /**
+   * Webhook mode when given: `start()` calls `setWebhook(url, { secret_token })` and updates arrive
+   * through `TelegramBot.webhook`, mounted on the HTTP server at the URL's path. Default: long polling.
+   */
+  readonly webhook?: { readonly url: string; readonly secret: string };
+  /** Chats allowed to run `/stats` (`ADMIN_CHAT_IDS`); default none. */
+  readonly adminChatIds?: readonly number[];
+  /** `/stats` numbers the bot does not own (chats, subscriptions); alerts sent and failures default to delivery's. */
+  readonly stats?: () => Promise<Partial<AdminStats>> | Partial<AdminStats>;
+  /** Commands and button presses per chat per minute; default 20. */
+  readonly commandRatePerMin?: number;
+  /** Wait before polling again after a 409, or before retrying a failed `setWebhook`; default 60,000. */
+  readonly retryMs?: number;
 }
+
+/** A POST route for the HTTP server (`startHttp`'s `routes`). */
+export interface WebhookRoute {
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/**
+ * `starting`; `polling` (a getUpdates answered) or `webhook` (setWebhook accepted); `conflict`
+ * (409: another poller or webhook, retried every `retryMs`); `unauthorized` (401: token wrong,
+ * not retried); `failed` (setWebhook refused so far, retried); `closed`.
+ */
+export type TransportState =
+  | 'starting'
+  | 'polling'
+  | 'webhook'
+  | 'conflict'
+  | 'unauthorized'
+  | 'failed'
+  | 'closed';
 
 export interface TelegramBot {
   readonly bot: Bot;
-  /** Registers the command menu and starts long polling in the background. Never rejects. */
+  /** In webhook mode, the route that receives Telegram's POSTs; null when polling. */
+  readonly webhook: WebhookRoute | null;
+  /** Registers the command menu and starts polling, or sets the webhook. Never rejects. */
   start(): Promise<void>;
   /** Queues the alert for every chat subscribed to its symbol. */
   deliverAlert(alert: AlertJson): Promise<DeliveryHandle>;
   /** Delivery counters and queue lengths, for /metrics. */
   deliveryStats(): DeliveryStats;
-  /** Stops polling and delivery; idempotent. */
+  transport(): { readonly mode: 'polling' | 'webhook'; readonly state: TransportState };
+  /** Stops polling (the webhook stays set, so Telegram keeps updates for the next start) and delivery; idempotent. */
   close(): Promise<void>;
 }
 
@@ -58,11 +101,20 @@ type ApiSignal = Parameters<Api['setMyCommands']>[2];
 
 /** Upper bound on each wait at close: grammY may be in a 3 s back-off or a stuck request. */
 const POLLING_EXIT_WAIT_MS = 5000;
+/** Telegram re-sends a webhook update it got no answer to: answer by then, finish in the background. */
+const WEBHOOK_ANSWER_WITHIN_MS = 5000;
+const WEBHOOK_MAX_IN_FLIGHT = 100;
+const WEBHOOK_MAX_BODY_BYTES = 1 << 20;
+/** Update ids remembered to drop Telegram's re-sends. */
+const WEBHOOK_RECENT_IDS = 1000;
+const REJECT_LOG_EVERY_MS = 60_000;
 
 export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   const log = opts.logger.child({ component: 'telegram' });
   const now = opts.now ?? Date.now;
   const pollTimeoutSec = opts.pollTimeoutSec ?? 30;
+  const retryMs = opts.retryMs ?? 60_000;
+  const mode = opts.webhook ? 'webhook' : 'polling';
   const bot = new Bot(opts.token, {
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
     // grammY's default of 500 s would let one unanswered sendMessage stall a chat's queue for minutes.
@@ -75,12 +127,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     logger: log,
     now,
   };
-
-  bot.use(replyOnFailure(log));
-  bot.use(basicFeature(), subscriptionsFeature(deps), queriesFeature(deps), unknownCommandFeature());
-  bot.catch((err) => {
-    log.error({ err: describeError(err.error), updateId: err.ctx.update.update_id }, 'bot middleware failed');
-  });
+  const adminChatIds = [...new Set(opts.adminChatIds ?? [])];
 
   const delivery = createAlertDelivery({
     ...opts.delivery,
@@ -90,56 +137,220 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     now,
     ...(opts.ledger ? { ledger: opts.ledger } : {}),
   });
+  const stats = async (): Promise<AdminStats> => {
+    const d = delivery.stats();
+    return {
+      chats: null,
+      subscriptions: null,
+      alertsSent: d.sent,
+      failures: d.failed,
+      ...(await opts.stats?.()),
+    };
+  };
+
+  bot.use(replyOnFailure(log));
+  bot.use(commandRateLimit({ perMin: opts.commandRatePerMin ?? 20, now }));
+  bot.use(
+    basicFeature(),
+    adminFeature({ adminChatIds, stats }),
+    subscriptionsFeature(deps),
+    queriesFeature(deps),
+    unknownCommandFeature(),
+  );
+  const logBotError = (err: BotError) =>
+    log.error({ err: describeError(err.error), updateId: err.ctx.update.update_id }, 'bot middleware failed');
+  bot.catch(logBotError);
+
+  let state: TransportState = 'starting';
+  let conflictLogged = false;
+  // Only a getUpdates that answered proves polling works (after a 409 too).
+  bot.api.config.use(async (prev, method, payload, signal) => {
+    const result = await prev(method, payload, signal);
+    if (method === 'getUpdates' && result.ok && !closed && state !== 'polling') {
+      if (state === 'conflict') log.info('polling resumed: this process is now the only poller');
+      state = 'polling';
+      conflictLogged = false;
+    }
+    return result;
+  });
 
   const startAbort = new AbortController();
+  const signal = startAbort.signal as unknown as ApiSignal;
   let closed = false;
   let starting: Promise<void> | undefined;
   let polling: Promise<void> | undefined;
+  let webhookLoop: Promise<void> | undefined;
+  let pollRetry: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  function logUnauthorized(): void {
+    state = 'unauthorized';
+    log.error(
+      'Telegram answered 401 Unauthorized: TELEGRAM_BOT_TOKEN is wrong or revoked; the bot stays off',
+    );
+  }
 
   function onPollingEnd(err: unknown): void {
     if (closed) {
       log.debug({ err: describeError(err) }, 'polling ended during close');
-    } else if (err instanceof GrammyError && err.error_code === 409) {
-      log.error(
-        'Telegram answered 409 Conflict: another bot instance or a webhook uses this token; polling stopped',
-      );
-    } else if (err instanceof GrammyError && err.error_code === 401) {
-      log.error('Telegram answered 401 Unauthorized: the bot token is wrong or revoked; polling stopped');
-    } else {
-      log.error({ err: describeError(err) }, 'long polling stopped with an error');
+      return;
     }
+    if (err instanceof GrammyError && err.error_code === 401) {
+      logUnauthorized();
+      return;
+    }
+    if (err instanceof GrammyError && err.error_code === 409) {
+      state = 'conflict';
+      if (!conflictLogged) {
+        log.error(
+          { description: err.description, retryInSec: Math.round(retryMs / 1000) },
+          'Telegram answered 409 Conflict: another process is polling with this bot token, or set a webhook for it. ' +
+            'Run one bot per token: stop the other instance (or use BOT_MODE=webhook everywhere). Polling again periodically.',
+        );
+        conflictLogged = true;
+      } else {
+        log.debug({ description: err.description }, 'still in conflict with another poller');
+      }
+    } else {
+      log.error({ err: describeError(err) }, 'long polling stopped with an error; polling again later');
+    }
+    pollRetry = setTimeout(poll, retryMs);
   }
 
-  async function registerAndPoll(): Promise<void> {
-    try {
-      await bot.api.setMyCommands(COMMANDS, {}, startAbort.signal as unknown as ApiSignal);
-    } catch (err) {
-      log.warn({ err: describeError(err) }, 'could not register the command menu; continuing');
-    }
+  function poll(): void {
     if (closed) return;
     polling = bot
       .start({
         timeout: pollTimeoutSec,
-        onStart: (me) => log.info({ username: me.username }, 'telegram bot polling'),
+        allowed_updates: [...ALLOWED_UPDATES],
+        onStart: (me) => {
+          if (state !== 'starting') return; // a restart after a 409 is reported when a poll answers
+          state = 'polling';
+          log.info({ username: me.username }, 'telegram bot polling');
+        },
       })
       .catch(onPollingEnd);
   }
 
+  async function registerCommands(): Promise<void> {
+    try {
+      await bot.api.setMyCommands(menuOf(COMMANDS), {}, signal);
+    } catch (err) {
+      if (!closed) log.warn({ err: describeError(err) }, 'could not register the command menu; continuing');
+    }
+    // Operator commands show only in the admin chats' menus.
+    for (const chatId of adminChatIds) {
+      if (closed) return;
+      const menu = menuOf([...COMMANDS, ...ADMIN_COMMANDS]);
+      await bot.api.setMyCommands(menu, { scope: { type: 'chat', chat_id: chatId } }, signal).catch((err) => {
+        if (!closed) log.warn({ chatId, err: describeError(err) }, 'could not set the admin command menu');
+      });
+    }
+  }
+
+  /** grammY's bot.start deletes any webhook; say so in one line, since another deployment may rely on it. */
+  async function warnIfWebhookSet(): Promise<void> {
+    try {
+      const info = await bot.api.getWebhookInfo(signal);
+      if (!info.url) return;
+      log.warn(
+        { webhookOrigin: originOf(info.url) },
+        'A webhook is set for this bot token but BOT_MODE is polling: deleting it and polling. ' +
+          'If another deployment serves that webhook, set BOT_MODE=webhook here (or stop that deployment).',
+      );
+    } catch (err) {
+      if (!closed) log.debug({ err: describeError(err) }, 'getWebhookInfo failed');
+    }
+  }
+
+  /** getMe (handleUpdate needs botInfo) and setWebhook, each retried every `retryMs` until accepted. */
+  async function setWebhookUntilAccepted(url: string, secret: string, firstTried: () => void): Promise<void> {
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        // Not bot.init(): its retries are unbounded and silent.
+        if (!bot.isInited()) bot.botInfo = await bot.api.getMe(signal);
+        await bot.api.setWebhook(
+          url,
+          { secret_token: secret, allowed_updates: [...ALLOWED_UPDATES] },
+          signal,
+        );
+        state = 'webhook';
+        log.info({ webhookOrigin: originOf(url) }, 'telegram webhook set');
+        break;
+      } catch (err) {
+        if (closed) break;
+        if (err instanceof GrammyError && err.error_code === 401) {
+          logUnauthorized();
+          break;
+        }
+        state = 'failed';
+        // describeError keeps message and description only: the payload (with the secret) is never logged.
+        if (attempt === 0)
+          log.error(
+            { err: describeError(err), retryInSec: Math.round(retryMs / 1000) },
+            'setWebhook failed: check WEBHOOK_URL (public https on port 443, 80, 88 or 8443); retrying periodically',
+          );
+        else log.debug({ err: describeError(err) }, 'setWebhook failed again');
+      }
+      firstTried();
+      await sleep(retryMs, startAbort.signal);
+    }
+    firstTried();
+  }
+
+  async function startTransport(): Promise<void> {
+    await registerCommands();
+    if (closed) return;
+    if (!opts.webhook) {
+      await warnIfWebhookSet();
+      return poll();
+    }
+    const { url, secret } = opts.webhook;
+    // Resolves after the first attempt; a refused setWebhook is retried in the background.
+    await new Promise<void>((firstTried) => {
+      webhookLoop = setWebhookUntilAccepted(url, secret, firstTried);
+    });
+  }
+
+  const webhook: WebhookRoute | null = opts.webhook
+    ? createWebhookRoute({
+        path: new URL(opts.webhook.url).pathname,
+        secret: opts.webhook.secret,
+        log,
+        accepting: () => !closed && bot.isInited(),
+        handleUpdate: (update) => {
+          const task = bot.handleUpdate(update).catch((err: unknown) => {
+            if (err instanceof BotError) logBotError(err);
+            else log.error({ err: describeError(err), updateId: update.update_id }, 'update failed');
+          });
+          inFlight.add(task);
+          void task.finally(() => inFlight.delete(task));
+          return task;
+        },
+        inFlight: () => inFlight.size,
+      })
+    : null;
+
   return {
     bot,
+    webhook,
     start() {
       if (closed) return Promise.resolve();
-      starting ??= registerAndPoll();
+      starting ??= startTransport();
       return starting;
     },
     deliverAlert: (alert) => delivery.deliver(alert),
     deliveryStats: () => delivery.stats(),
+    transport: () => ({ mode, state }),
     close() {
       closing ??= (async () => {
         closed = true;
+        state = 'closed';
         startAbort.abort();
+        clearTimeout(pollRetry);
         await starting;
+        await webhookLoop;
         await delivery.close();
         if (bot.isRunning()) {
           // stop() confirms the last offset with one more getUpdates that it cannot abort: bounded here.
@@ -149,10 +360,113 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
           await settleWithin(stopped, POLLING_EXIT_WAIT_MS);
         }
         if (polling) await settleWithin(polling, POLLING_EXIT_WAIT_MS);
+        if (inFlight.size > 0) await settleWithin(Promise.allSettled([...inFlight]), POLLING_EXIT_WAIT_MS);
       })();
       return closing;
     },
   };
+}
+
+interface WebhookRouteOptions {
+  readonly path: string;
+  readonly secret: string;
+  readonly log: Logger;
+  /** False while closing or before getMe: answer 503 so Telegram re-sends later. */
+  readonly accepting: () => boolean;
+  readonly handleUpdate: (update: Update) => Promise<void>;
+  readonly inFlight: () => number;
+}
+
+/**
+ * Our own handler around `bot.handleUpdate` rather than grammY's `webhookCallback`: it reads a
+ * bounded body, logs rejected requests (throttled, never the header), drops Telegram's re-sends by
+ * `update_id`, bounds concurrent updates and answers within a few seconds while slow work finishes;
+ * webhookCallback answers 500 on a slow update (which Telegram re-sends) and also replaces bot.start.
+ */
+function createWebhookRoute(o: WebhookRouteOptions): WebhookRoute {
+  // Hashing first gives equal lengths, so timingSafeEqual compares in constant time whatever was sent.
+  const expected = sha256(o.secret);
+  const recentIds = new Set<number>();
+  let rejected = 0;
+  let lastRejectLogMs = Number.NEGATIVE_INFINITY;
+  const answer = (res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
+    if (!res.headersSent) res.writeHead(status, headers).end();
+  };
+
+  function reject(req: IncomingMessage, res: ServerResponse, header: string | undefined): void {
+    rejected++;
+    if (Date.now() - lastRejectLogMs >= REJECT_LOG_EVERY_MS) {
+      o.log.warn(
+        { remoteAddress: req.socket.remoteAddress, headerPresent: header !== undefined, rejected },
+        'webhook request rejected: wrong or missing X-Telegram-Bot-Api-Secret-Token',
+      );
+      lastRejectLogMs = Date.now();
+      rejected = 0;
+    }
+    answer(res, 401, { connection: 'close' });
+  }
+
+  return {
+    path: o.path,
+    handle(req, res) {
+      if (req.method !== 'POST') return answer(res, 405, { allow: 'POST' });
+      const raw = req.headers['x-telegram-bot-api-secret-token'];
+      const header = Array.isArray(raw) ? raw[0] : raw;
+      if (header === undefined || !timingSafeEqual(sha256(header), expected)) return reject(req, res, header);
+      if (!o.accepting() || o.inFlight() >= WEBHOOK_MAX_IN_FLIGHT)
+        return answer(res, 503, { 'retry-after': '5' });
+      readBody(req, WEBHOOK_MAX_BODY_BYTES).then(
+        (body) => {
+          const update = parseUpdate(body);
+          if (update === null) return answer(res, 400);
+          if (recentIds.has(update.update_id)) return answer(res, 200);
+          recentIds.add(update.update_id);
+          if (recentIds.size > WEBHOOK_RECENT_IDS)
+            recentIds.delete(recentIds.values().next().value as number);
+          void settleWithin(o.handleUpdate(update), WEBHOOK_ANSWER_WITHIN_MS).then(() => answer(res, 200));
+        },
+        () => answer(res, 413, { connection: 'close' }),
+      );
+    },
+  };
+}
+
+function parseUpdate(body: string): Update | null {
+  try {
+    const parsed = JSON.parse(body) as { update_id?: unknown } | null;
+    return typeof parsed === 'object' && parsed !== null && Number.isSafeInteger(parsed.update_id)
+      ? (parsed as Update)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** The scheme and host of a webhook URL: its path may carry a secret (a token in the path is common). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 /** Tells the user when a handler failed (Redis down, say) instead of staying silent. */
@@ -170,6 +484,19 @@ function replyOnFailure(log: Logger) {
       }
     }
   };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

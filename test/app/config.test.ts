@@ -31,7 +31,71 @@ describe('config', () => {
       role: 'all',
       botConsumer: null,
       shard: null,
+      botMode: 'polling',
+      webhook: null,
+      adminChatIds: [],
+      commandRatePerMin: 20,
     });
+  });
+
+  const TOKEN = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const WEBHOOK = {
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    BOT_MODE: 'webhook',
+    WEBHOOK_URL: 'https://bot.example.com:8443/tg/hook',
+    WEBHOOK_SECRET: 'abc_DEF-123',
+    HTTP_PORT: '8080',
+  };
+
+  it('reads the webhook settings in webhook mode', () => {
+    const c = loadConfig(WEBHOOK);
+    expect(c.botMode).toBe('webhook');
+    expect(c.webhook).toEqual({
+      url: 'https://bot.example.com:8443/tg/hook',
+      path: '/tg/hook',
+      secret: 'abc_DEF-123',
+    });
+    expect(loadConfig({ ...WEBHOOK, WEBHOOK_URL: 'https://bot.example.com' }).webhook?.path).toBe('/');
+    expect(loadConfig({ ...WEBHOOK, WEBHOOK_SECRET: 'x'.repeat(256) }).webhook?.secret).toHaveLength(256);
+    // Polling ignores webhook settings.
+    expect(loadConfig({ ...WEBHOOK, BOT_MODE: 'Polling', WEBHOOK_URL: 'nonsense' }).webhook).toBeNull();
+  });
+
+  it('reads ADMIN_CHAT_IDS and COMMAND_RATE_PER_MIN', () => {
+    const c = loadConfig({ ADMIN_CHAT_IDS: '42, -1001234567890,42,', COMMAND_RATE_PER_MIN: '5' });
+    expect(c.adminChatIds).toEqual([42, -1001234567890]);
+    expect(c.commandRatePerMin).toBe(5);
+  });
+
+  it.each([
+    ['BOT_MODE', { BOT_MODE: 'push' }],
+    ['BOT_MODE', { ...WEBHOOK, TELEGRAM_BOT_TOKEN: '' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: '' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: 'not a url' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: 'http://bot.example.com/hook' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: 'https://bot.example.com:8080/hook' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: 'https://bot.example.com/hook?x=1' }],
+    ['WEBHOOK_URL', { ...WEBHOOK, WEBHOOK_URL: 'https://bot.example.com/healthz' }],
+    ['WEBHOOK_SECRET', { ...WEBHOOK, WEBHOOK_SECRET: '' }],
+    ['WEBHOOK_SECRET', { ...WEBHOOK, WEBHOOK_SECRET: 'has space' }],
+    ['WEBHOOK_SECRET', { ...WEBHOOK, WEBHOOK_SECRET: 'x'.repeat(257) }],
+    ['HTTP_PORT', { ...WEBHOOK, HTTP_PORT: '' }],
+    ['ADMIN_CHAT_IDS', { ADMIN_CHAT_IDS: '42,abc' }],
+    ['ADMIN_CHAT_IDS', { ADMIN_CHAT_IDS: '4.2' }],
+    ['ADMIN_CHAT_IDS', { ADMIN_CHAT_IDS: '99999999999999999999' }],
+    ['COMMAND_RATE_PER_MIN', { COMMAND_RATE_PER_MIN: '0' }],
+    ['COMMAND_RATE_PER_MIN', { COMMAND_RATE_PER_MIN: '2.5' }],
+    ['COMMAND_RATE_PER_MIN', { COMMAND_RATE_PER_MIN: 'many' }],
+  ])('stops on a bad %s in %j naming it', (name, env) => {
+    const err = errorOf(env as Record<string, string>);
+    expect(err.variable).toBe(name);
+    expect(err.message.startsWith(`${name}:`)).toBe(true);
+  });
+
+  it('never echoes the webhook secret or URL in its errors', () => {
+    const url = 'http://bot.example.com/path-SECRETISH';
+    expect(errorOf({ ...WEBHOOK, WEBHOOK_URL: url }).message).not.toContain('SECRETISH');
+    expect(errorOf({ ...WEBHOOK, WEBHOOK_SECRET: 'bad secret!' }).message).not.toContain('bad secret');
   });
 
   it('has the real endpoints of every venue by default, each overridable', () => {
