@@ -1,0 +1,136 @@
+import type { ChatSettings, ChatSettingsStore } from '../bus/types.js';
+import type { AlertJson, AlertKind } from '../domain/types.js';
+import type { ChatDecision, ChatPolicy } from './policy.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * Whether `nowMs` (wall clock) falls in the quiet hours, in UTC. The span is [start, end):
+ * 22–7 is quiet from 22:00 to 06:59 across midnight, 1–5 from 01:00 to 04:59. No quiet hours,
+ * or start == end, means never quiet.
+ */
+export function inQuietHours(quiet: ChatSettings['quietHours'], nowMs: number): boolean {
+  if (quiet === null || quiet.startHour === quiet.endHour) return false;
+  const hour = Math.floor((((nowMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+  const { startHour, endHour } = quiet;
+  return startHour < endHour ? hour >= startHour && hour < endHour : hour >= startHour || hour < endHour;
+}
+
+/** The figure a per-kind threshold is compared with, in the unit the threshold is given in. */
+export interface ThresholdFigure {
+  /** What `/settings` tells the user the threshold means. */
+  readonly description: string;
+  /** Short unit shown after a threshold: `%`, `× usual pace`. */
+  readonly unit: string;
+  /** The alert's value of the figure (absolute), or null when the alert does not carry it. */
+  read(alert: AlertJson): number | null;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The first finite number among `alert.figures[names]`. */
+function figure(alert: AlertJson, ...names: string[]): number | null {
+  for (const name of names) {
+    const v = alert.figures?.[name];
+    if (isNum(v)) return v;
+  }
+  return null;
+}
+
+const abs = (v: number | null | undefined): number | null => (isNum(v) ? Math.abs(v) : null);
+
+const oiChangePct: ThresholdFigure = {
+  description: '|OI change| in percent',
+  unit: '%',
+  read: (a) => abs(a.delta?.pct) ?? abs(figure(a, 'pct', 'oiChangePct')),
+};
+
+const fundingAprPct: ThresholdFigure = {
+  description: '|funding APR| in percent',
+  unit: '% APR',
+  read: (a) => abs(figure(a, 'aprPct', 'fundingAprPct') ?? a.snapshot?.funding?.aprPct),
+};
+
+/**
+ * Which figure each kind's threshold applies to:
+ * - `oi_change_15m`, `oi_change_24h`: |`delta.pct`|, the triggering OI change, percent.
+ * - `funding_pressure`, `funding_at_bound`: |funding APR|, percent (`figures.aprPct`, else the
+ *   snapshot's `funding.aprPct`): "only when holding costs at least X% a year".
+ * - `control_flip`: |15m OI change| at the flip (`delta.pct`), percent: flips on a tiny OI move are noise.
+ * - `momentum_spike`: OI acceleration, × the usual 15m pace (`figures.oiAccel`, else `snapshot.momentum.oiAccel`).
+ * - `funding_interval_change`: none (on/off only): an interval change has no size.
+ */
+export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | null>> = {
+  oi_change_15m: oiChangePct,
+  oi_change_24h: oiChangePct,
+  funding_pressure: fundingAprPct,
+  funding_at_bound: fundingAprPct,
+  control_flip: { ...oiChangePct, description: '|15m OI change| at the flip, in percent' },
+  momentum_spike: {
+    description: 'OI acceleration, × the usual 15m pace',
+    unit: '×',
+    read: (a) => abs(figure(a, 'oiAccel') ?? a.snapshot?.momentum?.oiAccel),
+  },
+  funding_interval_change: null,
+};
+
+/**
+ * Whether the chat's settings let this alert through:
+ * - kind off → no;
+ * - a threshold on the kind → the kind's figure (see `THRESHOLD_FIGURES`) must reach it; an alert
+ *   without that figure passes (the server's own rule already fired; better one alert too many
+ *   than a silent chat);
+ * - a venue filter → the alert's venue must be in it. A cross-venue alert (venue `all`) passes when
+ *   one of the venues it aggregates (`snapshot.venues`) is in the filter, or when it does not say.
+ */
+export function alertPassesSettings(settings: ChatSettings, alert: AlertJson): boolean {
+  const entry = settings.kinds[alert.kind];
+  if (entry?.enabled === false) return false;
+  if (entry?.threshold !== undefined) {
+    const value = THRESHOLD_FIGURES[alert.kind]?.read(alert) ?? null;
+    if (value !== null && value < entry.threshold) return false;
+  }
+  const venues = settings.venues;
+  if (venues !== null) {
+    if (alert.venue === 'all') {
+      const included = alert.snapshot?.venues;
+      if (included !== undefined && included.length > 0 && !included.some((v) => venues.includes(v))) {
+        return false;
+      }
+    } else if (!venues.includes(alert.venue)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The per-chat policy delivery asks once per (alert, chat): symbol muted → skip; the settings
+ * do not want it → skip; quiet hours now → hold (summarized after); else send. `nowMs` is wall clock.
+ */
+export function createChatPolicy(store: ChatSettingsStore): ChatPolicy {
+  return {
+    async decide(chatId: number, alert: AlertJson, nowMs: number): Promise<ChatDecision> {
+      if ((await store.mutedUntil(chatId, alert.symbol, nowMs)) !== null) return 'skip';
+      const settings = await store.get(chatId);
+      if (!alertPassesSettings(settings, alert)) return 'skip';
+      return inQuietHours(settings.quietHours, nowMs) ? 'hold' : 'send';
+    },
+  };
+}
+
+/** How `/settings`, its keyboard and the quiet-hours summary name each kind. */
+export const KIND_LABELS: Readonly<Record<AlertKind, string>> = {
+  oi_change_15m: 'OI change 15m',
+  oi_change_24h: 'OI change 24h',
+  funding_pressure: 'Funding pressure',
+  funding_interval_change: 'Funding interval change',
+  funding_at_bound: 'Funding at cap/floor',
+  control_flip: 'Control flip',
+  momentum_spike: 'Momentum spike',
+};
+
+export function kindLabel(kind: string): string {
+  return KIND_LABELS[kind as AlertKind] ?? kind;
+}

@@ -1,0 +1,407 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { canonicalSymbol } from '../domain/symbols.js';
+import { ALERT_KINDS, type AlertJson, type AlertKind, VENUE_IDS } from '../domain/types.js';
+import { type ChatSettings, type ChatSettingsStore, DEFAULT_CHAT_SETTINGS } from './types.js';
+
+/** Alerts kept per chat for the summary after quiet hours; older ones are dropped. */
+export const MAX_HELD_ALERTS = 50;
+/** Held alerts nobody collected (the bot was down for days) expire with their list. */
+const HELD_TTL_SEC = 2 * 24 * 3600;
+export const MIN_REMINDER_MIN = 1;
+export const MAX_REMINDER_MIN = 240;
+
+export type ChatSettingsErrorCode = 'E_SETTINGS_INVALID';
+
+/** Thrown by `update` (and `mute`) when a value is out of range; the message names the field. */
+export class ChatSettingsError extends Error {
+  constructor(
+    readonly code: ChatSettingsErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatSettingsError';
+  }
+}
+
+const invalid = (message: string) => new ChatSettingsError('E_SETTINGS_INVALID', message);
+type KindEntry = { readonly enabled: boolean; readonly threshold?: number };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isHour = (h: unknown): h is number => Number.isInteger(h) && (h as number) >= 0 && (h as number) <= 23;
+
+/**
+ * Checks every field and returns a clean copy: unknown kinds, venues outside VENUE_IDS, hours
+ * outside 0–23, thresholds ≤ 0 and reminders outside 1–240 min throw `ChatSettingsError`.
+ * A kind entry `{ enabled: true }` without a threshold is the default and is dropped.
+ */
+export function validateChatSettings(input: unknown): ChatSettings {
+  if (!isRecord(input)) throw invalid('settings must be an object');
+  const kindsIn = input.kinds ?? {};
+  if (!isRecord(kindsIn)) throw invalid('kinds must be an object');
+  const kinds: Partial<Record<AlertKind, KindEntry>> = {};
+  for (const [name, entry] of Object.entries(kindsIn)) {
+    if (!ALERT_KINDS.includes(name as AlertKind)) throw invalid(`unknown alert kind: ${name}`);
+    if (entry === undefined) continue;
+    if (!isRecord(entry) || typeof entry.enabled !== 'boolean') {
+      throw invalid(`kinds.${name} needs enabled: true or false`);
+    }
+    const { threshold } = entry;
+    if (threshold !== undefined && threshold !== null) {
+      if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0) {
+        throw invalid(`threshold of ${name} must be a number above 0`);
+      }
+      kinds[name as AlertKind] = { enabled: entry.enabled, threshold };
+    } else if (!entry.enabled) {
+      kinds[name as AlertKind] = { enabled: false };
+    }
+  }
+  let venues: string[] | null = null;
+  if (input.venues !== undefined && input.venues !== null) {
+    if (!Array.isArray(input.venues) || input.venues.length === 0) {
+      throw invalid('venues must be a non-empty list (or null for every venue)');
+    }
+    for (const v of input.venues) {
+      if (!VENUE_IDS.includes(v)) throw invalid(`unknown venue: ${String(v)} (use ${VENUE_IDS.join(', ')})`);
+    }
+    venues = VENUE_IDS.filter((v) => (input.venues as unknown[]).includes(v));
+  }
+  let quietHours: ChatSettings['quietHours'] = null;
+  if (input.quietHours !== undefined && input.quietHours !== null) {
+    const q = input.quietHours;
+    if (!isRecord(q) || !isHour(q.startHour) || !isHour(q.endHour)) {
+      throw invalid('quiet hours need a start and an end hour between 0 and 23');
+    }
+    if (q.startHour === q.endHour) throw invalid('quiet hours must start and end at different hours');
+    quietHours = { startHour: q.startHour, endHour: q.endHour };
+  }
+  let fundingReminderMin: number | null = null;
+  if (input.fundingReminderMin !== undefined && input.fundingReminderMin !== null) {
+    const m = input.fundingReminderMin;
+    if (!Number.isInteger(m) || (m as number) < MIN_REMINDER_MIN || (m as number) > MAX_REMINDER_MIN) {
+      throw invalid(`the funding reminder must be ${MIN_REMINDER_MIN}–${MAX_REMINDER_MIN} minutes`);
+    }
+    fundingReminderMin = m as number;
+  }
+  return { kinds, venues, quietHours, fundingReminderMin };
+}
+
+/**
+ * `patch` over `current`: top-level fields replace, `kinds` merges per kind (a patch entry
+ * replaces that kind's entry, so toggling one kind never touches another). Validated.
+ */
+export function mergeChatSettings(current: ChatSettings, patch: Partial<ChatSettings>): ChatSettings {
+  const merged = {
+    kinds: patch.kinds === undefined ? current.kinds : { ...current.kinds, ...patch.kinds },
+    venues: patch.venues === undefined ? current.venues : patch.venues,
+    quietHours: patch.quietHours === undefined ? current.quietHours : patch.quietHours,
+    fundingReminderMin:
+      patch.fundingReminderMin === undefined ? current.fundingReminderMin : patch.fundingReminderMin,
+  };
+  return validateChatSettings(merged);
+}
+
+/** The patch that puts every field back to the server default (kinds merge, so each is reset). */
+export function resetPatch(): Partial<ChatSettings> {
+  return {
+    ...DEFAULT_CHAT_SETTINGS,
+    kinds: Object.fromEntries(ALERT_KINDS.map((k) => [k, { enabled: true }])),
+  };
+}
+
+/** Quiet hours or a reminder: the sweep must look at this chat. */
+export function hasSchedule(settings: ChatSettings): boolean {
+  return settings.quietHours !== null || settings.fundingReminderMin !== null;
+}
+
+/** Stored JSON → settings, or null when it cannot be read (bad JSON, unknown version, bad field). */
+export function parseStoredSettings(text: string): ChatSettings | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isRecord(parsed) || parsed.v !== 1) return null;
+    return validateChatSettings(parsed);
+  } catch {
+    return null;
+  }
+}
+
+function toStoredJson(settings: ChatSettings): string {
+  return JSON.stringify({ v: 1, ...settings });
+}
+
+function toMutedSymbol(symbol: string): string {
+  const s = canonicalSymbol(symbol);
+  if (s === null) throw invalid(`not a symbol: ${JSON.stringify(symbol)}`);
+  return s;
+}
+
+function parseHeld(items: readonly string[], onBad: () => void): AlertJson[] {
+  const out: AlertJson[] = [];
+  for (const item of items) {
+    try {
+      const alert: unknown = JSON.parse(item);
+      if (isRecord(alert) && typeof alert.id === 'string' && typeof alert.symbol === 'string') {
+        out.push(alert as unknown as AlertJson);
+        continue;
+      }
+    } catch {
+      // counted below
+    }
+    onBad();
+  }
+  return out;
+}
+
+const settingsKey = (chatId: number) => `pulse:chat:${chatId}:settings`;
+const mutesKey = (chatId: number) => `pulse:chat:${chatId}:mutes`;
+const heldKey = (chatId: number) => `pulse:chat:${chatId}:held`;
+export const SCHEDULES_KEY = 'pulse:schedules';
+
+type ExecResult = [error: Error | null, result: unknown][] | null;
+
+function replies(res: ExecResult): unknown[] {
+  if (res === null) throw new Error('chat settings store: transaction aborted');
+  return res.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+/**
+ * Settings in Redis: `pulse:chat:{chatId}:settings` (JSON, `v: 1`), `pulse:chat:{chatId}:mutes`
+ * (hash SYMBOL → until, epoch ms; the key expires with its last mute), `pulse:chat:{chatId}:held`
+ * (list of alert JSON, the newest 50, expires 2 days after the last hold) and `pulse:schedules`
+ * (set of chat ids with quiet hours, a reminder or held alerts). Owns its connection; commands fail
+ * after 2 reconnect attempts instead of queueing forever. Updates are read-modify-write: two bot
+ * processes changing the same chat in the same instant may lose one change (last write wins).
+ */
+export class RedisChatSettingsStore implements ChatSettingsStore {
+  private readonly redis: Redis;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    redisUrl: string,
+    private readonly logger?: Logger,
+  ) {
+    this.redis = new Redis(redisUrl, {
+      protocol: 2,
+      maxRetriesPerRequest: 2,
+      connectionName: 'pulse-settings',
+    });
+    this.redis.on('error', (err) => logger?.warn({ err }, 'chat settings store: redis error'));
+  }
+
+  async get(chatId: number): Promise<ChatSettings> {
+    return this.read(chatId, await this.redis.get(settingsKey(chatId)));
+  }
+
+  private read(chatId: number, text: string | null): ChatSettings {
+    if (text === null) return DEFAULT_CHAT_SETTINGS;
+    const settings = parseStoredSettings(text);
+    if (settings !== null) return settings;
+    this.logger?.warn({ chatId }, 'chat settings store: unreadable settings, using the defaults');
+    return DEFAULT_CHAT_SETTINGS;
+  }
+
+  async update(chatId: number, patch: Partial<ChatSettings>): Promise<ChatSettings> {
+    const next = mergeChatSettings(await this.get(chatId), patch);
+    const tx = this.redis.multi().set(settingsKey(chatId), toStoredJson(next));
+    if (hasSchedule(next)) tx.sadd(SCHEDULES_KEY, String(chatId));
+    else tx.llen(heldKey(chatId));
+    const res = replies(await tx.exec());
+    // Held alerts still need their summary: the chat stays in the sweep until they are taken.
+    if (!hasSchedule(next) && res[1] === 0) await this.redis.srem(SCHEDULES_KEY, String(chatId));
+    return next;
+  }
+
+  async mute(chatId: number, symbol: string, untilMs: number): Promise<void> {
+    const s = toMutedSymbol(symbol);
+    if (!Number.isFinite(untilMs)) throw invalid('untilMs must be a time');
+    const res = replies(
+      await this.redis
+        .multi()
+        .hset(mutesKey(chatId), s, String(Math.round(untilMs)))
+        .hvals(mutesKey(chatId))
+        .exec(),
+    );
+    const lastMs = Math.max(...(res[1] as string[]).map(Number).filter(Number.isFinite));
+    if (Number.isFinite(lastMs)) await this.redis.pexpireat(mutesKey(chatId), lastMs);
+  }
+
+  async mutedUntil(chatId: number, symbol: string, nowMs: number): Promise<number | null> {
+    const s = canonicalSymbol(symbol);
+    if (s === null) return null;
+    const raw = await this.redis.hget(mutesKey(chatId), s);
+    if (raw === null) return null;
+    const untilMs = Number(raw);
+    if (Number.isFinite(untilMs) && untilMs > nowMs) return untilMs;
+    await this.redis.hdel(mutesKey(chatId), s);
+    return null;
+  }
+
+  async hold(chatId: number, alert: AlertJson): Promise<void> {
+    const key = heldKey(chatId);
+    replies(
+      await this.redis
+        .multi()
+        .rpush(key, JSON.stringify(alert))
+        .ltrim(key, -MAX_HELD_ALERTS, -1)
+        .expire(key, HELD_TTL_SEC)
+        .sadd(SCHEDULES_KEY, String(chatId))
+        .exec(),
+    );
+  }
+
+  async takeHeld(chatId: number): Promise<AlertJson[]> {
+    const settings = await this.get(chatId);
+    const tx = this.redis.multi().lrange(heldKey(chatId), 0, -1).del(heldKey(chatId));
+    if (!hasSchedule(settings)) tx.srem(SCHEDULES_KEY, String(chatId));
+    const [items] = replies(await tx.exec());
+    return parseHeld(items as string[], () =>
+      this.logger?.warn({ chatId }, 'chat settings store: unreadable held alert dropped'),
+    );
+  }
+
+  async chatsWithSchedules(): Promise<number[]> {
+    const ids = await this.redis.smembers(SCHEDULES_KEY);
+    return ids
+      .map(Number)
+      .filter(Number.isSafeInteger)
+      .sort((a, b) => a - b);
+  }
+
+  async removeChat(chatId: number): Promise<void> {
+    replies(
+      await this.redis
+        .multi()
+        .del(settingsKey(chatId), mutesKey(chatId), heldKey(chatId))
+        .srem(SCHEDULES_KEY, String(chatId))
+        .exec(),
+    );
+  }
+
+  /** Moves settings, mutes (with their expiry) and held alerts; the old chat's data wins over the new id's. */
+  async migrateChat(oldChatId: number, newChatId: number): Promise<void> {
+    if (oldChatId === newChatId) return;
+    const [settings, mutes, mutesTtlMs, held, scheduled] = replies(
+      await this.redis
+        .multi()
+        .get(settingsKey(oldChatId))
+        .hgetall(mutesKey(oldChatId))
+        .pttl(mutesKey(oldChatId))
+        .lrange(heldKey(oldChatId), 0, -1)
+        .sismember(SCHEDULES_KEY, String(oldChatId))
+        .exec(),
+    ) as [string | null, Record<string, string>, number, string[], number];
+    const tx = this.redis.multi();
+    if (settings !== null) tx.set(settingsKey(newChatId), settings);
+    if (Object.keys(mutes).length > 0) {
+      tx.hset(mutesKey(newChatId), mutes);
+      if (mutesTtlMs > 0) tx.pexpire(mutesKey(newChatId), mutesTtlMs);
+    }
+    if (held.length > 0) {
+      tx.rpush(heldKey(newChatId), ...held);
+      tx.ltrim(heldKey(newChatId), -MAX_HELD_ALERTS, -1);
+      tx.expire(heldKey(newChatId), HELD_TTL_SEC);
+    }
+    if (scheduled === 1) tx.sadd(SCHEDULES_KEY, String(newChatId));
+    tx.del(settingsKey(oldChatId), mutesKey(oldChatId), heldKey(oldChatId));
+    tx.srem(SCHEDULES_KEY, String(oldChatId));
+    replies(await tx.exec());
+  }
+
+  /** Sends QUIT (pending replies still arrive); idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.redis.quit().then(
+      () => undefined,
+      () => this.redis.disconnect(),
+    );
+    return this.closing;
+  }
+}
+
+/** The same behaviour in process memory, for runs without Redis. Mutes are pruned as they expire. */
+export class MemoryChatSettingsStore implements ChatSettingsStore {
+  private readonly settings = new Map<number, ChatSettings>();
+  private readonly mutes = new Map<number, Map<string, number>>();
+  private readonly held = new Map<number, AlertJson[]>();
+
+  async get(chatId: number): Promise<ChatSettings> {
+    return this.settings.get(chatId) ?? DEFAULT_CHAT_SETTINGS;
+  }
+
+  async update(chatId: number, patch: Partial<ChatSettings>): Promise<ChatSettings> {
+    const next = mergeChatSettings(await this.get(chatId), patch);
+    this.settings.set(chatId, next);
+    return next;
+  }
+
+  async mute(chatId: number, symbol: string, untilMs: number): Promise<void> {
+    const s = toMutedSymbol(symbol);
+    if (!Number.isFinite(untilMs)) throw invalid('untilMs must be a time');
+    const mine = this.mutes.get(chatId) ?? new Map<string, number>();
+    mine.set(s, Math.round(untilMs));
+    this.mutes.set(chatId, mine);
+  }
+
+  async mutedUntil(chatId: number, symbol: string, nowMs: number): Promise<number | null> {
+    const s = canonicalSymbol(symbol);
+    const mine = this.mutes.get(chatId);
+    if (s === null || mine === undefined) return null;
+    const untilMs = mine.get(s);
+    if (untilMs === undefined) return null;
+    if (untilMs > nowMs) return untilMs;
+    mine.delete(s);
+    if (mine.size === 0) this.mutes.delete(chatId);
+    return null;
+  }
+
+  async hold(chatId: number, alert: AlertJson): Promise<void> {
+    const list = this.held.get(chatId) ?? [];
+    // A copy, as Redis would keep: later changes to the caller's object do not leak in.
+    list.push(structuredClone(alert));
+    if (list.length > MAX_HELD_ALERTS) list.splice(0, list.length - MAX_HELD_ALERTS);
+    this.held.set(chatId, list);
+  }
+
+  async takeHeld(chatId: number): Promise<AlertJson[]> {
+    const list = this.held.get(chatId) ?? [];
+    this.held.delete(chatId);
+    return list;
+  }
+
+  async chatsWithSchedules(): Promise<number[]> {
+    const ids = new Set(this.held.keys());
+    for (const [chatId, s] of this.settings) if (hasSchedule(s)) ids.add(chatId);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  async removeChat(chatId: number): Promise<void> {
+    this.settings.delete(chatId);
+    this.mutes.delete(chatId);
+    this.held.delete(chatId);
+  }
+
+  async migrateChat(oldChatId: number, newChatId: number): Promise<void> {
+    if (oldChatId === newChatId) return;
+    const settings = this.settings.get(oldChatId);
+    if (settings !== undefined) this.settings.set(newChatId, settings);
+    const mutes = this.mutes.get(oldChatId);
+    if (mutes !== undefined) {
+      const target = this.mutes.get(newChatId) ?? new Map<string, number>();
+      for (const [s, untilMs] of mutes) target.set(s, untilMs);
+      this.mutes.set(newChatId, target);
+    }
+    const held = this.held.get(oldChatId);
+    if (held !== undefined) {
+      const merged = [...(this.held.get(newChatId) ?? []), ...held].slice(-MAX_HELD_ALERTS);
+      this.held.set(newChatId, merged);
+    }
+    await this.removeChat(oldChatId);
+  }
+
+  async close(): Promise<void> {}
+}
