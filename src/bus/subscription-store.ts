@@ -6,9 +6,9 @@ import type { SubscriptionStore } from './types.js';
 /** How many symbols one chat may follow; keeps `/list` and the fan-out of one chat small. */
 export const DEFAULT_MAX_SYMBOLS_PER_CHAT = 100;
 
-export type SubscriptionErrorCode = 'E_SUB_LIMIT' | 'E_SUB_SYMBOL';
+export type SubscriptionErrorCode = 'E_SUB_LIMIT' | 'E_SUB_SYMBOL' | 'E_SUB_VENUE';
 
-/** Thrown by `add` when the chat already follows the maximum, or the symbol cannot be one. */
+/** Thrown by `add` when the chat already follows the maximum, or the symbol or venue cannot be one. */
 export class SubscriptionError extends Error {
   constructor(
     readonly code: SubscriptionErrorCode,
@@ -25,6 +25,40 @@ function toSymbol(input: string): string {
   return symbol;
 }
 
+/** Venue ids are lower case (`bybit`; `all` is the cross-venue aggregate); no commas, since they are stored joined. */
+function toVenue(input: string): string {
+  const venue = input.trim().toLowerCase();
+  if (!/^[a-z0-9_-]{1,24}$/.test(venue)) {
+    throw new SubscriptionError('E_SUB_VENUE', `not a venue: ${JSON.stringify(input.slice(0, 40))}`);
+  }
+  return venue;
+}
+
+/** `"bybit,okx"` → `['bybit', 'okx']`; a missing or empty field means every venue (null). */
+function parseVenues(stored: string | null | undefined): string[] | null {
+  if (stored === null || stored === undefined) return null;
+  const venues = stored.split(',').filter((v) => v.length > 0);
+  return venues.length === 0 ? null : venues;
+}
+
+/**
+ * What a chat gets for a symbol after also asking for `venue` (undefined: every venue).
+ * Every venue (null) already covers any single venue; asking for every venue widens a list.
+ */
+function mergeVenues(current: readonly string[] | null, venue: string | undefined): string[] | null {
+  if (current === null || venue === undefined) return null;
+  return current.includes(venue) ? [...current] : [...current, venue].sort();
+}
+
+/** The union of two chats' venue choices for one symbol (null = every venue wins). */
+function unionVenues(a: readonly string[] | null, b: readonly string[] | null): string[] | null {
+  if (a === null || b === null) return null;
+  return [...new Set([...a, ...b])].sort();
+}
+
+const sameVenues = (a: readonly string[] | null, b: readonly string[] | null): boolean =>
+  a === null || b === null ? a === b : a.join(',') === b.join(',');
+
 function limitError(max: number): SubscriptionError {
   return new SubscriptionError('E_SUB_LIMIT', `a chat can follow at most ${max} symbols`);
 }
@@ -36,10 +70,12 @@ export interface SubscriptionStoreOptions {
 
 const symbolKey = (symbol: string) => `pulse:subs:${symbol}`;
 const chatKey = (chatId: number) => `pulse:chat:${chatId}:subs`;
+const chatVenuesKey = (chatId: number) => `pulse:chat:${chatId}:subvenues`;
 
 /**
- * Subscriptions in Redis: `pulse:subs:{SYMBOL}` (set of chat ids) and
- * `pulse:chat:{chatId}:subs` (set of symbols), both sides written in one MULTI.
+ * Subscriptions in Redis: `pulse:subs:{SYMBOL}` (set of chat ids), `pulse:chat:{chatId}:subs`
+ * (set of symbols) and `pulse:chat:{chatId}:subvenues` (hash SYMBOL → comma-separated venues, only
+ * for symbols limited to some venues), all written in one MULTI.
  * Owns its connection; commands fail after 2 reconnect attempts instead of queueing forever.
  */
 export class RedisSubscriptionStore implements SubscriptionStore {
@@ -54,23 +90,39 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     this.redis.on('error', (err) => logger?.warn({ err }, 'subscription store: redis error'));
   }
 
-  async add(chatId: number, symbol: string): Promise<boolean> {
+  async add(chatId: number, symbol: string, venue?: string): Promise<boolean> {
     const s = toSymbol(symbol);
-    const [isMember, count] = await Promise.all([
+    const v = venue === undefined ? undefined : toVenue(venue);
+    const [isMember, count, stored] = await Promise.all([
       this.redis.sismember(chatKey(chatId), s),
       this.redis.scard(chatKey(chatId)),
+      this.redis.hget(chatVenuesKey(chatId), s),
     ]);
-    if (isMember === 1) return false;
+    if (isMember === 1) {
+      const current = parseVenues(stored);
+      const next = mergeVenues(current, v);
+      if (sameVenues(current, next)) return false;
+      if (next === null) await this.redis.hdel(chatVenuesKey(chatId), s);
+      else await this.redis.hset(chatVenuesKey(chatId), s, next.join(','));
+      return true;
+    }
     // Check-then-write: two concurrent adds may overshoot the limit by one, which is harmless.
     if (count >= this.maxSymbols) throw limitError(this.maxSymbols);
-    const res = await this.redis.multi().sadd(chatKey(chatId), s).sadd(symbolKey(s), String(chatId)).exec();
-    return firstReply(res) === 1;
+    const tx = this.redis.multi().sadd(chatKey(chatId), s).sadd(symbolKey(s), String(chatId));
+    if (v === undefined) tx.hdel(chatVenuesKey(chatId), s);
+    else tx.hset(chatVenuesKey(chatId), s, v);
+    return firstReply(await tx.exec()) === 1;
   }
 
   async remove(chatId: number, symbol: string): Promise<boolean> {
     const s = canonicalSymbol(symbol);
     if (s === null) return false;
-    const res = await this.redis.multi().srem(chatKey(chatId), s).srem(symbolKey(s), String(chatId)).exec();
+    const res = await this.redis
+      .multi()
+      .srem(chatKey(chatId), s)
+      .srem(symbolKey(s), String(chatId))
+      .hdel(chatVenuesKey(chatId), s)
+      .exec();
     return firstReply(res) === 1;
   }
 
@@ -78,22 +130,43 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     const symbols = await this.redis.smembers(chatKey(chatId));
     const tx = this.redis.multi();
     for (const s of symbols) tx.srem(symbolKey(s), String(chatId));
-    tx.del(chatKey(chatId));
+    tx.del(chatKey(chatId), chatVenuesKey(chatId));
     await execOrThrow(tx.exec());
   }
 
+  /** Merges into the new id: where both chats follow a symbol, the union of their venues. */
   async migrateChat(oldChatId: number, newChatId: number): Promise<void> {
     if (oldChatId === newChatId) return;
-    const symbols = await this.redis.smembers(chatKey(oldChatId));
+    const [symbols, oldVenues, newSymbols, newVenues] = await Promise.all([
+      this.redis.smembers(chatKey(oldChatId)),
+      this.redis.hgetall(chatVenuesKey(oldChatId)),
+      this.redis.smembers(chatKey(newChatId)),
+      this.redis.hgetall(chatVenuesKey(newChatId)),
+    ]);
     if (symbols.length === 0) return;
+    const already = new Set(newSymbols);
     const tx = this.redis.multi();
     for (const s of symbols) {
       tx.srem(symbolKey(s), String(oldChatId));
       tx.sadd(symbolKey(s), String(newChatId));
+      const mine = parseVenues(oldVenues[s]);
+      const merged = already.has(s) ? unionVenues(mine, parseVenues(newVenues[s])) : mine;
+      if (merged === null) tx.hdel(chatVenuesKey(newChatId), s);
+      else tx.hset(chatVenuesKey(newChatId), s, merged.join(','));
     }
     tx.sadd(chatKey(newChatId), ...symbols);
-    tx.del(chatKey(oldChatId));
+    tx.del(chatKey(oldChatId), chatVenuesKey(oldChatId));
     await execOrThrow(tx.exec());
+  }
+
+  async venuesFor(chatId: number, symbol: string): Promise<string[] | null> {
+    const s = canonicalSymbol(symbol);
+    if (s === null) return [];
+    const [isMember, stored] = await Promise.all([
+      this.redis.sismember(chatKey(chatId), s),
+      this.redis.hget(chatVenuesKey(chatId), s),
+    ]);
+    return isMember === 1 ? parseVenues(stored) : [];
   }
 
   async listForChat(chatId: number): Promise<string[]> {
@@ -139,22 +212,32 @@ async function execOrThrow(pending: Promise<ExecResult>): Promise<void> {
 export class MemorySubscriptionStore implements SubscriptionStore {
   private readonly bySymbol = new Map<string, Set<number>>();
   private readonly byChat = new Map<number, Set<string>>();
+  /** Per chat, the symbols limited to some venues; a symbol absent here means every venue. */
+  private readonly venuesByChat = new Map<number, Map<string, string[]>>();
   private readonly maxSymbols: number;
 
   constructor(options: SubscriptionStoreOptions = {}) {
     this.maxSymbols = options.maxSymbolsPerChat ?? DEFAULT_MAX_SYMBOLS_PER_CHAT;
   }
 
-  async add(chatId: number, symbol: string): Promise<boolean> {
+  async add(chatId: number, symbol: string, venue?: string): Promise<boolean> {
     const s = toSymbol(symbol);
+    const v = venue === undefined ? undefined : toVenue(venue);
     const mine = this.byChat.get(chatId) ?? new Set<string>();
-    if (mine.has(s)) return false;
+    if (mine.has(s)) {
+      const current = this.venuesByChat.get(chatId)?.get(s) ?? null;
+      const next = mergeVenues(current, v);
+      if (sameVenues(current, next)) return false;
+      this.setVenues(chatId, s, next);
+      return true;
+    }
     if (mine.size >= this.maxSymbols) throw limitError(this.maxSymbols);
     mine.add(s);
     this.byChat.set(chatId, mine);
     const chats = this.bySymbol.get(s) ?? new Set<number>();
     chats.add(chatId);
     this.bySymbol.set(s, chats);
+    this.setVenues(chatId, s, v === undefined ? null : [v]);
     return true;
   }
 
@@ -164,6 +247,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     const mine = this.byChat.get(chatId);
     if (!mine?.delete(s)) return false;
     if (mine.size === 0) this.byChat.delete(chatId);
+    this.setVenues(chatId, s, null);
     const chats = this.bySymbol.get(s);
     chats?.delete(chatId);
     if (chats?.size === 0) this.bySymbol.delete(s);
@@ -173,20 +257,36 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   async removeChat(chatId: number): Promise<void> {
     for (const s of this.byChat.get(chatId) ?? []) await this.remove(chatId, s);
     this.byChat.delete(chatId);
+    this.venuesByChat.delete(chatId);
   }
 
+  /** Merges into the new id: where both chats follow a symbol, the union of their venues. */
   async migrateChat(oldChatId: number, newChatId: number): Promise<void> {
     if (oldChatId === newChatId) return;
     const symbols = [...(this.byChat.get(oldChatId) ?? [])];
+    const oldVenues = new Map(this.venuesByChat.get(oldChatId) ?? []);
     await this.removeChat(oldChatId);
     const mine = this.byChat.get(newChatId) ?? new Set<string>();
     for (const s of symbols) {
+      const venues = oldVenues.get(s) ?? null;
+      this.setVenues(
+        newChatId,
+        s,
+        mine.has(s) ? unionVenues(venues, this.venuesByChat.get(newChatId)?.get(s) ?? null) : venues,
+      );
       mine.add(s);
       const chats = this.bySymbol.get(s) ?? new Set<number>();
       chats.add(newChatId);
       this.bySymbol.set(s, chats);
     }
     if (mine.size > 0) this.byChat.set(newChatId, mine);
+  }
+
+  async venuesFor(chatId: number, symbol: string): Promise<string[] | null> {
+    const s = canonicalSymbol(symbol);
+    if (s === null || !this.byChat.get(chatId)?.has(s)) return [];
+    const venues = this.venuesByChat.get(chatId)?.get(s);
+    return venues === undefined ? null : [...venues];
   }
 
   async listForChat(chatId: number): Promise<string[]> {
@@ -200,4 +300,12 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   }
 
   async close(): Promise<void> {}
+
+  private setVenues(chatId: number, symbol: string, venues: readonly string[] | null): void {
+    const perSymbol = this.venuesByChat.get(chatId) ?? new Map<string, string[]>();
+    if (venues === null) perSymbol.delete(symbol);
+    else perSymbol.set(symbol, [...venues]);
+    if (perSymbol.size === 0) this.venuesByChat.delete(chatId);
+    else this.venuesByChat.set(chatId, perSymbol);
+  }
 }

@@ -67,7 +67,10 @@ export interface FeedHealthJson {
 
 /** Which chats want alerts for which symbols. Stored in Redis so it survives a restart. */
 export interface SubscriptionStore {
-  add(chatId: number, symbol: string): Promise<boolean>;
+  /** Subscribes on every venue (venue undefined) or adds `venue` (`all` = the aggregate's alerts); true when the subscription changed. */
+  add(chatId: number, symbol: string, venue?: string): Promise<boolean>;
+  /** The venues whose alerts the chat wants for `symbol`: null = every venue; [] = not subscribed. */
+  venuesFor(chatId: number, symbol: string): Promise<string[] | null>;
   remove(chatId: number, symbol: string): Promise<boolean>;
   removeChat(chatId: number): Promise<void>;
   /** Moves a chat's subscriptions to its new id (a group upgraded to a supergroup). */

@@ -23,16 +23,25 @@ export function formatAmount(value: number, maxFractionDigits?: number): string 
   return value < 0 && Number(fixed) !== 0 ? `-${body}` : body;
 }
 
-/** `45600` → `45.6K`; below 1,000 the plain amount. */
+/** Three significant digits at most past the suffix: `45.6K`, `213.0M`, `1.23B`. */
+function scaledText(scaled: number): string {
+  return scaled >= 10 ? scaled.toFixed(1) : scaled.toFixed(2);
+}
+
+/** `45600` → `45.6K`; below 1,000 the plain amount. `999_960` rounds up to `1.00M`, never `1000.0K`. */
 export function formatCompact(value: number): string {
   if (!Number.isFinite(value)) return '—';
   const abs = Math.abs(value);
-  for (const [scale, suffix] of SUFFIXES) {
-    if (abs >= scale) {
-      const scaled = abs / scale;
-      const text = `${scaled >= 100 ? scaled.toFixed(1) : scaled >= 10 ? scaled.toFixed(1) : scaled.toFixed(2)}${suffix}`;
-      return value < 0 ? `-${text}` : text;
-    }
+  const sign = value < 0 ? '-' : '';
+  for (let i = 0; i < SUFFIXES.length; i++) {
+    const [scale, suffix] = SUFFIXES[i] as readonly [number, string];
+    if (abs < scale) continue;
+    const text = scaledText(abs / scale);
+    const bigger = SUFFIXES[i - 1];
+    // Rounding can carry into the next unit: 999.96K is shown as 1.00M.
+    if (bigger !== undefined && Number(text) >= 1000)
+      return `${sign}${scaledText(abs / bigger[0])}${bigger[1]}`;
+    return `${sign}${text}${suffix}`;
   }
   return formatAmount(value);
 }
@@ -42,6 +51,39 @@ export function formatUsd(value: number): string {
   if (!Number.isFinite(value)) return '—';
   const text = formatCompact(Math.abs(value));
   return value < 0 ? `-$${text}` : `$${text}`;
+}
+
+/** `+$200.0M`, `-$5.00M`, `$0`: a signed change in USD. */
+export function formatSignedUsd(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  const text = formatUsd(value);
+  return value > 0 && text !== '$0' ? `+${text}` : text;
+}
+
+/** Whole dollars where they read well: `$1,095`, `$12.35`, `-$548`; from a million on `$1.23M`. */
+export function formatUsdAmount(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  const text = abs >= 1e6 ? formatCompact(abs) : formatAmount(abs, abs >= 100 ? 0 : 2);
+  return value < 0 && text !== '0' ? `-$${text}` : `$${text}`;
+}
+
+/** Token amounts: grouped below a million (`52,000`, `0.1235`), with a suffix from there (`3.51M`). */
+export function formatTokenAmount(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return Math.abs(value) >= 1e6 ? formatCompact(value) : formatAmount(value);
+}
+
+/** Always signed token amount: `+2,500`, `-1.23M`. */
+export function formatSignedTokenAmount(value: number): string {
+  const text = formatTokenAmount(value);
+  return value > 0 && text !== '0' ? `+${text}` : text;
+}
+
+/** A ratio to the usual pace: `2.4×`, `0.35×`. */
+export function formatMultiple(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '—';
+  return `${ratio >= 10 ? ratio.toFixed(0) : ratio >= 1 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 
 /** Always signed: `+2,500`, `-0.5`. */

@@ -4,9 +4,14 @@ import {
   formatAmount,
   formatCompact,
   formatDuration,
+  formatMultiple,
   formatSignedAmount,
   formatSignedPct,
+  formatSignedTokenAmount,
+  formatSignedUsd,
+  formatTokenAmount,
   formatUsd,
+  formatUsdAmount,
 } from '../../src/domain/units.js';
 
 describe('human units', () => {
@@ -28,6 +33,39 @@ describe('human units', () => {
     expect(formatCompact(45600)).toBe('45.6K');
     expect(formatCompact(999.5)).toBe('999.5');
     expect(formatAmount(Number.NaN)).toBe('—');
+  });
+
+  it('never shows 1000 of a unit: rounding carries into the next suffix', () => {
+    expect(formatCompact(999_960)).toBe('1.00M');
+    expect(formatCompact(999_949)).toBe('999.9K');
+    expect(formatCompact(999_999_999)).toBe('1.00B');
+    expect(formatUsd(-999_960_000)).toBe('-$1.00B');
+    expect(formatCompact(1_234e12)).toBe('1234.0T');
+    for (let exp = 3; exp < 15; exp++) {
+      const text = formatCompact(0.99996 * 10 ** exp);
+      expect(Number(text.replace(/[KMBT]$/, ''))).toBeLessThan(1000);
+    }
+  });
+
+  it('signs USD changes and shows small dollar amounts whole', () => {
+    expect(formatSignedUsd(200e6)).toBe('+$200.0M');
+    expect(formatSignedUsd(-5e6)).toBe('-$5.00M');
+    expect(formatSignedUsd(0)).toBe('$0');
+    expect(formatUsdAmount(1095)).toBe('$1,095');
+    expect(formatUsdAmount(-547.5)).toBe('-$548');
+    expect(formatUsdAmount(12.345)).toBe('$12.35');
+    expect(formatUsdAmount(2.5e6)).toBe('$2.50M');
+  });
+
+  it('shows token amounts grouped below a million and with a suffix from there', () => {
+    expect(formatTokenAmount(52_000)).toBe('52,000');
+    expect(formatTokenAmount(3_510_114.8)).toBe('3.51M');
+    expect(formatSignedTokenAmount(2500)).toBe('+2,500');
+    expect(formatSignedTokenAmount(-1.2e9)).toBe('-1.20B');
+    expect(formatSignedTokenAmount(1e-12)).toBe('0');
+    expect(formatMultiple(2.43)).toBe('2.4×');
+    expect(formatMultiple(0.354)).toBe('0.35×');
+    expect(formatMultiple(12.6)).toBe('13×');
   });
 
   it('formats durations for reset countdowns', () => {

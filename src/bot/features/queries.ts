@@ -1,4 +1,5 @@
-import { Composer, type Context } from 'grammy';
+import { Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
+import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
 import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
@@ -12,9 +13,26 @@ import {
 
 type SnapshotFormatter = (snapshot: SnapshotJson, nowMs: number) => string;
 
-/** `/oi SYMBOL` and `/funding SYMBOL`: the latest snapshot of every venue that has one. */
+/** One button: `🔔 Subscribe` (data `sub:{SYMBOL}`) or, once subscribed, `🔕 Unsubscribe` (`unsub:{SYMBOL}`). */
+export function subscribeKeyboard(symbol: string, subscribed: boolean): InlineKeyboard {
+  return subscribed
+    ? new InlineKeyboard().text('🔕 Unsubscribe', `unsub:${symbol}`)
+    : new InlineKeyboard().text('🔔 Subscribe', `sub:${symbol}`);
+}
+
+/** Telegram answers 400 to an edit that changes nothing; for a button press that is not an error. */
+export function isNotModified(err: unknown): boolean {
+  return err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);
+}
+
+/**
+ * `/oi SYMBOL` and `/funding SYMBOL`: the latest snapshot of every venue that has one, with a
+ * subscribe/unsubscribe button that flips in place when pressed.
+ */
 export function queriesFeature(deps: FeatureDeps): Composer<Context> {
   const feature = new Composer<Context>();
+  const store = deps.subscriptions;
+  const log = deps.logger.child({ feature: 'queries' });
 
   const query = (command: string, what: string, format: SnapshotFormatter) =>
     feature.command(command, async (ctx) => {
@@ -25,7 +43,12 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
       const found = snapshots.filter((s): s is SnapshotJson => s !== null);
       if (found.length > 0) {
         const nowMs = deps.now();
-        return replyHtml(ctx, limitLength(found.map((s) => format(s, nowMs)).join('\n\n')));
+        const subscribed = (await store.listForChat(ctx.chat.id)).includes(arg.symbol);
+        return ctx.reply(limitLength(found.map((s) => format(s, nowMs)).join('\n\n')), {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+          reply_markup: subscribeKeyboard(arg.symbol, subscribed),
+        });
       }
       const tracked = await trackedSymbols(deps);
       if (tracked.includes(arg.symbol)) {
@@ -38,6 +61,40 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
     });
 
   query('oi', 'for open interest and its 15m/24h change', formatOiMessage);
-  query('funding', 'for the funding rate, its APR and the next reset', formatFundingMessage);
+  query('funding', 'for the funding rate, its APR, its cost and the next reset', formatFundingMessage);
+
+  feature.callbackQuery(/^(sub|unsub):([A-Z0-9]{1,20})$/, async (ctx) => {
+    const [, action, symbol = ''] = ctx.match;
+    const chatId = ctx.chat?.id;
+    if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
+    let toast: string;
+    let subscribed: boolean;
+    if (action === 'sub') {
+      try {
+        toast = (await store.add(chatId, symbol))
+          ? `Subscribed to ${symbol}: alerts will come here`
+          : `Already subscribed to ${symbol}`;
+      } catch (err) {
+        if (err instanceof SubscriptionError && err.code === 'E_SUB_LIMIT') {
+          return ctx.answerCallbackQuery({ text: `Not subscribed: ${err.message}`, show_alert: true });
+        }
+        throw err;
+      }
+      subscribed = true;
+    } else {
+      toast = (await store.remove(chatId, symbol))
+        ? `Unsubscribed from ${symbol}`
+        : `You were not subscribed to ${symbol}`;
+      subscribed = false;
+    }
+    log.info({ chatId, symbol, subscribed }, 'subscription changed by button');
+    try {
+      await ctx.editMessageReplyMarkup({ reply_markup: subscribeKeyboard(symbol, subscribed) });
+    } catch (err) {
+      if (!isNotModified(err)) log.warn({ err, chatId }, 'could not update the subscribe button');
+    }
+    return ctx.answerCallbackQuery({ text: toast });
+  });
+
   return feature;
 }

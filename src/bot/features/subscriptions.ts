@@ -1,16 +1,34 @@
 import { Composer, type Context } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
-import { escapeHtml, formatSymbolList } from '../format.js';
+import type { ChatSettingsStore } from '../../bus/types.js';
+import { escapeHtml } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
   parseSymbolArg,
-  trackedSymbols,
+  parseVenueArg,
+  splitArgs,
+  unknownVenueReply,
   usageReply,
 } from './symbol-arg.js';
 
-/** `/subscribe`, `/unsubscribe`, `/list`, and keeping subscriptions right when a chat moves or leaves. */
+/** How many symbols `/list` shows before `… and N more` (a chat may follow 100). */
+const LIST_MAX = 100;
+
+/** `bybit`, or `the all-venue view` for the aggregate; escaped. */
+function venueWords(venue: string): string {
+  return venue === 'all' ? 'the all-venue view' : `<b>${escapeHtml(venue)}</b>`;
+}
+
+function venueListWords(venues: readonly string[]): string {
+  return venues.map(venueWords).join(', ');
+}
+
+/**
+ * `/subscribe SYMBOL [VENUE]`, `/unsubscribe SYMBOL|all`, `/list`, and keeping subscriptions right
+ * when a chat moves or leaves.
+ */
 export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   const feature = new Composer<Context>();
   const store = deps.subscriptions;
@@ -18,34 +36,81 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
 
   feature.command('subscribe', async (ctx) => {
     const arg = parseSymbolArg(ctx.match);
-    if (arg.kind === 'missing')
-      return replyHtml(ctx, usageReply('subscribe', 'to get OI alerts in this chat'));
+    if (arg.kind === 'missing') {
+      return replyHtml(ctx, usageReply('subscribe', 'to get OI alerts in this chat', ['SYMBOL VENUE']));
+    }
     if (arg.kind === 'invalid') return replyHtml(ctx, invalidSymbolReply('subscribe', arg.raw));
-    const tracked = await trackedSymbols(deps);
+    const venueRaw = splitArgs(ctx.match)[1];
+    const venue = venueRaw === undefined ? undefined : parseVenueArg(venueRaw, deps.venues);
+    if (venue === null) return replyHtml(ctx, unknownVenueReply(venueRaw ?? '', deps.venues));
+
+    const lists = await Promise.all(deps.venues.map((v) => deps.bus.trackedSymbols(v)));
+    const tracked = [...new Set(lists.flat())].sort();
     // With no tracked list at all (processor not started yet) we accept and let alerts come later.
     if (tracked.length > 0 && !tracked.includes(arg.symbol)) {
       return replyHtml(ctx, notTrackedReply(arg.symbol, tracked));
     }
     const symbol = escapeHtml(arg.symbol);
+    if (venue !== undefined && venue !== 'all') {
+      const onVenue = lists[deps.venues.indexOf(venue)] ?? [];
+      if (onVenue.length > 0 && !onVenue.includes(arg.symbol)) {
+        const where = deps.venues.filter((_, i) => lists[i]?.includes(arg.symbol));
+        return replyHtml(
+          ctx,
+          `<b>${symbol}</b> is not tracked on ${venueWords(venue)}. It is on ${venueListWords(where)}.`,
+        );
+      }
+    }
+
+    let changed: boolean;
     try {
-      const added = await store.add(ctx.chat.id, arg.symbol);
-      if (!added) return replyHtml(ctx, `Already subscribed to <b>${symbol}</b>.`);
+      changed = await store.add(ctx.chat.id, arg.symbol, venue);
     } catch (err) {
       if (err instanceof SubscriptionError && err.code === 'E_SUB_LIMIT') {
         return replyHtml(ctx, `Not subscribed: ${escapeHtml(err.message)}. /unsubscribe one first.`);
       }
       throw err;
     }
-    log.info({ chatId: ctx.chat.id, symbol: arg.symbol }, 'chat subscribed');
+    const venues = await store.venuesFor(ctx.chat.id, arg.symbol);
+    if (!changed) {
+      if (venue === undefined) return replyHtml(ctx, `Already subscribed to <b>${symbol}</b>.`);
+      if (venues === null) {
+        return replyHtml(
+          ctx,
+          `Already subscribed to <b>${symbol}</b> on every venue. To get only ${venueWords(venue)}: /unsubscribe ${symbol}, then /subscribe ${symbol} ${escapeHtml(venue)}.`,
+        );
+      }
+      return replyHtml(ctx, `Already subscribed to <b>${symbol}</b> on ${venueListWords(venues)}.`);
+    }
+    log.info({ chatId: ctx.chat.id, symbol: arg.symbol, venues }, 'chat subscribed');
+    if (venues === null) {
+      return replyHtml(
+        ctx,
+        `Subscribed to <b>${symbol}</b>. I'll post here when its open interest moves sharply on any venue.\n/list shows your subscriptions.`,
+      );
+    }
     return replyHtml(
       ctx,
-      `Subscribed to <b>${symbol}</b>. I'll post here when its open interest moves sharply.\n/list shows your subscriptions.`,
+      `Subscribed to <b>${symbol}</b> on ${venueListWords(venues)}. I'll post here when its open interest moves sharply there.\n/list shows your subscriptions.`,
     );
   });
 
   feature.command('unsubscribe', async (ctx) => {
+    const raw = splitArgs(ctx.match, 1)[0];
+    if (raw?.toLowerCase() === 'all') {
+      const symbols = await store.listForChat(ctx.chat.id);
+      if (symbols.length === 0) return replyHtml(ctx, 'You had no subscriptions.');
+      await store.removeChat(ctx.chat.id);
+      log.info({ chatId: ctx.chat.id, count: symbols.length }, 'chat unsubscribed from everything');
+      return replyHtml(
+        ctx,
+        `Unsubscribed from all ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}. No more alerts here.`,
+      );
+    }
     const arg = parseSymbolArg(ctx.match);
-    if (arg.kind === 'missing') return replyHtml(ctx, usageReply('unsubscribe', 'to stop its alerts'));
+    if (arg.kind === 'missing') {
+      return replyHtml(ctx, usageReply('unsubscribe', 'to stop its alerts', ['all']));
+    }
     if (arg.kind === 'invalid') return replyHtml(ctx, invalidSymbolReply('unsubscribe', arg.raw));
     const symbol = escapeHtml(arg.symbol);
     if (!(await store.remove(ctx.chat.id, arg.symbol))) {
@@ -60,7 +125,16 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
     if (symbols.length === 0) {
       return replyHtml(ctx, 'No subscriptions yet. Try <code>/subscribe BTC</code>.');
     }
-    return replyHtml(ctx, `Subscribed (${symbols.length}): ${formatSymbolList(symbols, 100)}`);
+    const shown = symbols.slice(0, LIST_MAX);
+    const venues = await Promise.all(shown.map((s) => store.venuesFor(ctx.chat.id, s)));
+    const entries = shown.map((s, i) => {
+      const v = venues[i];
+      return v === null || v === undefined || v.length === 0
+        ? escapeHtml(s)
+        : `${escapeHtml(s)} (${v.map(escapeHtml).join(', ')})`;
+    });
+    const more = symbols.length > LIST_MAX ? ` … and ${symbols.length - LIST_MAX} more` : '';
+    return replyHtml(ctx, `Subscribed (${symbols.length}): ${entries.join(', ')}${more}`);
   });
 
   // A group upgraded to a supergroup gets a new id; the old group receives this service message.
@@ -78,5 +152,36 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
     await store.removeChat(ctx.chat.id);
   });
 
+  return feature;
+}
+
+/** How long each mute button mutes, by the suffix of its callback data. */
+export const MUTE_DURATIONS_MS = { '1h': 3_600_000, '24h': 86_400_000 } as const;
+
+export type MuteFeatureDeps = Pick<FeatureDeps, 'logger' | 'now'> & {
+  readonly settings: Pick<ChatSettingsStore, 'mute'>;
+};
+
+/**
+ * The mute buttons under an alert (callback data `mute:{SYMBOL}:1h` / `mute:{SYMBOL}:24h`): mutes
+ * the symbol in this chat until now + 1h/24h and answers with a toast.
+ */
+export function muteFeature(deps: MuteFeatureDeps): Composer<Context> {
+  const feature = new Composer<Context>();
+  const log = deps.logger.child({ feature: 'mute' });
+  feature.callbackQuery(/^mute:([A-Z0-9]{1,20}):(1h|24h)$/, async (ctx) => {
+    const [, symbol = '', duration = '1h'] = ctx.match;
+    const chatId = ctx.chat?.id;
+    if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
+    const untilMs = deps.now() + MUTE_DURATIONS_MS[duration as keyof typeof MUTE_DURATIONS_MS];
+    try {
+      await deps.settings.mute(chatId, symbol, untilMs);
+    } catch (err) {
+      log.error({ err, chatId, symbol }, 'mute failed');
+      return ctx.answerCallbackQuery({ text: 'Could not mute right now. Please try again in a minute.' });
+    }
+    log.info({ chatId, symbol, untilMs }, 'chat muted a symbol');
+    return ctx.answerCallbackQuery({ text: `Muted ${symbol} for ${duration}` });
+  });
   return feature;
 }

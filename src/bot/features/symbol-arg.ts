@@ -7,9 +7,18 @@ export type SymbolArg =
   | { readonly kind: 'invalid'; readonly raw: string }
   | { readonly kind: 'ok'; readonly symbol: string };
 
+/** The words after the command (`/subscribe BTC bybit` → `['BTC', 'bybit']`), at most `max`. */
+export function splitArgs(match: string, max = 4): string[] {
+  return match
+    .trim()
+    .split(/[\s,]+/)
+    .filter((w) => w.length > 0)
+    .slice(0, max);
+}
+
 /** The first word after the command, as a canonical symbol (`btc-usdt-swap` → `BTC`). */
 export function parseSymbolArg(match: string): SymbolArg {
-  const raw = match.trim().split(/[\s,]+/)[0] ?? '';
+  const raw = splitArgs(match, 1)[0] ?? '';
   if (raw === '') return { kind: 'missing' };
   const symbol = canonicalSymbol(raw);
   return symbol === null ? { kind: 'invalid', raw } : { kind: 'ok', symbol };
@@ -55,8 +64,26 @@ export async function trackedSymbols(deps: FeatureDeps): Promise<string[]> {
   return [...new Set(lists.flat())].sort();
 }
 
-export function usageReply(command: string, what: string): string {
-  return `Usage: <code>/${command} SYMBOL</code> ${escapeHtml(what)}\nExample: <code>/${command} BTC</code>`;
+/** The venue a user typed (case-insensitive): one of `venues`, or `all` for the cross-venue view; else null. */
+export function parseVenueArg(raw: string, venues: readonly string[]): string | null {
+  const venue = raw.trim().toLowerCase();
+  if (venue === 'all') return 'all';
+  return venues.find((v) => v.toLowerCase() === venue) ?? null;
+}
+
+/** `“foo” is not a venue. Venues: all, binance, bybit.` */
+export function unknownVenueReply(raw: string, venues: readonly string[]): string {
+  const list = ['all', ...venues].map((v) => `<code>${escapeHtml(v)}</code>`).join(', ');
+  return `“${escapeHtml(raw.slice(0, 40))}” is not a venue. Venues: ${list} (<code>all</code> = every venue combined).`;
+}
+
+/** `Usage: <code>/oi SYMBOL</code> …`; `extra` adds further forms, e.g. `SYMBOL VENUE`. */
+export function usageReply(command: string, what: string, extra: readonly string[] = []): string {
+  const forms = [
+    `<code>/${command} SYMBOL</code>`,
+    ...extra.map((f) => `<code>/${command} ${escapeHtml(f)}</code>`),
+  ];
+  return `Usage: ${forms.join(' or ')} ${escapeHtml(what)}\nExample: <code>/${command} BTC</code>`;
 }
 
 export function invalidSymbolReply(command: string, raw: string): string {
