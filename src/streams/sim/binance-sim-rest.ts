@@ -1,10 +1,11 @@
 /**
  * Binance USDⓈ-M wire bodies for the simulator and the recording encoder: markPriceUpdate and
  * 24hrTicker array elements, and the REST answers (exchangeInfo, ticker/24hr, openInterest,
- * fundingInfo). Protocol mirror of the USDⓈ-M docs (venues.md §1); field order as in the
- * 2026-09-09 capture of `/market/stream`.
+ * fundingInfo, and openInterestHist from `history-sim.ts`). Protocol mirror of the USDⓈ-M docs
+ * (venues.md §1); field order as in the 2026-09-09 capture of `/market/stream`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { binanceOiHistory } from './history-sim.js';
 import type { ScriptedMarket } from './market.js';
 import { formatPrice } from './market.js';
 import type { EncodedFrame, EncodeFrames, SyntheticPoint } from './synthetic.js';
@@ -246,6 +247,12 @@ export function binanceRestResponse(
       const l = tradable.find((x) => x.name === symbol);
       return l ? { status: 200, weight: 1, body: openInterestBody(point(l)) } : invalidSymbol(1);
     }
+    case '/futures/data/openInterestHist': {
+      // Weight 0; its own limit of 1000 requests per 5 min is kept by the handler.
+      const names = new Map(tradable.map((l) => [l.name, l.base]));
+      const hours = (name: string) => ctx.intervals.get(name) ?? 8;
+      return { weight: 0, ...binanceOiHistory(market, names, hours, query, ts) };
+    }
     case '/fapi/v1/fundingInfo':
       return {
         status: 200,
@@ -276,6 +283,16 @@ export interface RestFailure {
 }
 
 const MINUTE_MS = 60_000;
+const OI_HIST_PATH = '/futures/data/openInterestHist';
+/** `openInterestHist`: "IP rate limit 1000 requests/5min", apart from the request weight. */
+const OI_HIST_LIMIT = 1_000;
+const OI_HIST_WINDOW_MS = 5 * MINUTE_MS;
+
+/** One REST request as the simulator saw it: path with query, and the wall clock at arrival. */
+export interface RestRequestLogEntry {
+  readonly path: string;
+  readonly wallMs: number;
+}
 const FAILURE_BODIES: Record<number, object> = {
   429: { code: -1003, msg: 'Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute.' },
   418: { code: -1003, msg: 'Way too many requests; IP(127.0.0.1) banned until 1700000000000.' },
@@ -288,11 +305,15 @@ const FAILURE_BODIES: Record<number, object> = {
 export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: () => number }) {
   const failures: { prefix: string; failure: RestFailure }[] = [];
   const requested: string[] = [];
+  const log: RestRequestLogEntry[] = [];
   const weight = { minute: 0, used: 0 };
+  /** Wall times of `openInterestHist` requests within the last 5 minutes. */
+  const oiHistTimes: number[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     const pathWithQuery = `${url.pathname}${url.search}`;
     requested.push(pathWithQuery);
+    log.push({ path: pathWithQuery, wallMs: Date.now() });
     const minute = Math.floor(Date.now() / MINUTE_MS);
     if (weight.minute !== minute) Object.assign(weight, { minute, used: 0 });
     const reply = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
@@ -311,6 +332,13 @@ export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: 
         ...failure.headers,
       });
     }
+    if (url.pathname === OI_HIST_PATH) {
+      const nowMs = Date.now();
+      while (oiHistTimes.length > 0 && oiHistTimes[0]! <= nowMs - OI_HIST_WINDOW_MS) oiHistTimes.shift();
+      if (oiHistTimes.length >= OI_HIST_LIMIT)
+        return reply(429, FAILURE_BODIES[429], { 'retry-after': '60' });
+      oiHistTimes.push(nowMs);
+    }
     const answer =
       req.method === 'GET'
         ? binanceRestResponse(ctx, url.pathname, url.searchParams, ctx.eventTs())
@@ -325,6 +353,7 @@ export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: 
   return {
     handle,
     requests: (): string[] => [...requested],
+    requestLog: (): RestRequestLogEntry[] => [...log],
     failNext: (prefix: string, failure: RestFailure): void => {
       failures.push({ prefix, failure });
     },

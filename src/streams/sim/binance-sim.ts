@@ -14,6 +14,7 @@ import {
   envelope,
   markPriceElement,
   type RestFailure,
+  type RestRequestLogEntry,
   tickerElement,
 } from './binance-sim-rest.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
@@ -24,7 +25,7 @@ import {
   type SimulatorOptions,
 } from './options.js';
 
-export { encodeBinanceFrames, type RestFailure } from './binance-sim-rest.js';
+export { encodeBinanceFrames, type RestFailure, type RestRequestLogEntry } from './binance-sim-rest.js';
 export type { SimLogger };
 
 const WS_PATH = '/market/stream';
@@ -53,6 +54,8 @@ export interface BinanceSimulator extends SimulatorControls {
   pongCount(): number;
   /** REST paths (with query) requested so far, in order. */
   restRequests(): string[];
+  /** The same requests with their wall-clock arrival times. */
+  restRequestLog(): RestRequestLogEntry[];
   /** Silent: no data, acks or pings, while sockets stay open. */
   setSilent(silent: boolean): void;
   /** The next REST request whose path (with query) starts with `pathPrefix` gets this answer. */
@@ -203,6 +206,7 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
     pingCount: () => pings,
     pongCount: () => pongs,
     restRequests: rest.requests,
+    restRequestLog: rest.requestLog,
     dropAll: () => {
       for (const c of conns) c.ws.terminate();
     },

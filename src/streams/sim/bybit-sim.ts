@@ -1,12 +1,15 @@
 /**
- * A local Bybit v5 public linear simulator: WebSocket `tickers.{symbol}` and REST tickers and
- * instruments-info on one loopback port, in the real wire format (protocol mirror of
+ * A local Bybit v5 public linear simulator: WebSocket `tickers.{symbol}` and REST tickers,
+ * instruments-info, and open-interest and mark-price-kline history (`history-sim.ts`) on one
+ * loopback port, in the real wire format (protocol mirror of
  * https://bybit-exchange.github.io/docs/v5/websocket/public/ticker and docs/v5/market/tickers).
  * Faults for component tests: drops, a dead-but-open connection, raw frames.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { RestRequestLogEntry } from './binance-sim-rest.js';
+import { bybitHistory } from './history-sim.js';
 import {
   createScriptedMarket,
   DEFAULT_MARKET_SYMBOLS,
@@ -21,7 +24,7 @@ import {
   type SimulatorOptions,
 } from './options.js';
 
-export type { SimLogger };
+export type { RestRequestLogEntry, SimLogger };
 
 const WS_PATH = '/v5/public/linear';
 const HOUR_MS = 3_600_000;
@@ -40,6 +43,8 @@ export interface BybitSimulator extends SimulatorControls {
   setSilent(silent: boolean): void;
   /** The next REST call whose path starts with `pathPrefix` gets this answer (e.g. 429, 403). */
   failRestNext(pathPrefix: string, fault: RestFault): void;
+  /** REST requests seen so far (path with query, wall-clock arrival), in order. */
+  restRequestLog(): RestRequestLogEntry[];
 }
 
 /** An injected REST answer. */
@@ -257,8 +262,11 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   };
 
   const restFaults: { prefix: string; fault: RestFault }[] = [];
+  const restLog: RestRequestLogEntry[] = [];
+  const historySymbols = new Map(listings(market).map((l) => [l.name, l.base]));
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
+    restLog.push({ path: `${url.pathname}${url.search}`, wallMs: Date.now() });
     const faultAt = restFaults.findIndex((f) => url.pathname.startsWith(f.prefix));
     if (faultAt >= 0) {
       const { fault } = restFaults.splice(faultAt, 1)[0]!;
@@ -268,7 +276,10 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       return;
     }
     const path = req.method === 'GET' ? url.pathname : '';
-    const { status, body } = bybitRestResponse(market, path, url.searchParams, eventTs());
+    const ts = eventTs();
+    const { status, body } =
+      bybitHistory(market, historySymbols, path, url.searchParams, ts) ??
+      bybitRestResponse(market, path, url.searchParams, ts);
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   const wss = new WebSocketServer({ server: http, path: WS_PATH });
@@ -294,6 +305,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     failRestNext(pathPrefix, fault) {
       restFaults.push({ prefix: pathPrefix, fault });
     },
+    restRequestLog: () => [...restLog],
     wsUrl: `ws://${host}:${port}${WS_PATH}`,
     restUrl: `http://${host}:${port}`,
     port,

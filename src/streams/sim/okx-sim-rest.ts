@@ -6,7 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OkxChannel } from '../venues/okx.js';
 import { okxInstrument } from '../venues/okx.js';
+import type { RestRequestLogEntry } from './binance-sim-rest.js';
+import { okxOiHistory } from './history-sim.js';
 import { formatPrice, priceDecimals, type ScriptedMarket } from './market.js';
+
+/** Served from the scripted market's past (`history-sim.ts`). */
+const OKX_OI_HISTORY_PATH = '/api/v5/rubik/stat/contracts/open-interest-history';
+
 import type { SyntheticPoint } from './synthetic.js';
 
 const HOUR_MS = 3_600_000;
@@ -272,12 +278,16 @@ export interface RestFault {
 /** The simulator's HTTP handler, with one-shot faults per path prefix. */
 export function createOkxRestHandler(market: ScriptedMarket, eventTs: () => number) {
   const faults: { prefix: string; fault: RestFault }[] = [];
+  const log: RestRequestLogEntry[] = [];
+  const swaps = new Map(market.symbols.map((s) => [okxInstrument(s), s]));
   return {
     failNext(prefix: string, fault: RestFault): void {
       faults.push({ prefix, fault });
     },
+    requestLog: (): RestRequestLogEntry[] => [...log],
     handle(req: IncomingMessage, res: ServerResponse): void {
       const url = new URL(req.url ?? '/', 'http://sim');
+      log.push({ path: `${url.pathname}${url.search}`, wallMs: Date.now() });
       const i = faults.findIndex((f) => url.pathname.startsWith(f.prefix));
       if (i >= 0) {
         const { fault } = faults.splice(i, 1)[0]!;
@@ -286,7 +296,10 @@ export function createOkxRestHandler(market: ScriptedMarket, eventTs: () => numb
         return;
       }
       const path = req.method === 'GET' ? url.pathname : '';
-      const { status, body } = okxRestResponse(market, path, url.searchParams, eventTs());
+      const { status, body } =
+        path === OKX_OI_HISTORY_PATH
+          ? okxOiHistory(market, swaps, url.searchParams, eventTs())
+          : okxRestResponse(market, path, url.searchParams, eventTs());
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     },
   };

@@ -1,14 +1,15 @@
 /**
  * A local OKX v5 public simulator: WebSocket `/ws/v5/public` (open-interest, funding-rate,
  * mark-price and tickers per SWAP instId, text ping/pong, one ack per arg, notice 64008) and REST
- * instruments and tickers on one loopback port, in the real wire format (protocol mirror of
- * https://www.okx.com/docs-v5/en/). Faults for component tests: drops, a dead-but-open
+ * instruments, tickers and rubik open-interest history (`history-sim.ts`) on one loopback port, in
+ * the real wire format (protocol mirror of https://www.okx.com/docs-v5/en/). Faults for component tests: drops, a dead-but-open
  * connection, raw frames, REST errors, an upgrade notice.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
+import type { RestRequestLogEntry } from './binance-sim-rest.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
 import {
   createOkxRestHandler,
@@ -25,7 +26,7 @@ import {
 } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
-export type { SimLogger };
+export type { RestRequestLogEntry, SimLogger };
 
 export { okxChannelFrame, type RestFault };
 
@@ -57,6 +58,8 @@ export interface OkxSimulator extends SimulatorControls {
   sendNotice64008(): void;
   /** The next REST call whose path starts with `pathPrefix` gets this answer instead. */
   failRestNext(pathPrefix: string, fault: RestFault): void;
+  /** REST requests seen so far (path with query, wall-clock arrival), in order. */
+  restRequestLog(): RestRequestLogEntry[];
   /** Stops and restarts the periodic pushes; the event clock keeps running. */
   pause(): void;
 }
@@ -240,6 +243,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
       }
     },
     failRestNext: rest.failNext,
+    restRequestLog: rest.requestLog,
     pause: () => {
       paused = true;
     },

@@ -1,7 +1,7 @@
 /**
  * Binance USDⓈ-M futures: the all-market arrays `!markPrice@arr@1s` (mark, index, funding) and
  * `!ticker@arr` (last price, 24 h quote turnover) on ONE combined-stream connection, plus REST
- * bodies (open interest, funding intervals) from `binance-rest.ts` through the same parser.
+ * bodies (open interest, funding intervals and rate bounds) from `binance-rest.ts` through the same parser.
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream-for-All-market
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Tickers-Streams
  * Pitfalls (docs/venues.md §1, §6):
@@ -58,6 +58,11 @@ type MutableEvent = { -readonly [K in keyof MarketEvent]: MarketEvent[K] };
 class SharedState {
   /** From the latest `fundingInfo` body; null until one is seen. */
   intervals: Map<string, number> | null = null;
+  /**
+   * Funding-rate bounds per symbol from the latest `fundingInfo` body (`adjustedFundingRateCap` /
+   * `adjustedFundingRateFloor`). Binance lists only adjusted symbols; others stay unknown.
+   */
+  bounds = new Map<string, { readonly cap?: number; readonly floor?: number }>();
   private list: readonly UniverseEntry[] | undefined;
   private byInstrument = new Map<string, UniverseEntry>();
 
@@ -199,6 +204,9 @@ class BinanceParser implements FrameParser {
         if (nextTs !== undefined)
           this.shared.observeNextFunding(entry.instrument, nextTs, ev.eventTs, receiveTs);
         set(ev, 'fundingIntervalHours', this.shared.intervalHours(entry));
+        const bounds = this.shared.bounds.get(entry.instrument);
+        set(ev, 'fundingRateCap', bounds?.cap);
+        set(ev, 'fundingRateFloor', bounds?.floor);
       } else {
         set(ev, 'lastPrice', num(el, 'c', frame));
         set(ev, 'turnover24hUsd', num(el, 'q', frame));
@@ -223,14 +231,24 @@ class BinanceParser implements FrameParser {
     if (path === FUNDING_INFO_PATH) {
       if (!Array.isArray(msg)) throw new FrameError('fundingInfo body is not an array', frame);
       const intervals = new Map<string, number>();
+      const bounds = new Map<string, { cap?: number; floor?: number }>();
       for (const row of msg) {
         if (!isObject(row) || typeof row.symbol !== 'string')
           throw new FrameError('fundingInfo row without symbol', frame);
         const hours = num(row, 'fundingIntervalHours', frame);
         if (hours !== undefined && hours > 0) intervals.set(row.symbol, hours);
+        // Per funding interval, like `r`; `""` is no value, never 0.
+        const cap = num(row, 'adjustedFundingRateCap', frame);
+        const floor = num(row, 'adjustedFundingRateFloor', frame);
+        if (cap !== undefined || floor !== undefined)
+          bounds.set(row.symbol, {
+            ...(cap !== undefined ? { cap } : {}),
+            ...(floor !== undefined ? { floor } : {}),
+          });
       }
       // Symbols absent here settle every 8 h. The next mark frame (1 s) carries the new intervals.
       this.shared.intervals = intervals;
+      this.shared.bounds = bounds;
       this.shared.intervalsAtTs = receiveTs;
       return { events: [], detail: `fundingInfo: ${intervals.size} adjusted symbols` };
     }

@@ -13,6 +13,16 @@ interface InstrumentRow {
   baseCoin: string;
   quoteCoin: string;
   fundingInterval?: number | string;
+  /** Bounds on the funding rate per interval; `""` (or absent) on dated futures. */
+  upperFundingRate?: string;
+  lowerFundingRate?: string;
+}
+
+/** A decimal string as a number; `""`, absence and garbage are no value (never 0). */
+function rate(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 async function getJson(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -51,11 +61,15 @@ export const fetchBybitUniverse: FetchUniverse = async (restUrl, want, timeoutMs
   );
   const all: UniverseEntry[] = [...perps.values()].map((row) => {
     const minutes = Number(row.fundingInterval);
+    const cap = rate(row.upperFundingRate);
+    const floor = rate(row.lowerFundingRate);
     return {
       symbol: canonicalSymbol(row.baseCoin) ?? row.baseCoin,
       instrument: row.symbol,
       turnover24hUsd: turnover.get(row.symbol) ?? 0,
       ...(minutes > 0 ? { fundingIntervalHours: minutes / 60 } : {}),
+      ...(cap !== undefined ? { fundingRateCap: cap } : {}),
+      ...(floor !== undefined ? { fundingRateFloor: floor } : {}),
     };
   });
   return selectUniverse(all, want);

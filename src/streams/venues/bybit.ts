@@ -19,8 +19,16 @@ export interface BybitAdapterOptions {
   readonly wsUrl?: string;
   /** From instruments-info (`fundingInterval` minutes / 60), used when a frame lacks `fundingIntervalHour`. */
   readonly fundingIntervalHours?: ReadonlyMap<string, number>;
-  /** The followed instruments; their listed funding intervals fill in for frames before 2025-10. */
+  /**
+   * The followed instruments; their listed funding intervals fill in for frames before 2025-10,
+   * and their listed rate bounds (instruments-info) for frames without `fundingCap`.
+   */
   readonly universe?: () => readonly UniverseEntry[];
+}
+
+interface RateBounds {
+  readonly cap?: number;
+  readonly floor?: number;
 }
 
 type TickerFields = Record<string, string>;
@@ -36,6 +44,7 @@ const NUM_KEYS = [
   'openInterestValue',
   'fundingRate',
   'fundingIntervalHour',
+  'fundingCap',
   'nextFundingTime',
   'turnover24h',
 ] as const;
@@ -65,7 +74,10 @@ function num(raw: unknown, key: string, frame: string): number | undefined {
 class BybitParser implements FrameParser {
   private readonly topics = new Map<string, TopicState>();
 
-  constructor(private readonly fundingIntervalHours: ReadonlyMap<string, number> | undefined) {}
+  constructor(
+    private readonly fundingIntervalHours: ReadonlyMap<string, number> | undefined,
+    private readonly listedBounds: ReadonlyMap<string, RateBounds> = new Map(),
+  ) {}
 
   reset(): void {
     this.topics.clear();
@@ -154,6 +166,13 @@ class BybitParser implements FrameParser {
     const intervalHours = v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument);
     if (intervalHours !== undefined) ev.fundingIntervalHours = intervalHours;
     if (v.nextFundingTime !== undefined && v.nextFundingTime > 0) ev.nextFundingTs = v.nextFundingTime;
+    // `fundingCap` bounds the rate both ways (perpetuals only; "" on dated futures). Without it, the
+    // listing's `upperFundingRate`/`lowerFundingRate` stand in.
+    const listed = this.listedBounds.get(state.instrument);
+    const cap = v.fundingCap ?? listed?.cap;
+    const floor = v.fundingCap !== undefined ? -v.fundingCap : listed?.floor;
+    if (cap !== undefined) ev.fundingRateCap = cap;
+    if (floor !== undefined) ev.fundingRateFloor = floor;
     if (v.turnover24h !== undefined) ev.turnover24hUsd = v.turnover24h;
     return ev;
   }
@@ -179,11 +198,14 @@ export function createBybitAdapter(opts: BybitAdapterOptions = {}): VenueAdapter
     unsubscribeMessages: (instruments) => topicMessages('unsubscribe', instruments),
     createParser: () => {
       const intervals = new Map(opts.fundingIntervalHours);
+      const bounds = new Map<string, RateBounds>();
       for (const e of opts.universe?.() ?? []) {
         if (e.fundingIntervalHours && !intervals.has(e.instrument))
           intervals.set(e.instrument, e.fundingIntervalHours);
+        if (e.fundingRateCap !== undefined || e.fundingRateFloor !== undefined)
+          bounds.set(e.instrument, { cap: e.fundingRateCap, floor: e.fundingRateFloor });
       }
-      return new BybitParser(intervals);
+      return new BybitParser(intervals, bounds);
     },
   };
 }

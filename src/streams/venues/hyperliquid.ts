@@ -19,6 +19,14 @@ export const HYPERLIQUID_GREETING = 'Websocket connection established.';
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * "Funding on Hyperliquid is capped at 4%/hour"; "The funding cap and funding interval do not
+ * depend on the asset" [HL-DOCS trading/funding.md]. The interval is one hour, so per interval
+ * the rate lies within ±0.04.
+ */
+export const HYPERLIQUID_FUNDING_RATE_CAP = 0.04;
+export const HYPERLIQUID_FUNDING_RATE_FLOOR = -0.04;
+
 export interface HyperliquidAdapterOptions {
   readonly wsUrl?: string;
   /**
@@ -129,6 +137,8 @@ class HyperliquidParser implements FrameParser {
       ev.fundingRate = rate;
       ev.fundingIntervalHours = 1;
       ev.nextFundingTs = nextHourTs(receiveTs);
+      ev.fundingRateCap = HYPERLIQUID_FUNDING_RATE_CAP;
+      ev.fundingRateFloor = HYPERLIQUID_FUNDING_RATE_FLOOR;
     }
     const turnover = num(ctx, 'dayNtlVlm', frame);
     if (turnover !== undefined) ev.turnover24hUsd = turnover;

@@ -173,6 +173,11 @@ class OkxParser implements FrameParser {
         const afterTs = num(el, 'nextFundingTime', frame);
         if (fundingTs !== undefined && afterTs !== undefined && afterTs > fundingTs && fundingTs > 0)
           ev.fundingIntervalHours = (afterTs - fundingTs) / HOUR_MS;
+        // The rate's bounds for this instrument, per interval like `fundingRate`.
+        const cap = num(el, 'maxFundingRate', frame);
+        if (cap !== undefined) ev.fundingRateCap = cap;
+        const floor = num(el, 'minFundingRate', frame);
+        if (floor !== undefined) ev.fundingRateFloor = floor;
         break;
       }
       case 'mark-price': {

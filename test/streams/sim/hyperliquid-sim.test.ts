@@ -353,6 +353,8 @@ describe('Hyperliquid encoder', () => {
       fundingRate: point.fundingRate,
       fundingIntervalHours: 1,
       nextFundingTs: point.nextFundingTs,
+      fundingRateCap: 0.04,
+      fundingRateFloor: -0.04,
       turnover24hUsd: point.turnover24hUsd,
     });
   });

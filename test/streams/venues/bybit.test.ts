@@ -30,6 +30,9 @@ describe('bybit tickers parser', () => {
       fundingRate: 0.00005013,
       fundingIntervalHours: 8,
       nextFundingTs: 1786665600000,
+      // "fundingCap":"0.005" bounds the rate both ways
+      fundingRateCap: 0.005,
+      fundingRateFloor: -0.005,
       turnover24hUsd: 3515096831.964,
     } satisfies MarketEvent);
     const [merged] = parser.parse(delta!, 1786659828000).events;

@@ -58,6 +58,9 @@ describe('okx parser: documented and real frames', () => {
         fundingRate: 0.000066332286709,
         nextFundingTs: 1788508800000,
         fundingIntervalHours: 8,
+        // "minFundingRate":"-0.00375","maxFundingRate":"0.00375"
+        fundingRateCap: 0.00375,
+        fundingRateFloor: -0.00375,
       } satisfies MarketEvent,
     ]);
     const [ev] = parse(fixture('doc.ndjson')[5]!).events;
@@ -67,6 +70,8 @@ describe('okx parser: documented and real frames', () => {
       fundingRate: 0.0001875391284828,
       nextFundingTs: 1700726400000,
       fundingIntervalHours: 8,
+      fundingRateCap: 0.00375,
+      fundingRateFloor: -0.00375,
     });
   });
 
