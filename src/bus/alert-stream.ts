@@ -165,27 +165,44 @@ export class AlertStreamConsumer {
     }
   }
 
+  /**
+   * Hands every entry of a batch to the handler at once, in stream order (delivery admits them in
+   * call order, so a burst reaches each chat's queue together and can be merged into one
+   * message), then acknowledges in order, stopping at the first entry not delivered.
+   */
   private async handleAll(entries: Entry[]): Promise<void> {
-    for (const [id, fields] of entries) {
-      if (this.abort.signal.aborted) return;
-      this.counters.read++;
-      const jsonAt = fields.indexOf('json');
-      let alert: AlertJson | undefined;
-      try {
-        alert = jsonAt >= 0 ? (JSON.parse(fields[jsonAt + 1] ?? '') as AlertJson) : undefined;
-      } catch {
-        alert = undefined;
-      }
-      if (alert && typeof alert.id === 'string') {
-        // Not acknowledged when interrupted: the next start (or another bot) handles it again.
-        if (!(await this.opts.handle(alert)) || this.abort.signal.aborted) return;
-      } else {
-        this.counters.malformed++;
-        this.opts.logger.warn({ id }, 'alert stream entry without valid json: acknowledged and skipped');
-      }
+    if (this.abort.signal.aborted) return;
+    const started = entries.map(([id, fields]) => ({
+      id,
+      // A failing handler leaves its entry pending: taken up again by the idle claim or a restart.
+      done: this.handleOne(id, fields).catch((err: Error) => {
+        this.counters.errors++;
+        this.opts.logger.warn({ id, message: err.message }, 'alert handling failed; left pending');
+        return false;
+      }),
+    }));
+    for (const { id, done } of started) {
+      // Not acknowledged when interrupted: the next start (or another bot) handles it again.
+      if (!(await done) || this.abort.signal.aborted) return;
       await this.redis.xack(ALERT_STREAM, this.group, id);
       this.counters.acked++;
     }
+  }
+
+  /** True when the entry may be acknowledged: delivered, or malformed (skipped for good). */
+  private async handleOne(id: string, fields: string[]): Promise<boolean> {
+    this.counters.read++;
+    const jsonAt = fields.indexOf('json');
+    let alert: AlertJson | undefined;
+    try {
+      alert = jsonAt >= 0 ? (JSON.parse(fields[jsonAt + 1] ?? '') as AlertJson) : undefined;
+    } catch {
+      alert = undefined;
+    }
+    if (alert && typeof alert.id === 'string') return this.opts.handle(alert);
+    this.counters.malformed++;
+    this.opts.logger.warn({ id }, 'alert stream entry without valid json: acknowledged and skipped');
+    return true;
   }
 
   /** Idempotent: stops reading; an alert being handled is not acknowledged and comes back on restart. */
