@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
 import { config as rxConfig, type Subscription } from 'rxjs';
+import { DEFAULT_INTEL_CONFIG } from '../analytics/intel-config.js';
 import { createTelegramBot, type WebhookRoute } from '../bot/bot.js';
 import type { DeliveryStats } from '../bot/delivery.js';
 import { AlertStreamConsumer, RedisDeliveryLedger } from '../bus/alert-stream.js';
+import { MemoryChatSettingsStore, RedisChatSettingsStore } from '../bus/chat-settings-store.js';
 import { redactUrl } from '../bus/keys.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscription-store.js';
-import type { Bus, SubscriptionStore } from '../bus/types.js';
-import type { AlertJson, RawFrame } from '../domain/types.js';
+import type { Bus, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
+import { ALERT_KINDS, type AlertJson, type AlertKind, type RawFrame, type VenueId } from '../domain/types.js';
+import { BACKFILL_REQUESTS_PER_SEC, oiHistoryFetcher, runBackfill } from '../streams/history.js';
 import { Recorder } from '../streams/recorder.js';
 import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
@@ -20,6 +23,9 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
+
+/** How far back the warm start asks the venues' OI history: the 24 h window and a margin. */
+const BACKFILL_SPAN_MS = 24 * 3_600_000 + 30 * 60_000;
 
 /** How often a live processor writes its feed health to `pulse:status`. */
 const FEED_STATUS_INTERVAL_MS = 5_000;
@@ -36,6 +42,32 @@ export interface App {
   readonly done: Promise<void>;
   /** Idempotent: stops intake, flushes, closes every socket and timer. */
   close(): Promise<void>;
+}
+
+/** `--report`: alerts per rule, with the thresholds that produced them, for tuning before subscribing. */
+export function alertReport(byKind: Partial<Record<AlertKind, number>>, config: Config): string {
+  const threshold: Record<AlertKind, string> = {
+    oi_change_15m: `|OI change 15m| >= ${config.oiAlertPct15m}% (OI_ALERT_PCT_15M)`,
+    oi_change_24h: `|OI change 24h| >= ${config.oiAlertPct24h}% (OI_ALERT_PCT_24H)`,
+    funding_pressure: `|APR| level high >= ${config.fundingPressureAprPct.high}% (FUNDING_PRESSURE_APR_PCT)`,
+    funding_interval_change: 'a venue changes the funding interval',
+    funding_at_bound: "funding rate at the venue's cap or floor",
+    control_flip: 'aggregate 15m control changes side, held 1 min',
+    momentum_spike: `OI acceleration >= ${config.momentumAlertAccel}x (MOMENTUM_ALERT_ACCEL)`,
+  };
+  const rows = ALERT_KINDS.map((kind) => {
+    const on = config.alertKinds.includes(kind);
+    const count = on ? String(byKind[kind] ?? 0) : 'off';
+    return `${kind.padEnd(24)} ${count.padStart(7)}  ${threshold[kind]}`;
+  });
+  const total = ALERT_KINDS.reduce((n, k) => n + (byKind[k] ?? 0), 0);
+  return [
+    `Alerts this recording would have produced (cooldown ${config.alertCooldownMs / 60_000} min, ALERT_COOLDOWN_MIN):`,
+    `${'rule'.padEnd(24)} ${'alerts'.padStart(7)}  fires when`,
+    ...rows,
+    `${'total'.padEnd(24)} ${String(total).padStart(7)}`,
+    '',
+  ].join('\n');
 }
 
 /** Logs the first occurrence, then at most one line per `everyMs` with the count since. */
@@ -99,6 +131,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onPublished: (ms) => metrics?.observePublish(ms),
     bus,
     alertRule: { oiAlertPct15m: config.oiAlertPct15m, cooldownMs: config.alertCooldownMs },
+    rules: {
+      oiChange24hPct: config.oiAlertPct24h,
+      momentumAccel: config.momentumAlertAccel,
+      fundingPressureMin: 'high',
+      enabled: Object.fromEntries(ALERT_KINDS.map((k) => [k, config.alertKinds.includes(k)])),
+    },
+    intel: {
+      ...DEFAULT_INTEL_CONFIG,
+      pressureAprPct: config.fundingPressureAprPct,
+      staleAfterMs: config.inputStaleAfterMs,
+    },
     publishIntervalMs: config.publishIntervalMs,
     logger: logger.child({ component: 'pipeline' }),
     onAlert: (alert) => {
@@ -164,6 +207,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
                 { ...counters, instruments: pipeline.instrumentCount(), ...pipeline.counters },
                 'replay finished',
               );
+              if (mode.report) process.stdout.write(alertReport(pipeline.alertsByKind, config));
               resolve();
             }, reject);
           },
@@ -204,11 +248,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         : new MemorySubscriptionStore();
     const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
     const ledger = bus.kind === 'redis' ? new RedisDeliveryLedger(redisUrl, logger) : undefined;
+    const settings: ChatSettingsStore =
+      bus.kind === 'redis'
+        ? new RedisChatSettingsStore(redisUrl, logger.child({ component: 'chat-settings' }))
+        : new MemoryChatSettingsStore();
     const bot = createTelegramBot({
       token: config.telegramBotToken,
       apiRoot: config.telegramApiRoot,
       bus,
       subscriptions: store,
+      settings,
       venues: [...config.venues],
       logger,
       ...(ledger ? { ledger } : {}),
@@ -219,6 +268,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     closers.push(async () => {
       await bot.close();
       await ledger?.close();
+      await settings.close();
       await store.close();
     });
     deliveryStats = () => bot.deliveryStats();
@@ -290,6 +340,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const restored = pipeline.restore(await bus.loadCheckpoint(key));
       if (restored > 0)
         logger.info({ instruments: restored }, 'resumed the 15m/24h windows from the last checkpoint');
+      // Hysteresis and cooldowns survive the restart: nothing repeats, nothing is forgotten.
+      const rules = pipeline.restoreAlertState(await bus.loadAlertState());
+      if (rules > 0) logger.info({ rules }, 'resumed the alert rules from pulse:alert-state');
     } catch (err) {
       logger.warn(
         { message: (err as Error).message },
@@ -298,6 +351,33 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }
     checkpointTimer = setInterval(() => void saveCheckpoint(key), CHECKPOINT_INTERVAL_MS);
   }
+
+  /**
+   * Warm start: the last 24 h of OI from the venue's REST history for every instrument the
+   * checkpoint did not cover, under the venue's request budget; windows start there, flagged
+   * `backfilled` (never alerting) until live data covers them.
+   */
+  const backfill = async (id: VenueId, runtime: VenueRuntime, venueLogger: Logger): Promise<void> => {
+    const fetcher = oiHistoryFetcher(id, endpoints[id].restUrl);
+    if (fetcher === null) return;
+    const nowMs = Date.now();
+    const wanted = runtime.universe().filter((e) => pipeline.needsHistory(id, e.instrument, nowMs));
+    if (wanted.length === 0) return;
+    const symbolOf = new Map(wanted.map((e) => [e.instrument, e.symbol]));
+    const result = await runBackfill({
+      venue: id,
+      instruments: wanted.map((e) => e.instrument),
+      fetcher,
+      fromTs: nowMs - BACKFILL_SPAN_MS,
+      toTs: nowMs,
+      maxRequestsPerSec: BACKFILL_REQUESTS_PER_SEC[id],
+      logger: venueLogger,
+      signal: abort.signal,
+      onPoints: (instrument, points) =>
+        pipeline.backfill(id, symbolOf.get(instrument) ?? instrument, instrument, points),
+    });
+    venueLogger.info(result, 'OI history backfilled from the venue (windows marked backfilled)');
+  };
 
   for (const id of processes ? config.venues : []) {
     const venueLogger = logger.child({ venue: id });
@@ -329,7 +409,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     });
     runtimes.push(runtime);
     // Venues resolve their universes independently: one venue down does not hold up the others.
-    runtime.start().catch((err: Error) => venueLogger.error({ err }, 'venue failed to start'));
+    runtime
+      .start()
+      .then(() => (config.backfill && mode.kind === 'live' ? backfill(id, runtime, venueLogger) : undefined))
+      .catch((err: Error) => venueLogger.error({ err }, 'venue failed to start'));
   }
   if (processes && runtimes.length > 0) {
     // Feed health for /status in a bot that may run as its own process.

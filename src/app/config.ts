@@ -1,5 +1,5 @@
 import { canonicalSymbol } from '../domain/symbols.js';
-import { VENUE_IDS, type VenueId } from '../domain/types.js';
+import { ALERT_KINDS, type AlertKind, VENUE_IDS, type VenueId } from '../domain/types.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { RESERVED_PATHS } from './http.js';
 
@@ -17,7 +17,13 @@ export class ConfigError extends Error {
 
 export type RunMode =
   | { readonly kind: 'live'; readonly recordPath?: string }
-  | { readonly kind: 'replay'; readonly path: string; readonly speed: number | 'max' }
+  | {
+      readonly kind: 'replay';
+      readonly path: string;
+      readonly speed: number | 'max';
+      /** `--report`: print, per alert rule, how many alerts the recording produced. */
+      readonly report?: boolean;
+    }
   | { readonly kind: 'demo'; readonly recordPath?: string };
 
 /** What this process runs: the market-data side, the Telegram side, or both. */
@@ -51,6 +57,22 @@ export interface Config {
   readonly commandRatePerMin: number;
   readonly oiAlertPct15m: number;
   readonly alertCooldownMs: number;
+  /** `OI_ALERT_PCT_24H`: rule oi_change_24h. */
+  readonly oiAlertPct24h: number;
+  /** `MOMENTUM_ALERT_ACCEL`: rule momentum_spike fires at this OI acceleration (× usual 15m pace). */
+  readonly momentumAlertAccel: number;
+  /** `ALERT_KINDS`: the rules that run (default all). */
+  readonly alertKinds: readonly AlertKind[];
+  /** `FUNDING_PRESSURE_APR_PCT`: |APR| levels of elevated, high, extreme. */
+  readonly fundingPressureAprPct: {
+    readonly elevated: number;
+    readonly high: number;
+    readonly extreme: number;
+  };
+  /** `INPUT_STALE_AFTER_MS`: a snapshot input (or a venue in the aggregate) older than this is stale. */
+  readonly inputStaleAfterMs: number;
+  /** `BACKFILL`: fetch venues' OI history at start for instruments without a checkpoint. */
+  readonly backfill: boolean;
   readonly publishIntervalMs: number;
   readonly staleAfterMs: number;
   readonly httpPort: number | null;
@@ -212,11 +234,56 @@ function adminChatIds(env: Env): number[] {
   return out;
 }
 
+function alertKinds(env: Env): AlertKind[] {
+  const raw = str(env, 'ALERT_KINDS');
+  if (raw === undefined || raw.toLowerCase() === 'all') return [...ALERT_KINDS];
+  const out: AlertKind[] = [];
+  for (const part of raw.split(',')) {
+    const kind = part.trim().toLowerCase();
+    if (kind === '') continue;
+    if (!(ALERT_KINDS as readonly string[]).includes(kind)) {
+      throw new ConfigError(
+        'ALERT_KINDS',
+        `unknown rule ${JSON.stringify(kind)}; use all or some of ${ALERT_KINDS.join(', ')}`,
+      );
+    }
+    if (!out.includes(kind as AlertKind)) out.push(kind as AlertKind);
+  }
+  return out;
+}
+
+function fundingPressure(env: Env): Config['fundingPressureAprPct'] {
+  const raw = str(env, 'FUNDING_PRESSURE_APR_PCT');
+  if (raw === undefined) return { elevated: 20, high: 50, extreme: 100 };
+  const parts = raw.split(',').map((p) => Number(p.trim()));
+  const [elevated, high, extreme] = parts;
+  if (
+    parts.length !== 3 ||
+    !parts.every((n) => Number.isFinite(n) && n > 0) ||
+    !(elevated! < high! && high! < extreme!)
+  ) {
+    throw new ConfigError(
+      'FUNDING_PRESSURE_APR_PCT',
+      `must be three increasing |APR| percentages elevated,high,extreme, e.g. 20,50,100 (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return { elevated: elevated!, high: high!, extreme: extreme! };
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be on or off (got ${JSON.stringify(raw)})`);
+}
+
 function mode(argv: readonly string[]): RunMode {
   let record: string | undefined;
   let replay: string | undefined;
   let speed: number | 'max' = 1;
   let demo = false;
+  let report = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -235,16 +302,18 @@ function mode(argv: readonly string[]): RunMode {
           throw new ConfigError('--speed', `must be a number > 0 or "max" (got ${v})`);
       }
     } else if (arg === '--demo') demo = true;
+    else if (arg === '--report') report = true;
     else
       throw new ConfigError(
         arg ?? '',
-        'unknown option; use --record FILE, --replay FILE [--speed N|max] or --demo',
+        'unknown option; use --record FILE, --replay FILE [--speed N|max] [--report] or --demo',
       );
   }
+  if (report && replay === undefined) throw new ConfigError('--report', 'only works with --replay FILE');
   if (replay !== undefined && (record !== undefined || demo)) {
     throw new ConfigError('--replay', 'cannot be combined with --record or --demo');
   }
-  if (replay !== undefined) return { kind: 'replay', path: replay, speed };
+  if (replay !== undefined) return { kind: 'replay', path: replay, speed, ...(report ? { report } : {}) };
   if (demo) return { kind: 'demo', ...(record ? { recordPath: record } : {}) };
   return { kind: 'live', ...(record ? { recordPath: record } : {}) };
 }
@@ -335,6 +404,14 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
     oiAlertPct15m: number(env, 'OI_ALERT_PCT_15M', 3, positive),
     alertCooldownMs:
       number(env, 'ALERT_COOLDOWN_MIN', 30, (n) => (n >= 0 ? null : 'must be 0 or more')) * 60_000,
+    oiAlertPct24h: number(env, 'OI_ALERT_PCT_24H', 10, positive),
+    momentumAlertAccel: number(env, 'MOMENTUM_ALERT_ACCEL', 3, (n) => (n > 1 ? null : 'must be more than 1')),
+    alertKinds: alertKinds(env),
+    fundingPressureAprPct: fundingPressure(env),
+    inputStaleAfterMs: number(env, 'INPUT_STALE_AFTER_MS', 180_000, (n) =>
+      Number.isInteger(n) && n >= 1000 ? null : 'must be a whole number of at least 1000',
+    ),
+    backfill: flag(env, 'BACKFILL', true),
     publishIntervalMs: number(env, 'PUBLISH_INTERVAL_MS', 1000, (n) =>
       Number.isInteger(n) && n >= 10 ? null : 'must be a whole number of at least 10',
     ),

@@ -352,6 +352,13 @@ export class Pipeline {
     return used;
   }
 
+  /** Whether the instrument's 24 h window does not reach back a full day before `nowTs` (history would help). */
+  needsHistory(venue: string, instrument: string, nowTs: number): boolean {
+    const state = this.instruments.get(venue)?.get(instrument);
+    if (!state || state.window24h.observationCount === 0) return true;
+    return state.window24h.firstTs > nowTs - state.window24h.windowMs;
+  }
+
   instrumentCount(): number {
     return this.instrumentTotal;
   }

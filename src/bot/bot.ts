@@ -7,8 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Api, Bot, BotError, type Context, GrammyError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
-import type { Bus, SubscriptionStore } from '../bus/types.js';
+import { MemoryChatSettingsStore } from '../bus/chat-settings-store.js';
+import type { Bus, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
 import type { AlertJson } from '../domain/types.js';
+import { createChatPolicy } from './chat-policy.js';
 import {
   type AlertDeliveryOptions,
   createAlertDelivery,
@@ -19,10 +21,13 @@ import {
 } from './delivery.js';
 import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
 import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
+import { marketFeature } from './features/market.js';
 import { queriesFeature } from './features/queries.js';
 import type { FeatureDeps } from './features/reply.js';
-import { subscriptionsFeature } from './features/subscriptions.js';
+import { settingsFeature } from './features/settings.js';
+import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
 import { commandRateLimit } from './rate-limit.js';
+import { ScheduleRunner } from './schedules.js';
 
 /** The update kinds the features handle; the same list in both transports. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -31,8 +36,12 @@ export interface TelegramBotOptions {
   readonly token: string;
   /** Default `https://api.telegram.org`; tests point it at a local stand-in. */
   readonly apiRoot?: string;
-  readonly bus: Pick<Bus, 'latest' | 'trackedSymbols'>;
+  readonly bus: Pick<Bus, 'latest' | 'latestMany' | 'trackedSymbols' | 'feedStatus'>;
   readonly subscriptions: SubscriptionStore;
+  /** Per-chat settings, mutes and quiet-hour holds; default in memory (lost at restart). */
+  readonly settings?: ChatSettingsStore;
+  /** Between quiet-hour summary and funding-reminder sweeps; default 60,000 ms. */
+  readonly scheduleIntervalMs?: number;
   /** Venues `/oi` and `/funding` look at, in reply order. */
   readonly venues: string[];
   readonly logger: Logger;
@@ -45,7 +54,7 @@ export interface TelegramBotOptions {
   /** Records delivered (alert, chat) pairs outside the process, so a restart sends nothing twice. */
   readonly ledger?: DeliveryLedger;
   /** Delivery pacing and bounds; the defaults suit the real Bot API. */
-  readonly delivery?: Omit<AlertDeliveryOptions, 'api' | 'store' | 'logger' | 'now'>;
+  readonly delivery?: Omit<AlertDeliveryOptions, 'api' | 'store' | 'logger' | 'now' | 'policy' | 'onHold'>;
   /**
    * Webhook mode when given: `start()` calls `setWebhook(url, { secret_token })` and updates arrive
    * through `TelegramBot.webhook`, mounted on the HTTP server at the URL's path. Default: long polling.
@@ -89,6 +98,8 @@ export interface TelegramBot {
   start(): Promise<void>;
   /** Queues the alert for every chat subscribed to its symbol. */
   deliverAlert(alert: AlertJson): Promise<DeliveryHandle>;
+  /** Queues a plain message on the chat's paced queue (summaries, reminders). */
+  sendText(chatId: number, html: string): Promise<void>;
   /** Delivery counters and queue lengths, for /metrics. */
   deliveryStats(): DeliveryStats;
   transport(): { readonly mode: 'polling' | 'webhook'; readonly state: TransportState };
@@ -128,14 +139,29 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     now,
   };
   const adminChatIds = [...new Set(opts.adminChatIds ?? [])];
+  const ownSettings = opts.settings ? null : new MemoryChatSettingsStore();
+  const settings: ChatSettingsStore = opts.settings ?? (ownSettings as ChatSettingsStore);
 
   const delivery = createAlertDelivery({
     ...opts.delivery,
     api: bot.api,
-    store: opts.subscriptions,
+    // A chat that blocked the bot or became a supergroup takes its settings along.
+    store: withSettings(opts.subscriptions, settings),
+    policy: createChatPolicy(settings),
+    onHold: (chatId, alert) => settings.hold(chatId, alert),
     logger: log,
     now,
     ...(opts.ledger ? { ledger: opts.ledger } : {}),
+  });
+  const schedules = new ScheduleRunner({
+    store: settings,
+    subscriptions: opts.subscriptions,
+    latest: (venue, symbol) => opts.bus.latest(venue, symbol),
+    send: (chatId, html) => delivery.sendText(chatId, html),
+    venues: opts.venues,
+    now,
+    logger: log,
+    ...(opts.scheduleIntervalMs ? { intervalMs: opts.scheduleIntervalMs } : {}),
   });
   const stats = async (): Promise<AdminStats> => {
     const d = delivery.stats();
@@ -153,8 +179,12 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   bot.use(
     basicFeature(),
     adminFeature({ adminChatIds, stats }),
+    // before subscriptions: its migrate and my_chat_member handlers do not call next()
+    settingsFeature({ ...deps, settings }),
     subscriptionsFeature(deps),
     queriesFeature(deps),
+    marketFeature({ ...deps, bus: opts.bus }),
+    muteFeature({ ...deps, settings }),
     unknownCommandFeature(),
   );
   const logBotError = (err: BotError) =>
@@ -337,10 +367,12 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     webhook,
     start() {
       if (closed) return Promise.resolve();
+      schedules.start();
       starting ??= startTransport();
       return starting;
     },
     deliverAlert: (alert) => delivery.deliver(alert),
+    sendText: (chatId, html) => delivery.sendText(chatId, html),
     deliveryStats: () => delivery.stats(),
     transport: () => ({ mode, state }),
     close() {
@@ -351,7 +383,9 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         clearTimeout(pollRetry);
         await starting;
         await webhookLoop;
+        await schedules.close();
         await delivery.close();
+        await ownSettings?.close();
         if (bot.isRunning()) {
           // stop() confirms the last offset with one more getUpdates that it cannot abort: bounded here.
           const stopped = bot
@@ -503,4 +537,24 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** The subscription store, with settings removed or migrated together with the chat. */
+function withSettings(store: SubscriptionStore, settings: ChatSettingsStore): SubscriptionStore {
+  return {
+    add: (chatId, symbol, venue) => store.add(chatId, symbol, venue),
+    venuesFor: (chatId, symbol) => store.venuesFor(chatId, symbol),
+    remove: (chatId, symbol) => store.remove(chatId, symbol),
+    listForChat: (chatId) => store.listForChat(chatId),
+    chatsFor: (symbol) => store.chatsFor(symbol),
+    removeChat: async (chatId) => {
+      await store.removeChat(chatId);
+      await settings.removeChat(chatId);
+    },
+    migrateChat: async (oldChatId, newChatId) => {
+      await store.migrateChat(oldChatId, newChatId);
+      await settings.migrateChat(oldChatId, newChatId);
+    },
+    close: () => store.close(),
+  };
 }

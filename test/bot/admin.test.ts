@@ -46,7 +46,12 @@ beforeAll(async () => {
   telegram = createTelegramBot({
     token: tg.token,
     apiRoot: tg.apiRoot,
-    bus: { latest: async () => snapshot, trackedSymbols: async () => ['BTC', 'ETH'] },
+    bus: {
+      latest: async () => snapshot,
+      trackedSymbols: async () => ['BTC', 'ETH'],
+      latestMany: async () => [],
+      feedStatus: async () => [],
+    },
     subscriptions: store,
     venues: ['bybit'],
     logger: pino({ level: 'silent' }),

@@ -42,6 +42,8 @@ const snapshots = new Map([
 const bus = {
   latest: async (venue: string, symbol: string) => snapshots.get(`${venue}:${symbol}`) ?? null,
   trackedSymbols: async () => [...TRACKED],
+  latestMany: async () => [],
+  feedStatus: async () => [],
 };
 
 const alertFor = (id: string, symbol: string): AlertJson => ({
@@ -249,6 +251,8 @@ describe('telegram bot failures', () => {
           throw new Error('redis is down');
         },
         trackedSymbols: async () => [],
+        latestMany: async () => [],
+        feedStatus: async () => [],
       },
       subscriptions: new MemorySubscriptionStore(),
       venues: ['bybit'],

@@ -25,7 +25,12 @@ function capture(level = 'trace') {
   return { logger, lines, raw };
 }
 
-const bus = { latest: async () => null, trackedSymbols: async () => ['BTC'] };
+const bus = {
+  latest: async () => null,
+  trackedSymbols: async () => ['BTC'],
+  latestMany: async () => [],
+  feedStatus: async () => [],
+};
 
 function botOn(tg: TelegramStandIn, logger: Logger, extra: Partial<TelegramBotOptions> = {}) {
   return createTelegramBot({

@@ -11,7 +11,12 @@ import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-
 
 const SECRET = 'hook_Secret-1234567890abcdef';
 const WEBHOOK_URL = 'https://bot.example.test:8443/telegram/updates';
-const bus = { latest: async () => null, trackedSymbols: async () => ['BTC'] };
+const bus = {
+  latest: async () => null,
+  trackedSymbols: async () => ['BTC'],
+  latestMany: async () => [],
+  feedStatus: async () => [],
+};
 
 let tg: TelegramStandIn;
 let telegram: TelegramBot;
