@@ -156,8 +156,18 @@ export class Pipeline {
     const stepped = !Object.is(state.window15m.currentBucket, bucketBefore);
     if (!changed && !stepped) return;
     this.dirty.add(state);
-    if (ev.oiBase === undefined && !stepped) return;
-    // Cheap pre-check on the 15m window; the full snapshot is built only when the rule may fire.
+    if (stepped) {
+      // Every rule runs once per 9 s of event time per instrument (and its aggregate): the same
+      // alerts whatever the wall-clock pace, so a replay at max speed fires what live did.
+      this.evaluate(toSnapshot(state, this.intel));
+      if (this.aggregate && (this.bySymbol.get(state.symbol)?.length ?? 0) > 1) {
+        const all = this.aggregateOf(state.symbol);
+        if (all) this.evaluate(all);
+      }
+      return;
+    }
+    if (ev.oiBase === undefined) return;
+    // Between steps, a cheap pre-check on the 15m window; the snapshot is built only when the OI rule may fire.
     if (state.oiBase === null || state.markPrice === null) return;
     const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
     if (delta === null || Math.abs(delta.pct) < this.rules.oiChange15mPct) return;
@@ -230,9 +240,7 @@ export class Pipeline {
       for (let i = 0; i < states.length; i += PUBLISH_SLICE) {
         const batch: SnapshotJson[] = [];
         for (const state of states.slice(i, i + PUBLISH_SLICE)) {
-          const snapshot = toSnapshot(state, this.intel);
-          batch.push(snapshot);
-          this.evaluate(snapshot);
+          batch.push(toSnapshot(state, this.intel));
           if (symbols && (this.bySymbol.get(state.symbol)?.length ?? 0) > 1) symbols.add(state.symbol);
         }
         await this.publishBatch(batch);
@@ -244,9 +252,7 @@ export class Pipeline {
         const batch: SnapshotJson[] = [];
         for (const symbol of list.slice(i, i + PUBLISH_SLICE)) {
           const snapshot = this.aggregateOf(symbol);
-          if (snapshot === null) continue;
-          batch.push(snapshot);
-          this.evaluate(snapshot);
+          if (snapshot !== null) batch.push(snapshot);
         }
         this.counters.aggregatesPublished += await this.publishBatch(batch);
         await new Promise((r) => setImmediate(r));

@@ -151,10 +151,50 @@ describe('config', () => {
     ['SYMBOLS', ' , '],
     ['LOG_LEVEL', 'loud'],
     ['TELEGRAM_BOT_TOKEN', 'not-a-token'],
+    ['OI_ALERT_PCT_24H', '0'],
+    ['MOMENTUM_ALERT_ACCEL', '1'],
+    ['ALERT_KINDS', 'oi_change_15m,price_moon'],
+    ['FUNDING_PRESSURE_APR_PCT', '50,20,100'],
+    ['FUNDING_PRESSURE_APR_PCT', '20,50'],
+    ['INPUT_STALE_AFTER_MS', '10'],
+    ['BACKFILL', 'maybe'],
   ])('stops on a bad %s naming it', (name, value) => {
     const err = errorOf({ [name]: value });
     expect(err.variable).toBe(name);
     expect(err.message.startsWith(`${name}:`)).toBe(true);
+  });
+
+  it('reads the market-intelligence and alert-rule settings', () => {
+    const d = loadConfig({});
+    expect(d.oiAlertPct24h).toBe(10);
+    expect(d.momentumAlertAccel).toBe(3);
+    expect(d.alertKinds).toHaveLength(7);
+    expect(d.fundingPressureAprPct).toEqual({ elevated: 20, high: 50, extreme: 100 });
+    expect(d.inputStaleAfterMs).toBe(180_000);
+    expect(d.backfill).toBe(true);
+    const c = loadConfig({
+      OI_ALERT_PCT_24H: '8',
+      MOMENTUM_ALERT_ACCEL: '4',
+      ALERT_KINDS: 'OI_CHANGE_15M, funding_pressure',
+      FUNDING_PRESSURE_APR_PCT: '15,40,90',
+      INPUT_STALE_AFTER_MS: '60000',
+      BACKFILL: 'off',
+    });
+    expect(c).toMatchObject({
+      oiAlertPct24h: 8,
+      momentumAlertAccel: 4,
+      alertKinds: ['oi_change_15m', 'funding_pressure'],
+      fundingPressureAprPct: { elevated: 15, high: 40, extreme: 90 },
+      inputStaleAfterMs: 60_000,
+      backfill: false,
+    });
+    expect(errorOf({}, ['--report']).variable).toBe('--report');
+    expect(loadConfig({}, ['--replay', 'f', '--report']).mode).toEqual({
+      kind: 'replay',
+      path: 'f',
+      speed: 1,
+      report: true,
+    });
   });
 
   it('parses the run modes', () => {

@@ -51,3 +51,48 @@ describe('pipeline and feed gaps', () => {
     expect(alerts.map((a) => a.delta?.pct)).toEqual([expect.closeTo(4.545, 2)]);
   });
 });
+
+describe('pipeline and the cross-venue aggregate', () => {
+  it('publishes venue `all` for a symbol on two venues, summing OI and weighting funding by OI', async () => {
+    const bus = new MemoryBus();
+    const p = new Pipeline({
+      bus,
+      alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * MIN },
+      publishIntervalMs: 10,
+      logger: pino({ level: 'silent' }),
+    });
+    const at = (
+      venue: 'okx' | 'bybit',
+      instrument: string,
+      ts: number,
+      oiBase: number,
+      rate: number,
+    ): MarketEvent => ({
+      type: 'market',
+      venue,
+      symbol: 'ETH',
+      instrument,
+      eventTs: ts,
+      receiveTs: ts,
+      oiBase,
+      markPrice: 2000,
+      fundingRate: rate,
+      fundingIntervalHours: 8,
+    });
+    p.handle(at('okx', 'ETH-USDT-SWAP', t0, 300, 0.0001));
+    p.handle(at('bybit', 'ETHUSDT', t0 + 1000, 100, 0.0005));
+    // a symbol on one venue only has no aggregate
+    p.handle({ ...ev(t0, 50), symbol: 'SOLO', instrument: 'SOLO-USDT-SWAP' });
+    await p.close();
+    const all = await bus.latest('all', 'ETH');
+    expect(all).toMatchObject({ v: 1, venue: 'all', symbol: 'ETH', venues: ['bybit', 'okx'], ts: t0 + 1000 });
+    expect(all!.oi.base).toBe(400);
+    expect(all!.oi.usd).toBe(800_000);
+    // OI-weighted APR: (3 × 10.95% + 1 × 54.75%) / 4
+    expect(all!.funding.aprPct).toBeCloseTo((3 * 10.95 + 54.75) / 4, 6);
+    expect(all!.fundingSpread).toMatchObject({ maxVenue: 'bybit', minVenue: 'okx' });
+    expect(all!.fundingSpread!.aprPct).toBeCloseTo(43.8, 6);
+    expect(await bus.latest('all', 'SOLO')).toBeNull();
+    expect(p.counters.aggregatesPublished).toBe(1);
+  });
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp } from '../../src/app/app.js';
 import { loadConfig } from '../../src/app/config.js';
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
@@ -79,5 +79,48 @@ describe('replay of a generated 25-hour recording', () => {
     expect(second.alerts.map((a) => a.id)).toEqual(first.alerts.map((a) => a.id));
     expect(new Set(first.alerts.map((a) => a.id)).size).toBe(first.alerts.length);
     expect(first.counters.events).toBeGreaterThan(rec.lines.length - 10);
+  });
+});
+
+describe('threshold tuning: --replay FILE --speed max --report', () => {
+  it('prints per rule the alerts the recording produced, the same counts as the stream, every run', async () => {
+    const reportRun = async () => {
+      await flushTestDb(url);
+      const out: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out.push(String(chunk));
+        return true;
+      });
+      try {
+        const config = loadConfig({ REDIS_URL: url, OI_ALERT_PCT_15M: '2' }, [
+          '--replay',
+          path,
+          '--speed',
+          'max',
+          '--report',
+        ]);
+        const app = await startApp(config, logger);
+        await app.done;
+        await app.close();
+      } finally {
+        spy.mockRestore();
+      }
+      const entries = await redis.xrange('pulse:alerts', '-', '+');
+      const kinds = entries.map(([, f]) => (JSON.parse(f[f.indexOf('json') + 1]!) as AlertJson).kind);
+      return { text: out.join(''), kinds };
+    };
+    const first = await reportRun();
+    const rows = new Map(
+      [...first.text.matchAll(/^(\w+)\s+(\d+|off)\s/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    expect(first.text).toContain('OI_ALERT_PCT_15M');
+    expect(first.text).toMatch(/\|OI change 15m\| >= 2%/);
+    for (const kind of ['oi_change_15m', 'oi_change_24h', 'funding_pressure', 'momentum_spike']) {
+      expect(rows.get(kind), kind).toBe(String(first.kinds.filter((k) => k === kind).length));
+    }
+    expect(rows.get('total')).toBe(String(first.kinds.length));
+    expect(Number(rows.get('oi_change_15m'))).toBeGreaterThan(0);
+    // deterministic: rules run on event time, not on the wall clock of a max-speed replay
+    expect((await reportRun()).text).toBe(first.text);
   });
 });
