@@ -368,8 +368,10 @@ const controlFlip: Rule = (prev, s, cfg) => {
 const momentumSpike: Rule = (prev, s, cfg) => {
   const accel = s.momentum?.oiAccel ?? null;
   const pricePct = s.momentum?.priceChange15mPct ?? null;
-  // oiAccel is built on the 15m OI window: same coverage rule as oi_change_15m.
-  if (accel === null || !Number.isFinite(accel) || !usable(s.oi.delta15m)) return {};
+  // oiAccel compares the 15m change with the mean 15m step over 24 h: both windows must be whole,
+  // gap-free and live (a downtime bridged by one flat value would inflate it).
+  if (accel === null || !Number.isFinite(accel) || !usable(s.oi.delta15m) || !usable(s.oi.delta24h))
+    return {};
   const priceMoves = pricePct !== null && Math.abs(pricePct) >= cfg.momentumMinPriceChangePct;
   const { next, fire } = levelStep(prev ?? FRESH, s.ts, cfg, {
     magnitude: accel,
@@ -464,9 +466,12 @@ export function evaluateRules(
  */
 export function restoreRuleStates(state: AlertEngineState, entries: readonly string[]): number {
   let applied = 0;
-  for (const entry of entries) {
-    const parsed = parseEntry(entry);
-    if (parsed === null) continue;
+  // Oldest first: when more entries than `maxKeys` come back, the most recent ones stay.
+  const parsedAll = entries
+    .map(parseEntry)
+    .filter((p): p is { key: string; state: RuleState } => p !== null)
+    .sort((a, b) => a.state.ts - b.state.ts);
+  for (const parsed of parsedAll) {
     const held = state.rules.get(parsed.key);
     if (held !== undefined && held.ts > parsed.state.ts) continue;
     put(state, parsed.key, parsed.state);

@@ -51,6 +51,8 @@ export interface InstrumentState {
   lastGapEndTs: number | null;
   /** Window values before this time came from a venue's REST history, not the feed (warm start). */
   backfilledUntilTs: number | null;
+  /** Seen through history only so far: the history's last value counts until the first live event. */
+  awaitingLive: boolean;
 }
 
 export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
@@ -79,6 +81,7 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     gapOpen: false,
     lastGapEndTs: null,
     backfilledUntilTs: null,
+    awaitingLive: false,
   };
 }
 
@@ -91,6 +94,9 @@ export function markGap(state: InstrumentState): void {
 }
 
 const isNum = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+
+/** An event time this far ahead of both the receive time and the instrument's last event is not believed. */
+export const MAX_TIME_JUMP_MS = 3_600_000;
 
 type Field =
   | 'markPrice'
@@ -135,7 +141,12 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
       changed = true;
     }
   }
+  // A timestamp far ahead of both our clock and the instrument's own time (a corrupt frame) must
+  // not drag event time into the future, where it would freeze every window and rule until real
+  // time caught up. Accelerated simulations stay possible: each step is small.
   let ts = ev.eventTs;
+  const knownTs = Math.max(state.lastEventTs, ev.receiveTs);
+  if (ts > knownTs + MAX_TIME_JUMP_MS) ts = knownTs;
   if (!(ts >= state.lastEventTs)) {
     ts = state.lastEventTs;
     state.outOfOrderCount++;
@@ -148,6 +159,11 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   if (state.gapOpen) {
     state.gapOpen = false;
     state.lastGapEndTs = ts;
+  }
+  if (state.awaitingLive) {
+    // The history's last value was in effect until now: windows reaching back before this are backfilled.
+    state.awaitingLive = false;
+    state.backfilledUntilTs = Math.max(state.backfilledUntilTs ?? 0, ts);
   }
   if (state.oiBase !== null && state.markPrice !== null) {
     observeOi(state.window15m, ts, state.oiBase, state.markPrice);
@@ -183,6 +199,7 @@ export function applyHistory(
   const until = liveFirstTs ?? Math.max(...usable.map((p) => p.ts)) + 1;
   state.backfilledUntilTs = Math.max(state.backfilledUntilTs ?? 0, until);
   if (liveFirstTs === null) {
+    state.awaitingLive = true;
     // Seen only through history so far: the values are the latest history point's.
     const last = usable[usable.length - 1]!;
     state.oiBase ??= last.oiBase;

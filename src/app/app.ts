@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { config as rxConfig, type Subscription } from 'rxjs';
 import { DEFAULT_INTEL_CONFIG } from '../analytics/intel-config.js';
@@ -113,7 +114,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const subscriptions: Subscription[] = [];
   const runtimes: VenueRuntime[] = [];
   const abort = new AbortController();
-  const bus = await chooseBus(config, logger);
+  // A report is for tuning: it writes nothing to Redis (no alerts a bot would deliver, no rule state).
+  const bus =
+    config.mode.kind === 'replay' && config.mode.report ? new MemoryBus() : await chooseBus(config, logger);
   logger.info(
     {
       bus: bus.kind,
@@ -143,6 +146,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       staleAfterMs: config.inputStaleAfterMs,
     },
     publishIntervalMs: config.publishIntervalMs,
+    // A replay's rule state must not overwrite the live processor's cooldowns in Redis.
+    persistAlertState: config.mode.kind !== 'replay',
+    awaitAlertState: config.mode.kind === 'live' && config.role !== 'bot' && bus.kind === 'redis',
     logger: logger.child({ component: 'pipeline' }),
     onAlert: (alert) => {
       logger.info({ alertId: alert.id, symbol: alert.symbol, venue: alert.venue }, `ALERT ${alert.text}`);
@@ -258,6 +264,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       bus,
       subscriptions: store,
       settings,
+      crossVenueQuietMs: config.alertCooldownMs,
       venues: [...config.venues],
       logger,
       ...(ledger ? { ledger } : {}),
@@ -340,14 +347,36 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const restored = pipeline.restore(await bus.loadCheckpoint(key));
       if (restored > 0)
         logger.info({ instruments: restored }, 'resumed the 15m/24h windows from the last checkpoint');
-      // Hysteresis and cooldowns survive the restart: nothing repeats, nothing is forgotten.
-      const rules = pipeline.restoreAlertState(await bus.loadAlertState());
-      if (rules > 0) logger.info({ rules }, 'resumed the alert rules from pulse:alert-state');
     } catch (err) {
       logger.warn(
         { message: (err as Error).message },
         'no analytics checkpoint restored; windows start empty',
       );
+    }
+    // Hysteresis and cooldowns survive the restart: nothing repeats, nothing is forgotten. Rules
+    // wait until the state is back (retried while Redis is unreachable) rather than re-fire.
+    if (bus.kind === 'redis') {
+      const loadRules = async (): Promise<void> => {
+        while (!abort.signal.aborted) {
+          try {
+            const rules = pipeline.restoreAlertState(await bus.loadAlertState());
+            logger.info({ rules }, 'alert rules resumed from pulse:alert-state; rules running');
+            return;
+          } catch (err) {
+            logger.warn(
+              { message: (err as Error).message },
+              'alert rule state not loaded yet; rules wait, retrying in 5 s',
+            );
+            await sleep(5000, undefined, { signal: abort.signal }).catch(() => {});
+          }
+        }
+      };
+      // Start-up goes on after 3 s; the rules start whenever the state arrives.
+      const waited = new AbortController();
+      await Promise.race([
+        loadRules().finally(() => waited.abort()),
+        sleep(3000, undefined, { signal: waited.signal }).catch(() => {}),
+      ]);
     }
     checkpointTimer = setInterval(() => void saveCheckpoint(key), CHECKPOINT_INTERVAL_MS);
   }

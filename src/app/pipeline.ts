@@ -41,6 +41,13 @@ export interface PipelineOptions {
   readonly intel?: IntelConfig;
   /** Publish the cross-venue aggregate (venue `all`) of every symbol seen on two or more venues; default true. */
   readonly aggregate?: boolean;
+  /** Write the rules' state to the bus (`pulse:alert-state`) so a restart resumes it; default true. A replay does not. */
+  readonly persistAlertState?: boolean;
+  /**
+   * Rules wait for `restoreAlertState` before they run (a live processor restoring its state from
+   * Redis): without its state, an engine would re-fire every alert still in effect. Default false.
+   */
+  readonly awaitAlertState?: boolean;
   /** At most one snapshot per instrument per interval reaches the bus. */
   readonly publishIntervalMs: number;
   readonly logger: Logger;
@@ -68,6 +75,11 @@ export interface PipelineCounters {
  * Event-time analytics per instrument, throttled snapshot publishing, and the alert rule.
  * Analytics are pure functions (src/analytics); this class only keeps their state and does the I/O.
  */
+/** Rules run once per this much event time per instrument (the 15m OI rule also between). */
+const RULE_STEP_MS = 60_000;
+/** The aggregate's rules run once per this much event time per symbol. */
+const AGGREGATE_STEP_MS = 30_000;
+
 /** Snapshots per Redis round trip when publishing (small: each slice blocks the event loop ~0.35 ms). */
 const PUBLISH_SLICE = 25;
 
@@ -87,10 +99,17 @@ export class Pipeline {
   private instrumentTotal = 0;
   /** Alerts fired per rule (`--replay … --report`). */
   readonly alertsByKind: Partial<Record<AlertKind, number>> = {};
+  /** Last rule step (minute of event time) per instrument, and the snapshot built then. */
+  private readonly ruleSteps = new Map<InstrumentState, number>();
+  private readonly stepSnapshots = new Map<InstrumentState, SnapshotJson>();
+  /** Last aggregate rule step (half minute of event time) per symbol. */
+  private readonly aggregateSteps = new Map<string, number>();
   /** SYMBOL → its instruments on every venue, for the aggregate. */
   private readonly bySymbol = new Map<string, InstrumentState[]>();
   private readonly dirty = new Set<InstrumentState>();
-  private readonly engine: AlertEngineState = createAlertEngineState();
+  private readonly engine: AlertEngineState;
+  private readonly persistAlertState: boolean;
+  private rulesPaused: boolean;
   private readonly rules: AlertRulesConfig;
   private readonly intel: IntelConfig;
   private readonly aggregate: boolean;
@@ -109,6 +128,10 @@ export class Pipeline {
     };
     this.intel = opts.intel ?? DEFAULT_INTEL_CONFIG;
     this.aggregate = opts.aggregate ?? true;
+    this.persistAlertState = opts.persistAlertState ?? true;
+    this.rulesPaused = opts.awaitAlertState ?? false;
+    // Room for every rule of every instrument and of an aggregate per symbol.
+    this.engine = createAlertEngineState(2 * (opts.maxInstruments ?? 5000) * 8);
   }
 
   /** Starts the publish timer. */
@@ -156,14 +179,16 @@ export class Pipeline {
     const stepped = !Object.is(state.window15m.currentBucket, bucketBefore);
     if (!changed && !stepped) return;
     this.dirty.add(state);
-    if (stepped) {
-      // Every rule runs once per 9 s of event time per instrument (and its aggregate): the same
-      // alerts whatever the wall-clock pace, so a replay at max speed fires what live did.
-      this.evaluate(toSnapshot(state, this.intel));
-      if (this.aggregate && (this.bySymbol.get(state.symbol)?.length ?? 0) > 1) {
-        const all = this.aggregateOf(state.symbol);
-        if (all) this.evaluate(all);
-      }
+    const ruleStep = Math.floor(state.lastEventTs / RULE_STEP_MS);
+    if (ruleStep !== this.ruleSteps.get(state)) {
+      // Every rule runs once per minute of event time per instrument (and once per half minute of
+      // its symbol's aggregate): the same alerts whatever the wall-clock pace, so a replay at max
+      // speed fires what live did. The 15m OI rule also runs between steps (below).
+      this.ruleSteps.set(state, ruleStep);
+      const snapshot = toSnapshot(state, this.intel);
+      this.stepSnapshots.set(state, snapshot);
+      this.evaluate(snapshot);
+      this.evaluateAggregate(state.symbol, state.lastEventTs);
       return;
     }
     if (ev.oiBase === undefined) return;
@@ -193,15 +218,22 @@ export class Pipeline {
    * one Redis transaction; state that changed without an alert (a rule re-armed) follows in order.
    */
   private evaluate(snapshot: SnapshotJson): void {
+    if (this.rulesPaused) return;
     const { alerts, changed } = evaluateRules(this.engine, snapshot, this.rules);
-    if (alerts.length === 0) {
-      if (changed.length > 0) this.track(this.opts.bus.saveAlertState(changed), null);
+    if (!this.persistAlertState) {
+      for (const alert of alerts) this.fire(alert, []);
       return;
     }
-    alerts.forEach((alert, i) => {
-      // The state goes with the first alert: written before or with it, never after.
-      this.fire(alert, i === 0 ? changed : []);
-    });
+    // Each alert goes out in one transaction with its own rule's state; the other rules' changes
+    // (re-arms, levels seen) follow in order, so a crash between two never marks an unsent alert fired.
+    const rest = new Map(changed.map((c) => [c.key, c]));
+    for (const alert of alerts) {
+      const key = `${alert.venue}:${alert.symbol}:${alert.kind}`;
+      const own = rest.get(key);
+      rest.delete(key);
+      this.fire(alert, own ? [own] : []);
+    }
+    if (rest.size > 0) this.track(this.opts.bus.saveAlertState([...rest.values()]), null);
   }
 
   private track(p: Promise<void>, alert: AlertJson | null): void {
@@ -274,6 +306,27 @@ export class Pipeline {
     );
   }
 
+  /**
+   * The aggregate's rules, once per half minute of event time per symbol, from each venue's
+   * snapshot of its latest rule step (event time only: a replay evaluates exactly what live did).
+   */
+  private evaluateAggregate(symbol: string, ts: number): void {
+    if (!this.aggregate) return;
+    const states = this.bySymbol.get(symbol);
+    if (!states || states.length < 2) return;
+    const step = Math.floor(ts / AGGREGATE_STEP_MS);
+    if (step <= (this.aggregateSteps.get(symbol) ?? Number.NEGATIVE_INFINITY)) return;
+    this.aggregateSteps.set(symbol, step);
+    const snapshots: SnapshotJson[] = [];
+    for (const s of states) {
+      const snap = this.stepSnapshots.get(s);
+      if (snap) snapshots.push(snap);
+    }
+    if (snapshots.length < 2) return;
+    const all = aggregateSnapshots(symbol, snapshots, this.intel);
+    if (all) this.evaluate(all);
+  }
+
   private async publishBatch(batch: readonly SnapshotJson[]): Promise<number> {
     if (batch.length === 0) return 0;
     const startedAt = performance.now();
@@ -334,7 +387,9 @@ export class Pipeline {
 
   /** Resumes the alert engine from `pulse:alert-state` entries; returns how many were applied. */
   restoreAlertState(entries: readonly string[]): number {
-    return restoreRuleStates(this.engine, entries);
+    const applied = restoreRuleStates(this.engine, entries);
+    this.rulesPaused = false;
+    return applied;
   }
 
   /**

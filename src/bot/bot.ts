@@ -40,6 +40,8 @@ export interface TelegramBotOptions {
   readonly subscriptions: SubscriptionStore;
   /** Per-chat settings, mutes and quiet-hour holds; default in memory (lost at restart). */
   readonly settings?: ChatSettingsStore;
+  /** After an alert of a kind for a symbol, the same kind from another venue is skipped this long; default 30 min. */
+  readonly crossVenueQuietMs?: number;
   /** Between quiet-hour summary and funding-reminder sweeps; default 60,000 ms. */
   readonly scheduleIntervalMs?: number;
   /** Venues `/oi` and `/funding` look at, in reply order. */
@@ -143,11 +145,15 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   const settings: ChatSettingsStore = opts.settings ?? (ownSettings as ChatSettingsStore);
 
   const delivery = createAlertDelivery({
+    // A second for a burst (rules, venues, symbols firing together) to become one message.
+    coalesceMs: 1000,
     ...opts.delivery,
     api: bot.api,
     // A chat that blocked the bot or became a supergroup takes its settings along.
     store: withSettings(opts.subscriptions, settings),
-    policy: createChatPolicy(settings),
+    policy: createChatPolicy(settings, {
+      ...(opts.crossVenueQuietMs !== undefined ? { crossVenueQuietMs: opts.crossVenueQuietMs } : {}),
+    }),
     onHold: (chatId, alert) => settings.hold(chatId, alert),
     logger: log,
     now,

@@ -109,12 +109,42 @@ export function alertPassesSettings(settings: ChatSettings, alert: AlertJson): b
  * The per-chat policy delivery asks once per (alert, chat): symbol muted → skip; the settings
  * do not want it → skip; quiet hours now → hold (summarized after); else send. `nowMs` is wall clock.
  */
-export function createChatPolicy(store: ChatSettingsStore): ChatPolicy {
+export interface ChatPolicyOptions {
+  /**
+   * One move, one message: after a chat got an alert of some kind for a symbol from one venue (or
+   * the aggregate), the same kind for the same symbol from another venue is skipped for this long,
+   * unless it is an escalation. Default 30 min (the rules' default cooldown); 0 turns it off.
+   */
+  readonly crossVenueQuietMs?: number;
+  /** (chat, symbol, kind) entries remembered; the least recent is forgotten first. Default 20,000. */
+  readonly maxRemembered?: number;
+}
+
+export function createChatPolicy(store: ChatSettingsStore, options: ChatPolicyOptions = {}): ChatPolicy {
+  const quietMs = options.crossVenueQuietMs ?? 30 * 60_000;
+  const maxRemembered = options.maxRemembered ?? 20_000;
+  const lastByMove = new Map<string, { readonly venue: string; readonly atMs: number }>();
+  const sameMoveElsewhere = (chatId: number, alert: AlertJson, nowMs: number): boolean => {
+    if (quietMs <= 0) return false;
+    const key = `${chatId}:${alert.symbol}:${alert.kind}`;
+    const last = lastByMove.get(key);
+    if (last && last.venue !== alert.venue && nowMs - last.atMs < quietMs && alert.escalated !== true)
+      return true;
+    lastByMove.delete(key);
+    lastByMove.set(key, { venue: alert.venue, atMs: nowMs });
+    while (lastByMove.size > maxRemembered) {
+      const oldest = lastByMove.keys().next();
+      if (oldest.done) break;
+      lastByMove.delete(oldest.value);
+    }
+    return false;
+  };
   return {
     async decide(chatId: number, alert: AlertJson, nowMs: number): Promise<ChatDecision> {
       if ((await store.mutedUntil(chatId, alert.symbol, nowMs)) !== null) return 'skip';
       const settings = await store.get(chatId);
       if (!alertPassesSettings(settings, alert)) return 'skip';
+      if (sameMoveElsewhere(chatId, alert, nowMs)) return 'skip';
       return inQuietHours(settings.quietHours, nowMs) ? 'hold' : 'send';
     },
   };

@@ -95,6 +95,11 @@ export interface AlertDeliveryOptions {
   readonly maxQueuePerChat?: number;
   /** Default 10: waiting alerts of one chat sent as one merged message when its turn comes. */
   readonly maxAlertsPerMessage?: number;
+  /**
+   * Default 0. An alert reaching an idle chat waits this long before it is sent, so the rest of a
+   * burst (other rules, venues, symbols firing together) joins it in one message.
+   */
+  readonly coalesceMs?: number;
   /** Default 1000 ms between two messages to one chat (Telegram: about 1 message/s per chat). */
   readonly minIntervalPerChatMs?: number;
   /** Default 35 ms between any two messages (Telegram: about 30 messages/s per bot). */
@@ -215,6 +220,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   const policy = opts.policy ?? SEND_ALL;
   const maxQueue = Math.max(1, opts.maxQueuePerChat ?? 50);
   const maxMerge = Math.max(1, opts.maxAlertsPerMessage ?? 10);
+  const coalesceMs = Math.max(0, opts.coalesceMs ?? 0);
   const perChatMs = opts.minIntervalPerChatMs ?? 1000;
   const globalMs = opts.minIntervalGlobalMs ?? 35;
   const perGroup = Math.max(1, opts.maxPerMinutePerGroup ?? 20);
@@ -325,8 +331,12 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   }
 
   function enqueue(chatId: number, item: Item): void {
-    const q = queues.get(chatId) ?? { items: [], nextSendAtMs: 0, running: undefined };
-    queues.set(chatId, q);
+    let q = queues.get(chatId);
+    if (q === undefined) {
+      const idleStartMs = item.kind === 'alert' && coalesceMs > 0 ? mono() + coalesceMs : 0;
+      q = { items: [], nextSendAtMs: idleStartMs, running: undefined };
+      queues.set(chatId, q);
+    }
     if (item.kind === 'alert' && q.items.some((i) => i.kind === 'alert' && i.alert.id === item.alert.id)) {
       item.settle('duplicate');
       return;
@@ -357,7 +367,10 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     }
     // Formatted before taking the items off the queue: a throw leaves them for the error path.
     const html = alerts.length === 1 ? formatAlert(first.alert, now()) : formatMergedAlerts(alerts, now());
-    const keyboard = alerts.length === 1 ? alertKeyboard(first.alert.symbol) : null;
+    // The mute buttons fit a merged message too when every line is about the same symbol.
+    const keyboard = alerts.every((a) => a.symbol === first.alert.symbol)
+      ? alertKeyboard(first.alert.symbol)
+      : null;
     const parts = splitMessage(html, maxChars);
     return { ...batch, items: q.items.splice(0, alerts.length), parts, keyboard };
   }
@@ -464,7 +477,9 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
         { err: describeError(err), discarded: waiting.length },
         'chat unreachable for good: removing it',
       );
-      await store.removeChat(chatId);
+      await store
+        .removeChat(chatId)
+        .catch((e: unknown) => chatLog.error({ err: describeError(e) }, 'could not remove the chat'));
       return null;
     }
     if (action === 'migrate') {
@@ -472,8 +487,11 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
       const moved = [...batch.items, ...q.items.splice(0)];
       counts.migratedChats++;
       chatLog.info({ newChatId }, 'group upgraded to a supergroup: moving subscriptions');
-      await store.migrateChat(chatId, newChatId);
+      // The waiting messages move first: a store failure must not leave them unsettled forever.
       for (const m of moved) enqueue(newChatId, m);
+      await store
+        .migrateChat(chatId, newChatId)
+        .catch((e: unknown) => chatLog.error({ err: describeError(e) }, 'could not move the subscriptions'));
       return null;
     }
     return giveUp('Telegram rejected the message (our bug): dropped');

@@ -94,6 +94,11 @@ function formatAprPct(aprPct: number): string {
 /** `Funding +0.0100% / 8h · 10.95% APR · longs pay shorts · reset in 3h 12m`. */
 export function formatFundingLine(snapshot: SnapshotJson, nowMs: number): string {
   const f = snapshot.funding;
+  if (f && !isNum(f.rate) && isNum(f.aprPct)) {
+    // The cross-venue view has no single rate or reset time: its APR is OI-weighted.
+    const payer = f.aprPct > 0 ? 'longs pay shorts' : f.aprPct < 0 ? 'shorts pay longs' : 'nobody pays';
+    return `Funding ${formatAprPct(f.aprPct)} APR (OI-weighted) · ${payer}`;
+  }
   if (!f || !isNum(f.rate)) return 'Funding n/a';
   const parts = [
     `Funding ${formatSignedPct(f.rate * 100, 4)}${isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : ''}`,

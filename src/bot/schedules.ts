@@ -3,11 +3,13 @@
  * minutes before a subscribed symbol's funding settles. What is due is decided by pure functions;
  * `ScheduleRunner` only gathers their inputs once a minute and hands the texts to `send`.
  */
+
 import type { Logger } from 'pino';
 import type { ChatSettings, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
 import { type AlertJson, type SnapshotJson, VENUE_IDS } from '../domain/types.js';
 import { formatDuration, formatSignedPct } from '../domain/units.js';
 import { inQuietHours, kindLabel } from './chat-policy.js';
+import { DeliveryError, describeError } from './delivery.js';
 import { escapeHtml, limitLength, MAX_MESSAGE_CHARS } from './format.js';
 
 const MINUTE_MS = 60_000;
@@ -243,7 +245,7 @@ export class ScheduleRunner {
     try {
       chatIds = await this.opts.store.chatsWithSchedules();
     } catch (err) {
-      this.opts.logger?.warn({ err }, 'schedules: cannot list chats');
+      this.opts.logger?.warn({ err: describeError(err) }, 'schedules: cannot list chats');
       return { chats: 0, summaries: 0, reminders: 0, failures: 1 };
     }
     const snapshots = new Map<string, Promise<SnapshotJson | null>>();
@@ -266,7 +268,16 @@ export class ScheduleRunner {
         if (isSummaryTime(settings, nowMs)) {
           const held = await this.opts.store.takeHeld(chatId);
           for (const m of dueSummaries([{ chatId, settings, held }], nowMs)) {
-            await this.opts.send(m.chatId, m.html);
+            try {
+              await this.opts.send(m.chatId, m.html);
+            } catch (err) {
+              // Not sent: hold them again for the next sweep rather than lose them (unless the
+              // chat is gone for good: delivery removed it).
+              if (!(err instanceof DeliveryError && err.outcome === 'dropped')) {
+                for (const alert of held) await this.opts.store.hold(chatId, alert).catch(() => {});
+              }
+              throw err;
+            }
             summaries++;
           }
         }
@@ -283,7 +294,7 @@ export class ScheduleRunner {
         }
       } catch (err) {
         failures++;
-        this.opts.logger?.warn({ err, chatId }, 'schedules: sweep of a chat failed');
+        this.opts.logger?.warn({ err: describeError(err), chatId }, 'schedules: sweep of a chat failed');
       }
     }
     return { chats: chatIds.length, summaries, reminders, failures };

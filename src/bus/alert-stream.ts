@@ -54,8 +54,15 @@ export interface AlertStreamConsumerOptions {
   readonly consumer?: string;
   readonly group?: string;
   readonly blockMs?: number;
-  /** Entries another consumer read but did not acknowledge for this long are taken over. */
+  /**
+   * Entries another consumer read but did not acknowledge for this long are taken over; default
+   * 5 min, well above the longest fan-out, so a live bot's delivery is never taken from it.
+   */
   readonly claimIdleMs?: number;
+  /** Alerts being delivered at once (new entries are read meanwhile); default 200. */
+  readonly maxInFlight?: number;
+  /** An entry whose handling failed this many times is acknowledged and skipped (logged); default 5. */
+  readonly maxAttempts?: number;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -65,7 +72,11 @@ type Entry = [id: string, fields: string[]];
  * was handled, so a bot restart loses no alert; pending entries of a crashed consumer are claimed.
  */
 export class AlertStreamConsumer {
-  readonly counters = { read: 0, acked: 0, claimed: 0, malformed: 0, errors: 0 };
+  readonly counters = { read: 0, acked: 0, claimed: 0, malformed: 0, errors: 0, poisoned: 0 };
+  /** Entry ids being handled in this process, each with its promise (resolves when acked or left). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Failed attempts per entry id (bounded by the stream's length in practice; cleared on ack). */
+  private readonly failures = new Map<string, number>();
   private readonly redis: Redis;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -111,17 +122,29 @@ export class AlertStreamConsumer {
         await this.ensureGroup();
         // First what this consumer read before a restart and never acknowledged, then new entries.
         if (!ownPendingDone) {
-          const mine = await this.read('0', 0);
-          if (mine.length === 0) ownPendingDone = true;
-          else await this.handleAll(mine);
+          const mine = (await this.read('0', 0)).filter(([id]) => !this.inFlight.has(id));
+          if (mine.length === 0) {
+            ownPendingDone = true;
+            continue;
+          }
+          this.startAll(mine);
+          await Promise.all(mine.map(([id]) => this.inFlight.get(id)));
+          // Some left unacknowledged (a failing handler): do not spin on them.
+          if (!signal.aborted && (await this.read('0', 0)).length > 0) {
+            await sleep(1000, undefined, { signal }).catch(() => {});
+          }
           continue;
         }
         if (Date.now() >= claimAt) {
-          claimAt = Date.now() + (this.opts.claimIdleMs ?? 60_000);
+          claimAt = Date.now() + (this.opts.claimIdleMs ?? 300_000);
           await this.claimAbandoned();
         }
+        // Bounded: while this many alerts are still being delivered, wait for one to finish.
+        while (this.inFlight.size >= (this.opts.maxInFlight ?? 200) && !signal.aborted) {
+          await Promise.race(this.inFlight.values());
+        }
         const fresh = await this.read('>', this.opts.blockMs ?? 5000);
-        await this.handleAll(fresh);
+        this.startAll(fresh);
       } catch (err) {
         if (signal.aborted) break;
         this.counters.errors++;
@@ -143,7 +166,7 @@ export class AlertStreamConsumer {
   }
 
   private async claimAbandoned(): Promise<void> {
-    const idle = this.opts.claimIdleMs ?? 60_000;
+    const idle = this.opts.claimIdleMs ?? 300_000;
     const reply = (await this.redis.call(
       'XAUTOCLAIM',
       ALERT_STREAM,
@@ -154,39 +177,58 @@ export class AlertStreamConsumer {
       'COUNT',
       50,
     )) as [string, Entry[]];
-    const entries = (reply?.[1] ?? []).filter((e) => e && Array.isArray(e[1]));
+    // Entries this process is still delivering are ours already (a long fan-out): not again.
+    const entries = (reply?.[1] ?? []).filter((e) => e && Array.isArray(e[1]) && !this.inFlight.has(e[0]));
     if (entries.length > 0) {
       this.counters.claimed += entries.length;
       this.opts.logger.info(
         { count: entries.length },
         'took over alerts another bot read but never acknowledged',
       );
-      await this.handleAll(entries);
+      this.startAll(entries);
     }
   }
 
   /**
-   * Hands every entry of a batch to the handler at once, in stream order (delivery admits them in
-   * call order, so a burst reaches each chat's queue together and can be merged into one
-   * message), then acknowledges in order, stopping at the first entry not delivered.
+   * Hands every entry to the handler at once, in stream order (delivery admits them in call order,
+   * so a burst reaches each chat's queue together and can be merged into one message), and
+   * acknowledges each as soon as it is done: one slow chat never holds back the others' alerts.
    */
-  private async handleAll(entries: Entry[]): Promise<void> {
-    if (this.abort.signal.aborted) return;
-    const started = entries.map(([id, fields]) => ({
-      id,
-      // A failing handler leaves its entry pending: taken up again by the idle claim or a restart.
-      done: this.handleOne(id, fields).catch((err: Error) => {
-        this.counters.errors++;
-        this.opts.logger.warn({ id, message: err.message }, 'alert handling failed; left pending');
-        return false;
-      }),
-    }));
-    for (const { id, done } of started) {
-      // Not acknowledged when interrupted: the next start (or another bot) handles it again.
-      if (!(await done) || this.abort.signal.aborted) return;
-      await this.redis.xack(ALERT_STREAM, this.group, id);
-      this.counters.acked++;
+  private startAll(entries: Entry[]): void {
+    for (const [id, fields] of entries) {
+      if (this.abort.signal.aborted) return;
+      if (this.inFlight.has(id)) continue;
+      const done = this.handleOne(id, fields)
+        .catch((err: Error) => {
+          this.counters.errors++;
+          this.opts.logger.warn({ id, message: err.message }, 'alert handling failed; left pending');
+          return false;
+        })
+        .then(async (ok) => {
+          if (!ok && !this.abort.signal.aborted) ok = this.giveUpAfterRepeatedFailures(id);
+          if (!ok || this.abort.signal.aborted) return;
+          // Not acknowledged when interrupted: the next start (or another bot) handles it again.
+          await this.redis.xack(ALERT_STREAM, this.group, id);
+          this.failures.delete(id);
+          this.counters.acked++;
+        })
+        .catch((err: Error) =>
+          this.opts.logger.warn({ id, message: err.message }, 'ack failed; entry stays pending'),
+        )
+        .finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, done);
     }
+  }
+
+  /** True (acknowledge and skip) once an entry failed `maxAttempts` times: it must not block the stream. */
+  private giveUpAfterRepeatedFailures(id: string): boolean {
+    const failures = (this.failures.get(id) ?? 0) + 1;
+    this.failures.set(id, failures);
+    if (failures < (this.opts.maxAttempts ?? 5)) return false;
+    this.failures.delete(id);
+    this.counters.poisoned++;
+    this.opts.logger.error({ id, failures }, 'alert failed every attempt: acknowledged and skipped');
+    return true;
   }
 
   /** True when the entry may be acknowledged: delivered, or malformed (skipped for good). */
@@ -199,7 +241,14 @@ export class AlertStreamConsumer {
     } catch {
       alert = undefined;
     }
-    if (alert && typeof alert.id === 'string') return this.opts.handle(alert);
+    if (
+      alert &&
+      typeof alert.id === 'string' &&
+      typeof alert.symbol === 'string' &&
+      typeof alert.kind === 'string'
+    ) {
+      return this.opts.handle(alert);
+    }
     this.counters.malformed++;
     this.opts.logger.warn({ id }, 'alert stream entry without valid json: acknowledged and skipped');
     return true;
@@ -208,6 +257,7 @@ export class AlertStreamConsumer {
   /** Idempotent: stops reading; an alert being handled is not acknowledged and comes back on restart. */
   async close(): Promise<void> {
     this.abort.abort();
+    this.failures.clear();
     this.redis.disconnect();
     // A handler waiting on delivery ends when delivery closes; never wait on it for long here.
     await Promise.race([this.running?.catch(() => {}), sleep(2000)]);

@@ -161,15 +161,27 @@ export class RedisBus implements Bus {
     await this.flushPending();
   }
 
-  /** Bounded: when full, a state-only entry goes first (the next one supersedes it), else the oldest alert. */
+  /**
+   * Bounded: when full, the oldest state-only entry is folded into the entry after it (whose newer
+   * values win key by key), so no rule state is lost; with none, the oldest alert is dropped.
+   */
   private enqueue(item: {
     readonly alert: AlertJson | null;
     readonly state: readonly AlertStateEntry[];
   }): void {
     if (this.pending.length >= this.maxPending) {
-      const stateOnly = this.pending.findIndex((p) => p.alert === null);
-      if (stateOnly >= 0) {
-        this.pending.splice(stateOnly, 1);
+      const i = this.pending.findIndex((p) => p.alert === null);
+      if (i >= 0) {
+        const [older] = this.pending.splice(i, 1);
+        const fold = (next: typeof item) => {
+          const newer = new Set(next.state.map((e) => e.key));
+          return {
+            alert: next.alert,
+            state: [...older!.state.filter((e) => !newer.has(e.key)), ...next.state],
+          };
+        };
+        if (i < this.pending.length) this.pending[i] = fold(this.pending[i]!);
+        else item = fold(item);
       } else {
         this.pending.shift();
         this.counters.alertsDropped++;

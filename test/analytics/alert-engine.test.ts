@@ -57,7 +57,8 @@ function delta(pct: number, flags: Pick<DeltaJson, 'gap' | 'backfilled'> = {}): 
 /** A snapshot with only the fields the rules read set; everything else unknown. */
 function snap(ts: number, o: Over = {}): SnapshotJson {
   const pct15 = o.pct15 === undefined ? 0.2 : o.pct15;
-  const pct24 = o.pct24 === undefined ? null : o.pct24;
+  // covered by default: momentum_spike needs a whole, gap-free 24h window too
+  const pct24 = o.pct24 === undefined ? 0.5 : o.pct24;
   const intervalHours = o.intervalHours === undefined ? 8 : o.intervalHours;
   const rate = 0.0003;
   const aprPct = intervalHours === null ? null : (rate / intervalHours) * 24 * 365 * 100;
@@ -496,6 +497,18 @@ describe('control_flip', () => {
 });
 
 describe('momentum_spike', () => {
+  it('never fires while the 24h window behind the usual pace is uncovered, gapped or backfilled', () => {
+    const spike = { oiAccel: 10, priceChange15mPct: 2 };
+    for (const over of [{ pct24: null }, { flags24: { gap: true } }, { flags24: { backfilled: true } }]) {
+      const fired = feed(createAlertEngineState(), [snap(T0, { ...spike, ...over })]);
+      expect(
+        fired.filter((a) => a.kind === 'momentum_spike'),
+        JSON.stringify(over),
+      ).toEqual([]);
+    }
+    expect(feed(createAlertEngineState(), [snap(T0, spike)]).map((a) => a.kind)).toContain('momentum_spike');
+  });
+
   const c = only('momentum_spike');
   const A = cfg.momentumAccel;
   const P = cfg.momentumMinPriceChangePct;

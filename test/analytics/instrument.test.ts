@@ -245,3 +245,17 @@ describe('warm start from REST history', () => {
     expect(d.backfilled).toBe(true);
   });
 });
+
+describe('event time it cannot believe', () => {
+  it('ignores a timestamp hours ahead of both the receive time and the instrument, but follows fast simulations', () => {
+    const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    applyMarketEvent(s, ev(T0, { oiBase: 1, markPrice: 1 }));
+    // a corrupt frame from 2100: counted at the instrument's own time, windows untouched
+    applyMarketEvent(s, { ...ev(4_102_444_800_000, { oiBase: 2 }), receiveTs: T0 + 1000 });
+    expect(s.lastEventTs).toBe(T0 + 1000);
+    // a 600x simulation: each event a few seconds of event time ahead of the last, minutes ahead of the clock
+    for (let i = 1; i <= 100; i++)
+      applyMarketEvent(s, { ...ev(T0 + i * 12_000, { oiBase: 3 }), receiveTs: T0 + i * 20 });
+    expect(s.lastEventTs).toBe(T0 + 100 * 12_000);
+  });
+});

@@ -3,6 +3,8 @@
  * parser, the instrument state and the alert engine exactly as the pipeline runs them (a snapshot
  * per minute of event time), and every figure is checked against what the script says.
  */
+
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
   type AlertEngineState,
@@ -12,6 +14,8 @@ import {
   restoreRuleStates,
 } from '../../src/analytics/alert-engine.js';
 import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
+import { Pipeline } from '../../src/app/pipeline.js';
+import { MemoryBus } from '../../src/bus/memory-bus.js';
 import type { AlertJson, MarketEvent, RawFrame, SnapshotJson } from '../../src/domain/types.js';
 import { VENUES } from '../../src/streams/venues/registry.js';
 import { path, type ScenarioPoint, scenarioLines } from '../support/scenario.js';
@@ -181,6 +185,29 @@ describe('market intelligence on a generated recording with known phases', () =>
     expect(interval).toHaveLength(1);
     expect(interval[0]!.ts).toBeGreaterThanOrEqual(T1 + 190 * MIN);
     expect(interval[0]!.text).toMatch(/8h.*4h/);
+  });
+
+  it('the pipeline (rules on event-time steps, the 15m OI rule between them) fires exactly these alerts', async () => {
+    const fired: AlertJson[] = [];
+    const pipeline = new Pipeline({
+      bus: new MemoryBus(),
+      alertRule: {
+        oiAlertPct15m: DEFAULT_ALERT_RULES.oiChange15mPct,
+        cooldownMs: DEFAULT_ALERT_RULES.cooldownMs,
+      },
+      publishIntervalMs: 1000,
+      logger: pino({ level: 'silent' }),
+      onAlert: (a) => fired.push(a),
+    });
+    const parser = VENUES.bybit
+      .createAdapter({ wsUrl: 'ws://unused', restUrl: 'http://unused' })
+      .createParser();
+    for (const line of lines) {
+      const raw = JSON.parse(line) as RawFrame;
+      for (const ev of parser.parse(raw.frame, raw.t).events) pipeline.handle(ev);
+    }
+    await pipeline.close();
+    expect(fired.map((a) => a.id)).toEqual(first.alerts.map((a) => a.id));
   });
 
   it('fires nothing when a restarted engine (state from Redis-like storage) replays the same data', () => {

@@ -189,3 +189,28 @@ describe('createChatPolicy', () => {
     expect(await policy.decide(chatId + 1, alert, at(2))).toBe('send');
   });
 });
+
+describe('one move, one message across venues', () => {
+  it('skips the same kind for the same symbol from another venue within the quiet time, unless escalated', async () => {
+    const policy = createChatPolicy(new MemoryChatSettingsStore(), { crossVenueQuietMs: 30 * 60_000 });
+    const on = (venue: string, extra: Partial<AlertJson> = {}) =>
+      alertOf('oi_change_15m', { venue, id: `oi_change_15m:${venue}:BTC:${Math.random()}`, ...extra });
+    expect(await policy.decide(1, on('binance'), at(12))).toBe('send');
+    expect(await policy.decide(1, on('bybit'), at(12, 1))).toBe('skip');
+    expect(await policy.decide(1, on('all'), at(12, 2))).toBe('skip');
+    // the same venue again is the rules' business (cooldown, hysteresis), not the policy's
+    expect(await policy.decide(1, on('binance'), at(12, 3))).toBe('send');
+    // an escalation always comes through, and another chat or kind is independent
+    expect(await policy.decide(1, on('okx', { escalated: true }), at(12, 4))).toBe('send');
+    expect(await policy.decide(2, on('bybit'), at(12, 5))).toBe('send');
+    expect(await policy.decide(1, alertOf('momentum_spike', { venue: 'bybit' }), at(12, 5))).toBe('send');
+    // after the quiet time another venue's alert is a new move
+    expect(await policy.decide(1, on('bybit'), at(12, 40))).toBe('send');
+  });
+
+  it('can be turned off', async () => {
+    const policy = createChatPolicy(new MemoryChatSettingsStore(), { crossVenueQuietMs: 0 });
+    expect(await policy.decide(1, alertOf('oi_change_15m', { venue: 'binance' }), at(12))).toBe('send');
+    expect(await policy.decide(1, alertOf('oi_change_15m', { venue: 'bybit' }), at(12, 1))).toBe('send');
+  });
+});

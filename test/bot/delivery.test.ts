@@ -309,7 +309,7 @@ function memoryLedger(sentCount: () => number) {
 const stripTags = (html: string) => html.replace(/<[^<>]+>/g, '');
 
 describe('bursts, long messages, policy and texts', () => {
-  it('sends a burst waiting in one chat as one message of at most 10 alerts, keyboard on singles only', async () => {
+  it('sends a burst waiting in one chat as one message of at most 10 alerts, with the mute buttons when all are about one symbol', async () => {
     const box: { sent: Sent[] } = { sent: [] };
     const { ledger, records } = memoryLedger(() => box.sent.length);
     const { store, delivery, sent } = await setup([], { minIntervalPerChatMs: 300, ledger });
@@ -325,8 +325,11 @@ describe('bursts, long messages, policy and texts', () => {
     expect(
       sent[0]!.keyboard?.inline_keyboard.flat().map((b) => 'callback_data' in b && b.callback_data),
     ).toEqual(['mute:BTC:1h', 'mute:BTC:24h']);
-    expect(sent[1]!.keyboard).toBeUndefined();
-    expect(sent[2]!.keyboard).toBeUndefined();
+    for (const merged of [sent[1]!, sent[2]!]) {
+      expect(
+        merged.keyboard?.inline_keyboard.flat().map((b) => 'callback_data' in b && b.callback_data),
+      ).toEqual(['mute:BTC:1h', 'mute:BTC:24h']);
+    }
     for (const h of handles) expect(await h.settled).toEqual(['sent']);
     // every merged alert is in the ledger for the chat, written after the message that carried it
     expect(records.map((r) => r.alertId).sort()).toEqual(handles.map((_, i) => `BTC-n${i + 1}`).sort());
@@ -335,6 +338,20 @@ describe('bursts, long messages, policy and texts', () => {
       expect(r.sentBefore).toBeGreaterThan(carriedBy);
     }
     expect(delivery.stats()).toMatchObject({ sent: 3, merged: 13 });
+  });
+
+  it('leaves the mute buttons off a merged message about several symbols', async () => {
+    const { store, delivery, sent } = await setup([], { minIntervalPerChatMs: 300 });
+    await store.add(1, 'BTC');
+    await store.add(1, 'ETH');
+    await delivery.deliver(alert('first'));
+    await waitUntil(() => sent.length === 1);
+    await delivery.deliver(alert('b', 'BTC'));
+    await delivery.deliver(alert('e', 'ETH'));
+    await delivery.idle();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.text).toContain('2 alerts');
+    expect(sent[1]!.keyboard).toBeUndefined();
   });
 
   it('queues concurrent deliver() calls in call order even when the store answers out of order', async () => {

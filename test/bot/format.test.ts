@@ -100,6 +100,15 @@ describe('formatFundingLine', () => {
     );
   });
 
+  it('shows the OI-weighted APR of the cross-venue view, which has no single rate', () => {
+    const all = {
+      ...snapshot,
+      venue: 'all',
+      funding: { ...snapshot.funding, rate: null, intervalHours: null, nextFundingTime: null, aprPct: -35.5 },
+    };
+    expect(formatFundingLine(all, NOW)).toBe('Funding -35.50% APR (OI-weighted) · shorts pay longs');
+  });
+
   it('says n/a without a rate and "due now" once the reset time has passed', () => {
     expect(formatFundingLine(warmingUp, NOW)).toBe('Funding n/a');
     expect(formatFundingLine(snapshot, NOW + THREE_H_12_M + 1)).toContain('reset due now');

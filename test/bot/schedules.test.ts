@@ -228,6 +228,9 @@ describe('ScheduleRunner', () => {
     await store.hold(1, alertOf(1));
     await store.hold(2, alertOf(2));
     expect(await failing.sweep()).toMatchObject({ chats: 2, summaries: 1, failures: 1 });
+    // the summary that could not be sent is held again for the next sweep, not lost
+    expect((await store.takeHeld(1)).map((a) => a.id)).toEqual([alertOf(1).id]);
+    expect(await store.takeHeld(2)).toEqual([]);
   });
 
   it('sweeps on its interval until closed, and close is idempotent', async () => {

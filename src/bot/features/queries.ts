@@ -1,6 +1,7 @@
 import { Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
+import { describeError } from '../delivery.js';
 import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
@@ -91,7 +92,8 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
     try {
       await ctx.editMessageReplyMarkup({ reply_markup: subscribeKeyboard(symbol, subscribed) });
     } catch (err) {
-      if (!isNotModified(err)) log.warn({ err, chatId }, 'could not update the subscribe button');
+      if (!isNotModified(err))
+        log.warn({ err: describeError(err), chatId }, 'could not update the subscribe button');
     }
     return ctx.answerCallbackQuery({ text: toast });
   });

@@ -3,6 +3,7 @@ import { ChatSettingsError, MAX_REMINDER_MIN, resetPatch } from '../../bus/chat-
 import type { ChatSettings, ChatSettingsStore } from '../../bus/types.js';
 import { ALERT_KINDS, type AlertKind, VENUE_IDS } from '../../domain/types.js';
 import { KIND_LABELS, THRESHOLD_FIGURES } from '../chat-policy.js';
+import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 
@@ -296,7 +297,7 @@ export function settingsFeature(
       admins.set(key, isAdmin);
       return isAdmin;
     } catch (err) {
-      log.warn({ err, chatId: chat.id }, 'settings: admin check failed');
+      log.warn({ err: describeError(err), chatId: chat.id }, 'settings: admin check failed');
       return false;
     }
   }
@@ -354,7 +355,7 @@ export function settingsFeature(
         });
     } finally {
       await ctx.answerCallbackQuery(answer).catch((err: unknown) => {
-        log.warn({ err }, 'settings: answerCallbackQuery failed');
+        log.warn({ err: describeError(err) }, 'settings: answerCallbackQuery failed');
       });
     }
   });
@@ -364,7 +365,7 @@ export function settingsFeature(
     try {
       await store.migrateChat(ctx.chat.id, ctx.message.migrate_to_chat_id);
     } catch (err) {
-      log.warn({ err, chatId: ctx.chat.id }, 'settings: migrating the chat failed');
+      log.warn({ err: describeError(err), chatId: ctx.chat.id }, 'settings: migrating the chat failed');
     }
     return next();
   });
@@ -375,7 +376,7 @@ export function settingsFeature(
       try {
         await store.removeChat(ctx.chat.id);
       } catch (err) {
-        log.warn({ err, chatId: ctx.chat.id }, 'settings: removing the chat failed');
+        log.warn({ err: describeError(err), chatId: ctx.chat.id }, 'settings: removing the chat failed');
       }
     }
     return next();

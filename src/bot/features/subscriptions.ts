@@ -1,6 +1,7 @@
 import { Composer, type Context } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { ChatSettingsStore } from '../../bus/types.js';
+import { describeError } from '../delivery.js';
 import { escapeHtml } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
@@ -177,7 +178,7 @@ export function muteFeature(deps: MuteFeatureDeps): Composer<Context> {
     try {
       await deps.settings.mute(chatId, symbol, untilMs);
     } catch (err) {
-      log.error({ err, chatId, symbol }, 'mute failed');
+      log.error({ err: describeError(err), chatId, symbol }, 'mute failed');
       return ctx.answerCallbackQuery({ text: 'Could not mute right now. Please try again in a minute.' });
     }
     log.info({ chatId, symbol, untilMs }, 'chat muted a symbol');
