@@ -58,7 +58,7 @@ interface Planned {
   readonly alertId?: string;
 }
 
-function plan(args: SenderArgs, instruments: { symbol: string; instrument: string }[]) {
+export function plan(args: SenderArgs, instruments: { symbol: string; instrument: string }[]) {
   const encode = createBybitEncoder();
   const n = instruments.length;
   const base = instruments.map((_, j) => {

@@ -98,11 +98,16 @@ export interface AlertEngineState {
   /** By `${venue}:${symbol}:${kind}`, least recently changed first. */
   readonly rules: Map<string, RuleState>;
   readonly maxKeys: number;
+  /**
+   * venue → symbol → the rule keys, built once: looking up a long-lived string is much cheaper
+   * than hashing a freshly built one seven times per snapshot. Bounded like `rules`.
+   */
+  readonly keyCache?: Map<string, Map<string, readonly string[]>>;
 }
 
 export function createAlertEngineState(maxKeys = 20_000): AlertEngineState {
   if (!(maxKeys >= 1)) throw new RangeError(`maxKeys must be >= 1: ${maxKeys}`);
-  return { rules: new Map(), maxKeys };
+  return { rules: new Map(), maxKeys, keyCache: new Map() };
 }
 
 const PRESSURE_RANK: Readonly<Record<FundingPressure, number>> = {
@@ -177,6 +182,8 @@ function levelStep(
     else if (prev.lastFiredMagnitude !== null && v.escalates(prev.lastFiredMagnitude)) fire = 'escalated';
   }
   const lastSeen = v.seen === undefined ? prev.lastSeen : v.seen;
+  // Hot path (every rule of every instrument each step): nothing changed, nothing allocated.
+  if (fire === null && armed === prev.armed && lastSeen === prev.lastSeen) return { next: prev, fire };
   const next: RuleState =
     fire === null
       ? { ...prev, armed, lastSeen }
@@ -427,14 +434,16 @@ export function evaluateRules(
   const alerts: AlertJson[] = [];
   const changed: Array<{ key: string; json: string }> = [];
   const { venue, symbol, ts } = snapshot;
-  for (const [kind, rule] of RULES) {
+  const keys = ruleKeys(state, venue, symbol);
+  for (let r = 0; r < RULES.length; r++) {
+    const [kind, rule] = RULES[r]!;
     if (cfg.enabled[kind] === false) continue;
-    const key = `${venue}:${symbol}:${kind}`;
+    const key = keys[r]!;
     const prev = state.rules.get(key);
     if (prev !== undefined && !(ts > prev.ts)) continue;
     const { next, fired } = rule(prev, snapshot, cfg);
     // A rule that never left its initial state keeps no entry (nothing to persist).
-    if (next !== undefined && !sameState(prev ?? FRESH, next)) {
+    if (next !== undefined && next !== prev && !sameState(prev ?? FRESH, next)) {
       const stamped: RuleState = { ...next, ts };
       put(state, key, stamped);
       changed.push({ key, json: JSON.stringify({ v: 1, key, ...stamped }) });
@@ -538,6 +547,24 @@ function sameState(a: RuleState, b: RuleState): boolean {
     a.pending?.value === b.pending?.value &&
     a.pending?.sinceTs === b.pending?.sinceTs
   );
+}
+
+function ruleKeys(state: AlertEngineState, venue: string, symbol: string): readonly string[] {
+  const cache = state.keyCache;
+  if (cache === undefined) return RULES.map(([kind]) => `${venue}:${symbol}:${kind}`);
+  let bySymbol = cache.get(venue);
+  if (bySymbol === undefined) {
+    bySymbol = new Map();
+    cache.set(venue, bySymbol);
+  }
+  let keys = bySymbol.get(symbol);
+  if (keys === undefined) {
+    keys = RULES.map(([kind]) => `${venue}:${symbol}:${kind}`);
+    // Bounded: far more symbols than rule states allow are never all alive at once.
+    if (bySymbol.size >= state.maxKeys) bySymbol.clear();
+    bySymbol.set(symbol, keys);
+  }
+  return keys;
 }
 
 /** Re-inserting keeps the Map in last-changed order, so the first key is the one to drop. */

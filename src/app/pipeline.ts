@@ -102,6 +102,10 @@ export class Pipeline {
   /** Last rule step (minute of event time) per instrument, and the snapshot built then. */
   private readonly ruleSteps = new Map<InstrumentState, number>();
   private readonly stepSnapshots = new Map<InstrumentState, SnapshotJson>();
+  /** Rule states changed without an alert since the last publish, latest per rule key. */
+  private readonly pendingRuleState = new Map<string, string>();
+  /** Instruments whose 15m OI rule fired and waits to re-arm (checked on each OI event). */
+  private readonly oiDisarmed = new Set<InstrumentState>();
   /** Last aggregate rule step (half minute of event time) per symbol. */
   private readonly aggregateSteps = new Map<string, number>();
   /** SYMBOL → its instruments on every venue, for the aggregate. */
@@ -195,8 +199,17 @@ export class Pipeline {
     // Between steps, a cheap pre-check on the 15m window; the snapshot is built only when the OI rule may fire.
     if (state.oiBase === null || state.markPrice === null) return;
     const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
-    if (delta === null || Math.abs(delta.pct) < this.rules.oiChange15mPct) return;
-    this.evaluate(toSnapshot(state, this.intel));
+    if (delta === null) return;
+    const absPct = Math.abs(delta.pct);
+    if (absPct >= this.rules.oiChange15mPct) {
+      this.evaluate(toSnapshot(state, this.intel));
+    } else if (
+      absPct < this.rules.rearmFraction * this.rules.oiChange15mPct &&
+      this.oiDisarmed.delete(state)
+    ) {
+      // The move is over: re-arm at once (a new jump seconds later is a new alert), not at the next step.
+      this.evaluate(toSnapshot(state, this.intel));
+    }
   }
 
   /** Adds a new instrument to both indexes (the caller checked the bound). */
@@ -224,16 +237,24 @@ export class Pipeline {
       for (const alert of alerts) this.fire(alert, []);
       return;
     }
-    // Each alert goes out in one transaction with its own rule's state; the other rules' changes
-    // (re-arms, levels seen) follow in order, so a crash between two never marks an unsent alert fired.
-    const rest = new Map(changed.map((c) => [c.key, c]));
+    // Each alert goes out in one transaction with its own rule's state. Other state changes
+    // (re-arms, levels seen) are kept, latest per rule, and written with the next publish: an
+    // alert's own state supersedes an older pending one, so nothing older overwrites it.
+    for (const c of changed) this.pendingRuleState.set(c.key, c.json);
     for (const alert of alerts) {
       const key = `${alert.venue}:${alert.symbol}:${alert.kind}`;
-      const own = rest.get(key);
-      rest.delete(key);
-      this.fire(alert, own ? [own] : []);
+      const json = this.pendingRuleState.get(key);
+      this.pendingRuleState.delete(key);
+      this.fire(alert, json === undefined ? [] : [{ key, json }]);
     }
-    if (rest.size > 0) this.track(this.opts.bus.saveAlertState([...rest.values()]), null);
+  }
+
+  /** Writes the rule states changed without an alert (at most once per publish interval). */
+  private savePendingRuleState(): void {
+    if (this.pendingRuleState.size === 0) return;
+    const entries = [...this.pendingRuleState].map(([key, json]) => ({ key, json }));
+    this.pendingRuleState.clear();
+    this.track(this.opts.bus.saveAlertState(entries), null);
   }
 
   private track(p: Promise<void>, alert: AlertJson | null): void {
@@ -251,6 +272,10 @@ export class Pipeline {
 
   private fire(alert: AlertJson, state: readonly { key: string; json: string }[]): void {
     this.counters.alertsFired++;
+    if (alert.kind === 'oi_change_15m' && alert.venue !== 'all') {
+      const inst = this.instruments.get(alert.venue)?.get(alert.snapshot.instrument);
+      if (inst) this.oiDisarmed.add(inst);
+    }
     this.alertsByKind[alert.kind] = (this.alertsByKind[alert.kind] ?? 0) + 1;
     this.track(this.opts.bus.publishAlert(alert, state), alert);
     this.opts.onAlert?.(alert);
@@ -262,6 +287,7 @@ export class Pipeline {
    * and alerts for milliseconds.
    */
   private publishDirty(): Promise<void> {
+    this.savePendingRuleState();
     if (this.dirty.size === 0 || this.publishing) return this.publishing ?? Promise.resolve();
     const states = [...this.dirty];
     this.dirty.clear();

@@ -203,7 +203,18 @@ export class RedisBus implements Bus {
     if (!this.flushing) {
       this.flushing = (async () => {
         while (this.pending.length > 0 && this.alertRedis.status === 'ready') {
-          const { alert, state } = this.pending[0]!;
+          const { alert } = this.pending[0]!;
+          // Consecutive state-only entries go out as one HSET (later values win key by key), so
+          // a burst of re-arms costs one round trip, not one each; an alert goes in its own MULTI.
+          let take = 1;
+          let state = this.pending[0]!.state;
+          if (alert === null) {
+            const merged = new Map<string, string>();
+            while (take < this.pending.length && this.pending[take]!.alert === null && merged.size < 2000)
+              take++;
+            for (let i = 0; i < take; i++) for (const e of this.pending[i]!.state) merged.set(e.key, e.json);
+            state = [...merged].map(([key, json]) => ({ key, json }));
+          }
           try {
             const tx = this.alertRedis.multi();
             if (state.length > 0) tx.hset(ALERT_STATE_KEY, ...state.flatMap((e) => [e.key, e.json]));
@@ -218,7 +229,7 @@ export class RedisBus implements Bus {
           } catch {
             break;
           }
-          this.pending.shift();
+          this.pending.splice(0, take);
           if (alert !== null) this.counters.alertsPublished++;
         }
       })().finally(() => {

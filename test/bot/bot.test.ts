@@ -127,6 +127,20 @@ describe('telegram bot against the Bot API stand-in', () => {
     );
   });
 
+  it('points plain text in a private chat to the commands, and answers a button it does not know', async () => {
+    const reply = await ask(107, 'sol');
+    expect(reply.text).toContain('/market SOL');
+    const answered = tg.calls('answerCallbackQuery').length;
+    const id = tg.pressButton(107, 1, 'mute:SOL:2h');
+    const call = await tg.waitFor(() =>
+      tg
+        .calls('answerCallbackQuery')
+        .slice(answered)
+        .find((c) => c.params.callback_query_id === id),
+    );
+    expect(call.params.text).toMatch(/no longer active/);
+  });
+
   it('answers /start and /help', async () => {
     expect((await ask(101, '/start')).text).toMatch(/^Hi! .*\/subscribe/s);
     const help = await ask(101, '/help');
@@ -138,7 +152,7 @@ describe('telegram bot against the Bot API stand-in', () => {
     expect((await ask(101, '/subscribe btcusdt')).text).toMatch(/^Subscribed to <b>BTC<\/b>\./);
     expect(await store.listForChat(101)).toEqual(['BTC']);
     expect((await ask(101, '/subscribe BTC')).text).toBe('Already subscribed to <b>BTC</b>.');
-    expect((await ask(101, '/list')).text).toBe('Subscribed (1): BTC');
+    expect((await ask(101, '/list')).text).toBe('Subscribed (1):\nBTC');
   });
 
   it('/oi BTC answers with the OI line in HTML mode', async () => {

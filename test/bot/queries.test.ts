@@ -231,7 +231,7 @@ describe('/subscribe, /unsubscribe, /list', () => {
     );
     expect((await ask(201, '/subscribe BTC all')).text).toContain('on the all-venue view, <b>bybit</b>');
     await ask(201, '/subscribe ETH');
-    expect((await ask(201, '/list')).text).toBe('Subscribed (2): BTC (all, bybit), ETH');
+    expect((await ask(201, '/list')).text).toBe('Subscribed (2):\nBTC (all, bybit)\nETH');
     expect((await ask(201, '/subscribe ETH binance')).text).toMatch(
       /^Already subscribed to <b>ETH<\/b> on every venue\. To get only <b>binance<\/b>: \/unsubscribe ETH, then/,
     );

@@ -1,4 +1,5 @@
 import { Composer, type Context } from 'grammy';
+import { escapeHtml } from '../format.js';
 import { replyHtml } from './reply.js';
 
 export interface BotCommandInfo {
@@ -78,6 +79,21 @@ export function unknownCommandFeature(): Composer<Context> {
         : `Unknown command. Did you mean /${guess}? /help lists what I can do.`,
     );
   });
+  // Plain text in a private chat (a symbol typed alone, say): point to the commands.
+  feature.chatType('private').on('message:text', async (ctx, next) => {
+    if (ctx.message.text.startsWith('/')) return next();
+    const word = /^[A-Za-z0-9-]{1,20}$/.test(ctx.message.text.trim())
+      ? ctx.message.text.trim().toUpperCase()
+      : 'BTC';
+    await replyHtml(
+      ctx,
+      `I answer commands: <code>/market ${escapeHtml(word)}</code>, <code>/oi ${escapeHtml(word)}</code>, <code>/funding ${escapeHtml(word)}</code>. /help lists them all.`,
+    );
+  });
+  // A button no handler knows (an old message, a forged press): answered, so the client stops waiting.
+  feature.on('callback_query', (ctx) =>
+    ctx.answerCallbackQuery({ text: 'This button is no longer active.' }).catch(() => {}),
+  );
   return feature;
 }
 

@@ -48,7 +48,8 @@ export const SETTINGS_HELP = [
 
 const usage = (problem: string, form: string): SettingsCommand => ({
   type: 'invalid',
-  help: `${escapeHtml(problem)}\nUse ${form}`,
+  // What the user typed comes back in `problem`: cut, so a long word cannot bloat the reply.
+  help: `${escapeHtml(problem.length > 120 ? `${problem.slice(0, 117)}…` : problem)}\nUse ${form}`,
 });
 
 function parseKind(raw: string | undefined): AlertKind | null {

@@ -2,7 +2,7 @@ import { Composer, type Context } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { ChatSettingsStore } from '../../bus/types.js';
 import { describeError } from '../delivery.js';
-import { escapeHtml } from '../format.js';
+import { escapeHtml, limitLength } from '../format.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
   invalidSymbolReply,
@@ -134,8 +134,9 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
         ? escapeHtml(s)
         : `${escapeHtml(s)} (${v.map(escapeHtml).join(', ')})`;
     });
-    const more = symbols.length > LIST_MAX ? ` … and ${symbols.length - LIST_MAX} more` : '';
-    return replyHtml(ctx, `Subscribed (${symbols.length}): ${entries.join(', ')}${more}`);
+    const more = symbols.length > LIST_MAX ? `\n… and ${symbols.length - LIST_MAX} more` : '';
+    // One per line, cut at a line if a hundred venue lists would pass Telegram's limit.
+    return replyHtml(ctx, limitLength(`Subscribed (${symbols.length}):\n${entries.join('\n')}${more}`));
   });
 
   // A group upgraded to a supergroup gets a new id; the old group receives this service message.
