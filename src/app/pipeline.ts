@@ -190,7 +190,10 @@ export class Pipeline {
       // speed fires what live did. The 15m OI rule also runs between steps (below).
       this.ruleSteps.set(state, ruleStep);
       const snapshot = toSnapshot(state, this.intel);
-      this.stepSnapshots.set(state, snapshot);
+      // Kept only where an aggregate needs it: a retained snapshot per instrument is old-space garbage.
+      if (this.aggregate && (this.bySymbol.get(state.symbol)?.length ?? 0) > 1) {
+        this.stepSnapshots.set(state, snapshot);
+      }
       this.evaluate(snapshot);
       this.evaluateAggregate(state.symbol, state.lastEventTs);
       return;

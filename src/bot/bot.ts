@@ -171,9 +171,10 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   });
   const stats = async (): Promise<AdminStats> => {
     const d = delivery.stats();
+    const counts = await opts.subscriptions.counts?.().catch(() => null);
     return {
-      chats: null,
-      subscriptions: null,
+      chats: counts?.chats ?? null,
+      subscriptions: counts?.subscriptions ?? null,
       alertsSent: d.sent,
       failures: d.failed,
       ...(await opts.stats?.()),
@@ -552,6 +553,7 @@ function withSettings(store: SubscriptionStore, settings: ChatSettingsStore): Su
     venuesFor: (chatId, symbol) => store.venuesFor(chatId, symbol),
     remove: (chatId, symbol) => store.remove(chatId, symbol),
     listForChat: (chatId) => store.listForChat(chatId),
+    ...(store.counts ? { counts: () => store.counts!() } : {}),
     chatsFor: (symbol) => store.chatsFor(symbol),
     removeChat: async (chatId) => {
       await store.removeChat(chatId);

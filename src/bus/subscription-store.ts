@@ -173,6 +173,25 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     return (await this.redis.smembers(chatKey(chatId))).sort();
   }
 
+  /** Chats with a subscription and subscriptions in all, for `/stats` (a SCAN: operator use only). */
+  async counts(): Promise<{ chats: number; subscriptions: number }> {
+    let chats = 0;
+    let subscriptions = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:subs:*', 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) subscriptions += await this.redis.scard(key);
+    } while (cursor !== '0');
+    cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:chat:*:subs', 'COUNT', 500);
+      cursor = next;
+      chats += keys.length;
+    } while (cursor !== '0');
+    return { chats, subscriptions };
+  }
+
   async chatsFor(symbol: string): Promise<number[]> {
     const s = canonicalSymbol(symbol);
     if (s === null) return [];
@@ -291,6 +310,12 @@ export class MemorySubscriptionStore implements SubscriptionStore {
 
   async listForChat(chatId: number): Promise<string[]> {
     return [...(this.byChat.get(chatId) ?? [])].sort();
+  }
+
+  async counts(): Promise<{ chats: number; subscriptions: number }> {
+    let subscriptions = 0;
+    for (const symbols of this.byChat.values()) subscriptions += symbols.size;
+    return { chats: [...this.byChat.values()].filter((s) => s.size > 0).length, subscriptions };
   }
 
   async chatsFor(symbol: string): Promise<number[]> {

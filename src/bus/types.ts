@@ -77,6 +77,8 @@ export interface SubscriptionStore {
   migrateChat(oldChatId: number, newChatId: number): Promise<void>;
   listForChat(chatId: number): Promise<string[]>;
   chatsFor(symbol: string): Promise<number[]>;
+  /** Chats with a subscription, and subscriptions in all (for the operator's `/stats`). */
+  counts?(): Promise<{ chats: number; subscriptions: number }>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,19 @@ describe.each(Object.entries(kinds))('%s subscription store', (kind, make) => {
     return s;
   };
 
+  it('counts chats and subscriptions for /stats', async () => {
+    const s = store();
+    const before = await s.counts!();
+    const [a, b] = [chat(), chat()];
+    await s.add(a, 'BTC');
+    await s.add(a, 'ETH');
+    await s.add(b, 'BTC');
+    expect(await s.counts!()).toEqual({ chats: before.chats + 2, subscriptions: before.subscriptions + 3 });
+    await s.removeChat(a);
+    expect(await s.counts!()).toEqual({ chats: before.chats + 1, subscriptions: before.subscriptions + 1 });
+    await s.removeChat(b);
+  });
+
   it('adds, lists, finds chats for a symbol and removes', async () => {
     const s = store();
     const [a, b] = [chat(), chat()];
