@@ -6,7 +6,6 @@
 import type { FeedHealthJson } from '../bus/types.js';
 import type {
   ActivityLevel,
-  AlertJson,
   ControlState,
   DeltaJson,
   FundingPressure,
@@ -238,21 +237,6 @@ export function formatFundingMessage(snapshot: SnapshotJson, nowMs: number): str
   }
   lines.push(`Mark ${formatPrice(snapshot.price?.mark)}`, footer(snapshot, nowMs));
   return limitLength(lines.join('\n'));
-}
-
-/** An alert: bold header, the triggering OI change, funding, mark price. */
-export function formatAlertMessage(alert: AlertJson, nowMs: number): string {
-  const s = alert.snapshot;
-  const kind = isNum(alert.delta?.pct) && alert.delta.pct < 0 ? 'OI drop' : 'OI surge';
-  const windowLabel = isNum(alert.windowMs) && alert.windowMs > 0 ? formatDuration(alert.windowMs) : '15m';
-  return limitLength(
-    [
-      header(`🚨 ${escapeHtml(alert.symbol)} ${kind} · ${escapeHtml(alert.venue)}`),
-      formatDeltaLine(alert.symbol, alert.delta ?? s.oi?.delta15m ?? null, windowLabel),
-      formatFundingLine(s, nowMs),
-      `Mark ${formatPrice(s.price?.mark)}`,
-    ].join('\n'),
-  );
 }
 
 /** `BTC, ETH, SOL … and 12 more`: long lists are cut so a reply never nears the limit. */

@@ -7,7 +7,6 @@ import {
   evaluateRules,
   restoreRuleStates,
 } from '../../src/analytics/alert-engine.js';
-import { createAlertState, evaluateOiChange15m } from '../../src/analytics/alerts.js';
 import type {
   AlertJson,
   AlertKind,
@@ -239,12 +238,13 @@ describe('oi_change_15m', () => {
     expect(after).toHaveLength(0);
   });
 
-  it('writes the same text as the original rule', () => {
+  it('keeps the walking skeleton text and id format (subscribers parse them)', () => {
     const s = snap(T0, { pct15: -(TH15 + 1.5) });
     const [alert] = feed(createAlertEngineState(), [s], c);
-    const old = evaluateOiChange15m(createAlertState(), s, { oiAlertPct15m: TH15, cooldownMs: COOL });
-    expect(alert?.text).toBe(old?.text);
-    expect(alert?.id).toBe(old?.id);
+    expect(alert?.text).toBe(
+      'BTC on bybit: open interest -4.50% in 15m: -2,250 BTC (-$191.3M). Now 50,000 BTC ($4.25B), mark 85,000. Funding 0.0300% per 8h (32.85% APR).',
+    );
+    expect(alert?.id).toBe(`oi_change_15m:bybit:BTC:${T0}`);
   });
 });
 

@@ -4,7 +4,6 @@ import {
   changeDot,
   controlLabel,
   escapeHtml,
-  formatAlertMessage,
   formatDeltaLine,
   formatFundingLine,
   formatFundingMessage,
@@ -22,7 +21,6 @@ import {
 import type { FeedHealthJson } from '../../src/bus/types.js';
 import type {
   ActivityLevel,
-  AlertJson,
   ControlState,
   FundingPressure,
   MomentumState,
@@ -154,32 +152,6 @@ describe('messages', () => {
       ].join('\n'),
     );
     expect(formatFundingMessage(warmingUp, NOW)).toContain('Funding n/a');
-  });
-
-  it('formats an alert with a bold header, the 15m line, funding and mark price', () => {
-    const alert: AlertJson = {
-      v: 1,
-      id: 'bybit:BTC:oi_change_15m:1',
-      kind: 'oi_change_15m',
-      venue: 'bybit',
-      symbol: 'BTC',
-      ts: NOW,
-      text: 'BTC OI +5.00% in 15m',
-      thresholdPct: 3,
-      delta: { base: 2_500, usd: 213_000_000, pct: 5 },
-      windowMs: 15 * 60_000,
-      snapshot,
-    };
-    expect(formatAlertMessage(alert, NOW)).toBe(
-      [
-        '<b>🚨 BTC OI surge · bybit</b>',
-        '🟢 +2,500 BTC ($213.0M) · +5.00% in 15m',
-        'Funding +0.0100% / 8h · 10.95% APR · longs pay shorts · reset in 3h 12m',
-        'Mark $85,200',
-      ].join('\n'),
-    );
-    const drop = { ...alert, delta: { base: -2_500, usd: -213_000_000, pct: -5 } };
-    expect(formatAlertMessage(drop, NOW)).toMatch(/^<b>🚨 BTC OI drop · bybit<\/b>\n🔴 -2,500 BTC/);
   });
 
   it('escapes hostile values from the snapshot', () => {
