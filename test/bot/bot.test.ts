@@ -141,6 +141,29 @@ describe('telegram bot against the Bot API stand-in', () => {
     expect(call.params.text).toMatch(/no longer active/);
   });
 
+  it('lets only group admins change what a group receives: /subscribe, /unsubscribe and the mute buttons', async () => {
+    const group = -555;
+    tg.setAdmins(group, [7]);
+    const askAs = async (from: number, text: string) => {
+      const before = tg.sent(group).length;
+      tg.sendText(group, text, from);
+      return String((await tg.waitFor(() => tg.sent(group)[before])).params.text);
+    };
+    expect(await askAs(1000, '/subscribe BTC')).toMatch(/Only group admins/);
+    expect(await askAs(1000, '/unsubscribe all')).toMatch(/Only group admins/);
+    expect(await askAs(7, '/subscribe BTC')).toMatch(/Subscribed/);
+    const answered = tg.calls('answerCallbackQuery').length;
+    const id = tg.pressButton(group, 1, 'mute:BTC:1h', 1000);
+    const call = await tg.waitFor(() =>
+      tg
+        .calls('answerCallbackQuery')
+        .slice(answered)
+        .find((c) => c.params.callback_query_id === id),
+    );
+    expect(call.params.text).toMatch(/Only group admins/);
+    expect(await askAs(7, '/unsubscribe BTC')).toMatch(/Unsubscribed|No longer/i);
+  });
+
   it('answers /start and /help', async () => {
     expect((await ask(101, '/start')).text).toMatch(/^Hi! .*\/subscribe/s);
     const help = await ask(101, '/help');

@@ -417,6 +417,8 @@ describe('/status', () => {
 describe('mute buttons on alerts', () => {
   it('mutes the symbol in this chat for 1h or 24h and answers with a toast', async () => {
     expect((await press(601, 77, 'mute:BTC:1h')).toast).toBe('Muted BTC for 1h');
+    // in a group only an administrator mutes (the stand-in presses as user 1000)
+    tg.setAdmins(-602, [1000]);
     expect((await press(-602, 78, 'mute:1000PEPE:24h')).toast).toBe('Muted 1000PEPE for 24h');
     expect(mutes).toEqual([
       { chatId: 601, symbol: 'BTC', untilMs: NOW + 3_600_000 },

@@ -3,7 +3,9 @@ import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
 import { describeError } from '../delivery.js';
 import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
+import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
+import { ONLY_ADMINS } from './subscriptions.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
@@ -64,10 +66,12 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
   query('oi', 'for open interest and its 15m/24h change', formatOiMessage);
   query('funding', 'for the funding rate, its APR, its cost and the next reset', formatFundingMessage);
 
+  const mayChange = createAdminCheck(deps.now, log);
   feature.callbackQuery(/^(sub|unsub):([A-Z0-9]{1,20})$/, async (ctx) => {
     const [, action, symbol = ''] = ctx.match;
     const chatId = ctx.chat?.id;
     if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
+    if (!(await mayChange(ctx))) return ctx.answerCallbackQuery({ text: ONLY_ADMINS, show_alert: true });
     let toast: string;
     let subscribed: boolean;
     if (action === 'sub') {

@@ -5,13 +5,12 @@ import { ALERT_KINDS, type AlertKind, VENUE_IDS } from '../../domain/types.js';
 import { KIND_LABELS, THRESHOLD_FIGURES } from '../chat-policy.js';
 import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
+import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 
 /** Callback data of the kind toggles: `set:t:{kind}` (at most 29 bytes, under Telegram's 64). */
 export const TOGGLE_PREFIX = 'set:t:';
 export const NOT_ADMIN_TEXT = 'Only group admins can change settings';
-const ADMIN_CACHE_TTL_MS = 60_000;
-const ADMIN_CACHE_MAX = 1_000;
 
 /** What a `/settings …` text asks for; `invalid` carries a short HTML reply with the right form. */
 export type SettingsCommand =
@@ -241,31 +240,6 @@ export function settingsKeyboard(settings: ChatSettings): InlineKeyboard {
   return keyboard;
 }
 
-/** Admin answers per chat and user for a minute; the oldest entry goes first when full. */
-class AdminCache {
-  private readonly entries = new Map<string, { readonly isAdmin: boolean; readonly expiresAtMs: number }>();
-
-  constructor(private readonly now: () => number) {}
-
-  get(key: string): boolean | undefined {
-    const hit = this.entries.get(key);
-    if (hit === undefined) return undefined;
-    if (hit.expiresAtMs > this.now()) return hit.isAdmin;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, isAdmin: boolean): void {
-    this.entries.delete(key);
-    this.entries.set(key, { isAdmin, expiresAtMs: this.now() + ADMIN_CACHE_TTL_MS });
-    while (this.entries.size > ADMIN_CACHE_MAX) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
-  }
-}
-
 const isNotModified = (err: unknown) =>
   err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);
 
@@ -280,28 +254,7 @@ export function settingsFeature(
   const feature = new Composer<Context>();
   const store = deps.settings;
   const log = deps.logger.child({ feature: 'settings' });
-  const admins = new AdminCache(deps.now);
-
-  async function mayChange(ctx: Context): Promise<boolean> {
-    const chat = ctx.chat;
-    if (chat === undefined) return false;
-    if (chat.type === 'private' || chat.type === 'channel') return true;
-    if (ctx.message?.sender_chat?.id === chat.id) return true;
-    const userId = ctx.from?.id;
-    if (userId === undefined) return false;
-    const key = `${chat.id}:${userId}`;
-    const cached = admins.get(key);
-    if (cached !== undefined) return cached;
-    try {
-      const member = await ctx.getChatMember(userId);
-      const isAdmin = member.status === 'creator' || member.status === 'administrator';
-      admins.set(key, isAdmin);
-      return isAdmin;
-    } catch (err) {
-      log.warn({ err: describeError(err), chatId: chat.id }, 'settings: admin check failed');
-      return false;
-    }
-  }
+  const mayChange = createAdminCheck(deps.now, log);
 
   feature.command('settings', async (ctx) => {
     const cmd = parseSettingsCommand(ctx.match);

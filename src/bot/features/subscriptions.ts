@@ -3,6 +3,7 @@ import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { ChatSettingsStore } from '../../bus/types.js';
 import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
+import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
   invalidSymbolReply,
@@ -34,8 +35,11 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   const feature = new Composer<Context>();
   const store = deps.subscriptions;
   const log = deps.logger.child({ feature: 'subscriptions' });
+  // In a group, what everyone there receives is for its administrators to decide.
+  const mayChange = createAdminCheck(deps.now, log);
 
   feature.command('subscribe', async (ctx) => {
+    if (!(await mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
     const arg = parseSymbolArg(ctx.match);
     if (arg.kind === 'missing') {
       return replyHtml(ctx, usageReply('subscribe', 'to get OI alerts in this chat', ['SYMBOL VENUE']));
@@ -97,6 +101,7 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   });
 
   feature.command('unsubscribe', async (ctx) => {
+    if (!(await mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
     const raw = splitArgs(ctx.match, 1)[0];
     if (raw?.toLowerCase() === 'all') {
       const symbols = await store.listForChat(ctx.chat.id);
@@ -157,6 +162,9 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   return feature;
 }
 
+/** The answer to a group member who is not an administrator. */
+export const ONLY_ADMINS = 'Only group admins can change what this group receives';
+
 /** How long each mute button mutes, by the suffix of its callback data. */
 export const MUTE_DURATIONS_MS = { '1h': 3_600_000, '24h': 86_400_000 } as const;
 
@@ -171,10 +179,12 @@ export type MuteFeatureDeps = Pick<FeatureDeps, 'logger' | 'now'> & {
 export function muteFeature(deps: MuteFeatureDeps): Composer<Context> {
   const feature = new Composer<Context>();
   const log = deps.logger.child({ feature: 'mute' });
+  const mayChange = createAdminCheck(deps.now, log);
   feature.callbackQuery(/^mute:([A-Z0-9]{1,20}):(1h|24h)$/, async (ctx) => {
     const [, symbol = '', duration = '1h'] = ctx.match;
     const chatId = ctx.chat?.id;
     if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
+    if (!(await mayChange(ctx))) return ctx.answerCallbackQuery({ text: ONLY_ADMINS, show_alert: true });
     const untilMs = deps.now() + MUTE_DURATIONS_MS[duration as keyof typeof MUTE_DURATIONS_MS];
     try {
       await deps.settings.mute(chatId, symbol, untilMs);
