@@ -7,6 +7,7 @@ import type {
   MomentumState,
   SnapshotJson,
 } from '../../src/domain/types.js';
+import { mulberry32 } from '../support/prng.js';
 
 const OPTS: AggregateOptions = {
   staleAfterMs: 60_000,
@@ -481,17 +482,6 @@ describe('aggregateSnapshots: staleness and missing data', () => {
     ).toBeNull();
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('aggregateSnapshots: property test', () => {
   it('matches brute-force totals on random venue snapshots and round-trips as JSON', () => {

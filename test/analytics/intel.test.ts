@@ -26,6 +26,7 @@ import {
 } from '../../src/analytics/intel.js';
 import { oiDelta } from '../../src/analytics/window.js';
 import type { MarketEvent } from '../../src/domain/types.js';
+import { mulberry32 } from '../support/prng.js';
 
 const cfg: IntelConfig = DEFAULT_INTEL_CONFIG;
 const T0 = 1_700_000_000_000;
@@ -33,17 +34,6 @@ const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ev(eventTs: number, fields: Partial<MarketEvent>): MarketEvent {
   return {

@@ -9,17 +9,7 @@ import {
   windowCovers,
 } from '../../src/analytics/window.js';
 import type { DeltaJson } from '../../src/domain/types.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
 
 /** Keeps every observation; the value at an instant is the last one at or before its boundary. */
 class Reference {
