@@ -227,30 +227,19 @@ function deltaOf(
   const pastInstantTs = Math.floor((state.lastEventTs - w.windowMs) / w.resolutionMs) * w.resolutionMs - 1;
   const gap = state.lastGapEndTs !== null && state.lastGapEndTs > pastInstantTs;
   const backfilled = state.backfilledUntilTs !== null && pastInstantTs < state.backfilledUntilTs;
-  // Built field by field: object spreads are a measurable share of a snapshot's cost.
-  if (split === null) {
-    return backfilled
-      ? { base: delta.base, usd: delta.usd, pct: delta.pct, gap, backfilled }
-      : { base: delta.base, usd: delta.usd, pct: delta.pct, gap };
+  // Built field by field: object spreads were a measurable share of a snapshot's cost.
+  const out: { -readonly [K in keyof DeltaJson]: DeltaJson[K] } = {
+    base: delta.base,
+    usd: delta.usd,
+    pct: delta.pct,
+    gap,
+  };
+  if (split !== null) {
+    out.positionUsd = split.positionUsd;
+    out.priceEffectUsd = split.priceEffectUsd;
   }
-  return backfilled
-    ? {
-        base: delta.base,
-        usd: delta.usd,
-        pct: delta.pct,
-        gap,
-        positionUsd: split.positionUsd,
-        priceEffectUsd: split.priceEffectUsd,
-        backfilled,
-      }
-    : {
-        base: delta.base,
-        usd: delta.usd,
-        pct: delta.pct,
-        gap,
-        positionUsd: split.positionUsd,
-        priceEffectUsd: split.priceEffectUsd,
-      };
+  if (backfilled) out.backfilled = true;
+  return out;
 }
 
 /**
