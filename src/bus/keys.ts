@@ -6,6 +6,8 @@ export const symbolsKey = (venue: string) => `pulse:symbols:${venue}`;
 export const STATUS_KEY = 'pulse:status';
 /** Hash of alert-engine rule states (hysteresis, cooldown), field `{venue}:{SYMBOL}:{kind}`. */
 export const ALERT_STATE_KEY = 'pulse:alert-state';
+/** String: the chat thresholds the processor evaluates besides its own (`{"v":1,"levels":{kind:[…]}}`), written by the bot. */
+export const ALERT_LEVELS_KEY = 'pulse:alert-levels';
 export const ALERT_CHANNEL = 'pulse:alert';
 export const ALERT_STREAM = 'pulse:alerts';
 /** `XADD ... MAXLEN ~ 10000`: the stream keeps about the last ten thousand alerts. */

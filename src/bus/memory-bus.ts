@@ -1,3 +1,4 @@
+import { type AlertLevels, parseAlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import { latestKey } from './keys.js';
 import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
@@ -67,6 +68,16 @@ export class MemoryBus implements Bus {
 
   async setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
     this.symbols.set(venue, [...symbols]);
+  }
+
+  private levelsJson: string | null = null;
+
+  async publishAlertLevels(levels: AlertLevels): Promise<void> {
+    this.levelsJson = stringifyAlertLevels(levels);
+  }
+
+  async alertLevels(): Promise<AlertLevels> {
+    return parseAlertLevels(this.levelsJson);
   }
 
   private readonly checkpoints = new Map<string, string[]>();

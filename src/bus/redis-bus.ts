@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type AlertLevels, parseAlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import {
   ALERT_CHANNEL,
+  ALERT_LEVELS_KEY,
   ALERT_STATE_KEY,
   ALERT_STREAM,
   ALERT_STREAM_MAXLEN,
@@ -282,6 +284,14 @@ export class RedisBus implements Bus {
 
   async loadCheckpoint(key: string): Promise<string[]> {
     return Object.values(await this.redis.hgetall(key));
+  }
+
+  async publishAlertLevels(levels: AlertLevels): Promise<void> {
+    await this.redis.set(ALERT_LEVELS_KEY, stringifyAlertLevels(levels));
+  }
+
+  async alertLevels(): Promise<AlertLevels> {
+    return parseAlertLevels(await this.redis.get(ALERT_LEVELS_KEY));
   }
 
   /** Stores the list now if Redis is up, and again after every reconnect. */

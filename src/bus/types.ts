@@ -1,3 +1,4 @@
+import type { AlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, SnapshotJson } from '../domain/types.js';
 
 /** Where the processor's results go: Redis, or the in-process bus when no Redis is available. */
@@ -38,6 +39,10 @@ export interface Bus {
   ): Promise<void>;
   /** The checkpoint documents stored under `key`. */
   loadCheckpoint(key: string): Promise<string[]>;
+  /** Replaces the chat thresholds the processor evaluates (`pulse:alert-levels`), written by the bot. */
+  publishAlertLevels(levels: AlertLevels): Promise<void>;
+  /** The chat thresholds to evaluate; {} when none were published or the value is unreadable. */
+  alertLevels(): Promise<AlertLevels>;
   close(): Promise<void>;
 }
 

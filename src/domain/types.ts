@@ -89,6 +89,11 @@ export interface DeltaJson {
   readonly priceEffectUsd?: number;
   /** The value at the window's start came from a venue's REST history (warm start), not our feed. */
   readonly backfilled?: boolean;
+  /**
+   * Event time inside the window the feed did not cover (disconnects, restarts, silence), ms; 0
+   * when complete. `gap` says whether that makes the delta untrustworthy (see README "gaps").
+   */
+  readonly gapMs?: number;
 }
 
 export type FundingPayer = 'longs' | 'shorts' | 'none';
@@ -224,4 +229,17 @@ export interface AlertJson {
   readonly figures?: Readonly<Record<string, number | string | boolean | null>>;
   /** An escalation: a move at least twice the last one broke the cooldown. */
   readonly escalated?: boolean;
+  /**
+   * The side of the move: OI rules and `momentum_spike` the sign of the OI change; `funding_pressure`
+   * `up` when longs pay, `down` when shorts pay; `control_flip` the new side (`up`: longs opening or
+   * short covering). Null or absent for rules without a side. A move against the last alert's
+   * direction is a new event, never an escalation.
+   */
+  readonly direction?: 'up' | 'down' | null;
+  /**
+   * Set on alerts evaluated at a threshold some chat asked for (see `pulse:alert-levels`), not the
+   * server's: that threshold, in the unit of the kind's figure. Consumers that want only the
+   * server's alerts skip entries that carry it.
+   */
+  readonly forThreshold?: number;
 }
