@@ -159,6 +159,13 @@ export function createMetrics(src: MetricSources): Metrics {
       [],
       () => [[{}, bus.counters.alertsPublished]],
     );
+    liveCounter(
+      registry,
+      'perp_pulse_alerts_duplicate_total',
+      'Alerts not written because their id was already in pulse:alerts (a replay, another processor, a retry).',
+      [],
+      () => [[{}, bus.counters.alertsDuplicate]],
+    );
     liveGauge(registry, 'perp_pulse_alerts_pending', 'Alerts held while Redis is unreachable.', [], () => [
       [{}, bus.pendingAlerts],
     ]);

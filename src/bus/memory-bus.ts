@@ -5,15 +5,23 @@ import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
 
 /**
  * The in-process bus used when no Redis is available: keeps the latest snapshot per
- * instrument and the last alerts in memory, for the bot in the same process.
+ * instrument and the last alerts in memory, for the bot in the same process. Like `pulse:alerts`,
+ * it takes each alert id once: an id among the last `maxRecentIds` published is skipped.
  */
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
   private readonly latestByKey = new Map<string, SnapshotJson>();
   private readonly symbols = new Map<string, string[]>();
   private readonly alerts: AlertJson[] = [];
+  /** Ids published, oldest first (a Set keeps insertion order): bounded by `maxRecentIds`. */
+  private readonly recentIds = new Set<string>();
+  /** Alerts skipped because their id was published before (the same counter as `RedisBus`'s). */
+  readonly counters = { alertsDuplicate: 0 };
 
-  constructor(private readonly maxAlerts = 1000) {}
+  constructor(
+    private readonly maxAlerts = 1000,
+    private readonly maxRecentIds = 10_000,
+  ) {}
 
   async publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number> {
     for (const s of snapshots) this.latestByKey.set(latestKey(s.venue, s.symbol), s);
@@ -25,7 +33,16 @@ export class MemoryBus implements Bus {
   private readonly alertState = new Map<string, string>();
 
   async publishAlert(alert: AlertJson, state: readonly AlertStateEntry[] = []): Promise<void> {
+    // Rule state is stored either way, as RedisBus does: it is idempotent.
     await this.saveAlertState(state);
+    if (this.recentIds.has(alert.id)) {
+      this.counters.alertsDuplicate++;
+      return;
+    }
+    this.recentIds.add(alert.id);
+    if (this.recentIds.size > this.maxRecentIds) {
+      this.recentIds.delete(this.recentIds.values().next().value as string);
+    }
     this.alerts.push(alert);
     if (this.alerts.length > this.maxAlerts) this.alerts.shift();
   }

@@ -1,13 +1,11 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AlertLevels, parseAlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
+import { defineAlertWrite, writeAlertOnce } from './alert-write.js';
 import {
-  ALERT_CHANNEL,
   ALERT_LEVELS_KEY,
   ALERT_STATE_KEY,
-  ALERT_STREAM,
-  ALERT_STREAM_MAXLEN,
   latestKey,
   redactUrl,
   STATUS_KEY,
@@ -28,6 +26,11 @@ export interface RedisBusCounters {
   snapshotsDropped: number;
   alertsPublished: number;
   alertsDropped: number;
+  /**
+   * Alerts not written because their id was already in `pulse:alerts`: a replay of the same
+   * recording, another processor (rolling deploy), or our own retry after a reply was lost.
+   */
+  alertsDuplicate: number;
 }
 
 /** Reconnect forever: 200 ms, 400 ms, … capped at 5 s. */
@@ -36,7 +39,8 @@ export const redisRetryStrategy = (times: number) => Math.min(200 * times, 5000)
 /**
  * Publishes the contract to Redis. Snapshots are at-most-once: while Redis is down they are
  * dropped and counted (the next one supersedes them anyway). Alerts are held in a bounded
- * buffer and written, in order, when Redis is back.
+ * buffer and written, in order, when Redis is back. Each alert id enters `pulse:alerts` at most
+ * once, whoever writes it (see `writeAlertOnce`), so retrying a write whose reply was lost is safe.
  */
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
@@ -45,6 +49,7 @@ export class RedisBus implements Bus {
     snapshotsDropped: 0,
     alertsPublished: 0,
     alertsDropped: 0,
+    alertsDuplicate: 0,
   };
   private readonly redis: Redis;
   private readonly alertRedis: Redis;
@@ -73,6 +78,7 @@ export class RedisBus implements Bus {
     this.redis = connection('publisher');
     // Alerts get a connection of their own: they never wait behind a batch of snapshots.
     this.alertRedis = connection('alerts');
+    defineAlertWrite(this.alertRedis);
     this.alertRedis.on('error', () => {}); // reported once, by the publisher connection
     this.alertRedis.on('ready', () => void this.flushPending());
     this.redis.on('error', (err: NodeJS.ErrnoException) => {
@@ -207,32 +213,41 @@ export class RedisBus implements Bus {
         while (this.pending.length > 0 && this.alertRedis.status === 'ready') {
           const { alert } = this.pending[0]!;
           // Consecutive state-only entries go out as one HSET (later values win key by key), so
-          // a burst of re-arms costs one round trip, not one each; an alert goes in its own MULTI.
+          // a burst of re-arms costs one round trip, not one each; an alert goes in its own script call.
           let take = 1;
           let state = this.pending[0]!.state;
+          let written = false;
           if (alert === null) {
             const merged = new Map<string, string>();
-            while (take < this.pending.length && this.pending[take]!.alert === null && merged.size < 2000)
+            for (const e of state) merged.set(e.key, e.json);
+            while (take < this.pending.length && this.pending[take]!.alert === null && merged.size < 2000) {
+              for (const e of this.pending[take]!.state) merged.set(e.key, e.json);
               take++;
-            for (let i = 0; i < take; i++) for (const e of this.pending[i]!.state) merged.set(e.key, e.json);
+            }
             state = [...merged].map(([key, json]) => ({ key, json }));
           }
           try {
-            const tx = this.alertRedis.multi();
-            if (state.length > 0) tx.hset(ALERT_STATE_KEY, ...state.flatMap((e) => [e.key, e.json]));
-            if (alert !== null) {
-              const json = JSON.stringify(alert);
-              tx.xadd(ALERT_STREAM, 'MAXLEN', '~', ALERT_STREAM_MAXLEN, '*', 'json', json).publish(
-                ALERT_CHANNEL,
-                json,
-              );
+            if (alert !== null)
+              written = await writeAlertOnce(this.alertRedis, alert.id, JSON.stringify(alert), state);
+            else if (state.length > 0)
+              await this.alertRedis.hset(ALERT_STATE_KEY, ...state.flatMap((e) => [e.key, e.json]));
+          } catch (err) {
+            if (!isPermanentReplyError(err)) {
+              // Kept and retried on reconnect; the id marker stops a second copy if this one landed.
+              break;
             }
-            await tx.exec();
-          } catch {
-            break;
+            // Redis refused it for good (a foreign value under one of our keys): retrying would
+            // block every alert behind it.
+            this.opts.logger.error({ err, alertId: alert?.id }, 'Redis refused an alert write; dropped it');
+            this.pending.splice(0, take);
+            if (alert !== null) this.counters.alertsDropped++;
+            continue;
           }
           this.pending.splice(0, take);
-          if (alert !== null) this.counters.alertsPublished++;
+          if (alert !== null) {
+            if (written) this.counters.alertsPublished++;
+            else this.counters.alertsDuplicate++;
+          }
         }
       })().finally(() => {
         this.flushing = null;
@@ -329,6 +344,11 @@ export class RedisBus implements Bus {
       }
     }
   }
+}
+
+/** A server answer that a retry cannot change, unlike OOM, BUSY, LOADING or a lost connection. */
+function isPermanentReplyError(err: unknown): boolean {
+  return err instanceof ReplyError && /^(WRONGTYPE|ERR) /.test((err as Error).message);
 }
 
 function parseSnapshot(raw: string | null): SnapshotJson | null {

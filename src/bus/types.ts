@@ -15,6 +15,9 @@ export interface Bus {
    * Publishes on `pulse:alert` and appends to the `pulse:alerts` stream. Never loses an alert it
    * accepted. `state`: alert-engine entries written in the same transaction (`pulse:alert-state`),
    * so a restart knows exactly which alerts went out.
+   * Idempotent per `alert.id`: an id already written (by this process, a replay, or another
+   * processor) is skipped and counted, checked atomically in Redis (`pulse:alert-id:{id}`, kept
+   * 3 days) or, in memory, among the last ids published; `state` is written either way.
    */
   publishAlert(alert: AlertJson, state?: readonly AlertStateEntry[]): Promise<void>;
   /** Alert-engine state that changed without an alert (a rule re-armed); written in order with alerts. */
