@@ -27,7 +27,8 @@ import { formatAprForHint, pressureLevel } from './intel-funding.js';
  * - Deltas: the sums of the venues' `base`, `usd` (and `positionUsd`/`priceEffectUsd` when every venue
  *   has them) only when every venue counted in the OI total has that window's delta, else null: a
  *   partial sum would show a venue's whole OI as a fake move. `pct = 100 × Σbase ÷ Σ(oiBase − base)`;
- *   `gap`/`backfilled` are true when any venue's is.
+ *   `gap`/`backfilled` are true when any venue's is; `gapMs` is the largest of the venues' (a venue
+ *   snapshot without one counts 0).
  * - Price: `mark` = the OI-base-weighted mean mark (= Σ oiUsd ÷ Σ oiBase); `last`/`index` null (a
  *   cross-venue last trade or index has no single meaning).
  * - Funding: `aprPct` = the OI-USD-weighted mean of the venues' `aprPct` (venues without funding or OI
@@ -36,7 +37,8 @@ import { formatAprForHint, pressureLevel } from './intel-funding.js';
  *   `msToNextFunding`, `atBound` are null: they differ per venue. `hint` is a cross-venue carry hint when
  *   the funding spread reaches the `elevated` pressure threshold, else null.
  * - `fundingSpread`: max − min `aprPct` over the included venues with funding (OI not needed), with
- *   both venues; null with fewer than two. Ties: the first venue in name order is the max, the last the min.
+ *   both venues; null with fewer than two. A tie (|spread| below `FUNDING_TIE_APR_PCT`, what a message
+ *   shows as 0.00%) names no venue: `{ aprPct, maxVenue: null, minVenue: null }`, never a winner.
  * - Momentum: `priceChange15mPct`/`priceChange24hPct` = the OI-USD-weighted mean of the venues' values,
  *   null unless every OI venue has one. `oiAccel` = the OI-USD-weighted mean over the venues that have
  *   one (the true aggregate acceleration needs the OI history, which snapshots do not carry); null if
@@ -59,6 +61,9 @@ export interface AggregateOptions {
 }
 
 export const AGGREGATE_VENUE = 'all';
+
+/** A funding spread below this (APR percent, half the displayed precision) is a tie between venues. */
+export const FUNDING_TIE_APR_PCT = 0.005;
 
 const HOURS_PER_YEAR = 24 * 365;
 const WINDOWS = ['15m', '24h'] as const;
@@ -177,6 +182,7 @@ function sumDeltas(
   let positionUsd: number | null = 0;
   let priceEffectUsd: number | null = 0;
   let gap = false;
+  let gapMs = 0;
   let backfilled = false;
   for (const v of venues) {
     const d = pick(v.snap);
@@ -188,6 +194,7 @@ function sumDeltas(
     priceEffectUsd =
       priceEffectUsd !== null && num(d.priceEffectUsd) ? priceEffectUsd + d.priceEffectUsd : null;
     gap ||= d.gap === true;
+    if (num(d.gapMs) && d.gapMs > gapMs) gapMs = d.gapMs;
     backfilled ||= d.backfilled === true;
   }
   const pct = (100 * base) / then;
@@ -196,7 +203,7 @@ function sumDeltas(
     positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)
       ? { positionUsd, priceEffectUsd }
       : {};
-  return { base, usd, pct, gap, ...split, backfilled };
+  return { base, usd, pct, gap, gapMs, ...split, backfilled };
 }
 
 /**
@@ -259,8 +266,9 @@ function weightedMode<T extends string>(
 
 interface Spread {
   readonly aprPct: number;
-  readonly maxVenue: string;
-  readonly minVenue: string;
+  /** Null on a tie: no venue is dearer. */
+  readonly maxVenue: string | null;
+  readonly minVenue: string | null;
   /** The dearer venue's own aprPct, for the hint's wording. */
   readonly maxAprPct: number;
 }
@@ -279,6 +287,7 @@ function fundingSpread(included: readonly SnapshotJson[]): Spread | null {
   if (count < 2 || max === null || min === null) return null;
   const aprPct = max.aprPct - min.aprPct;
   if (!Number.isFinite(aprPct)) return null;
+  if (aprPct < FUNDING_TIE_APR_PCT) return { aprPct, maxVenue: null, minVenue: null, maxAprPct: max.aprPct };
   return { aprPct, maxVenue: max.venue, minVenue: min.venue, maxAprPct: max.aprPct };
 }
 
@@ -290,6 +299,7 @@ function fundingSpread(included: readonly SnapshotJson[]): Spread | null {
 function spreadHint(spread: Spread | null, minSpreadAprPct: number): string | null {
   if (spread === null || !(spread.aprPct >= minSpreadAprPct) || !(spread.aprPct > 0)) return null;
   const { maxVenue, minVenue } = spread;
+  if (maxVenue === null || minVenue === null) return null;
   const more = `${formatAprForHint(spread.aprPct)} APR more`;
   const trade = `long ${minVenue}, short ${maxVenue} to collect the gap`;
   return spread.maxAprPct > 0

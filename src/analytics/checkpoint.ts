@@ -2,7 +2,8 @@
  * Instrument state as plain JSON, so a restarted processor resumes its 15m and 24h windows
  * instead of waiting a day for them to fill. Pure: no I/O (the bus stores the JSON).
  */
-import { createInstrumentState, type InstrumentState } from './instrument.js';
+import { MAX_HOLES } from './holes.js';
+import { createInstrumentState, type InstrumentState, markGap } from './instrument.js';
 import type { OiWindow } from './window.js';
 
 /** Contract version of a checkpoint; an unknown version is ignored at restore. */
@@ -29,6 +30,11 @@ export interface InstrumentCheckpoint {
   lastEventTs: number;
   fields: Record<string, number | null>;
   lastGapEndTs: number | null;
+  /**
+   * Recent feed holes as `[fromTs, toTs]` in event time, oldest first; `toTs` null while open.
+   * Optional: a checkpoint written before holes existed restores without them.
+   */
+  holes?: [fromTs: number, toTs: number | null][];
   window15m: WindowCheckpoint;
   window24h: WindowCheckpoint;
 }
@@ -100,6 +106,7 @@ export function checkpointInstrument(state: InstrumentState): InstrumentCheckpoi
     lastEventTs: state.lastEventTs,
     fields,
     lastGapEndTs: state.lastGapEndTs,
+    holes: state.holes.map((h) => [h.fromTs, h.toTs]),
     window15m: saveWindow(state.window15m),
     window24h: saveWindow(state.window24h),
   };
@@ -107,8 +114,9 @@ export function checkpointInstrument(state: InstrumentState): InstrumentCheckpoi
 
 /**
  * Rebuilds an instrument from its checkpoint, or null when the checkpoint does not fit this
- * version. The time between the checkpoint and the next event is a gap: deltas across it are
- * flagged, as after any disconnect.
+ * version. The time between the checkpoint and the next event is a hole, like any disconnect: it
+ * weighs on the deltas in proportion to what it hides (a short restart leaves the 24h window
+ * trustworthy), not as a flag on every window reaching back past it.
  */
 export function restoreInstrument(cp: InstrumentCheckpoint): InstrumentState | null {
   if (cp?.v !== CHECKPOINT_VERSION) return null;
@@ -120,6 +128,28 @@ export function restoreInstrument(cp: InstrumentCheckpoint): InstrumentState | n
   }
   state.lastEventTs = cp.lastEventTs;
   state.lastGapEndTs = cp.lastGapEndTs;
-  state.gapOpen = cp.lastEventTs > 0;
+  for (const h of readHoles(cp.holes)) state.holes.push(h);
+  state.gapOpen = state.holes.length > 0 && state.holes[state.holes.length - 1]!.toTs === null;
+  markGap(state);
   return state;
+}
+
+/** The stored holes that make sense (finite, ordered, non-empty), the newest `MAX_HOLES`. */
+function readHoles(raw: unknown): { fromTs: number; toTs: number | null }[] {
+  if (!Array.isArray(raw)) return [];
+  const out: { fromTs: number; toTs: number | null }[] = [];
+  for (const h of raw) {
+    if (!Array.isArray(h)) continue;
+    const [fromTs, toTs] = h as unknown[];
+    if (typeof fromTs !== 'number' || !Number.isFinite(fromTs)) continue;
+    if (toTs === null) {
+      // Only the newest hole can be open; an open one is reopened at restore anyway.
+      out.push({ fromTs, toTs: null });
+      break;
+    }
+    if (typeof toTs !== 'number' || !(toTs > fromTs)) continue;
+    if (out.length > 0 && out[out.length - 1]!.toTs! > fromTs) continue;
+    out.push({ fromTs, toTs });
+  }
+  return out.slice(-MAX_HOLES);
 }

@@ -1,5 +1,6 @@
 import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { fundingMetrics } from './funding.js';
+import { closeHole, type FeedHole, forgetBefore, holeVerdict, openHole } from './holes.js';
 import { instrumentIntel } from './intel.js';
 import { DEFAULT_INTEL_CONFIG, type IntelConfig } from './intel-config.js';
 import {
@@ -47,8 +48,13 @@ export interface InstrumentState {
   outOfOrderCount: number;
   /** The feed reported missing data; the next event closes the gap. */
   gapOpen: boolean;
-  /** Event time of the first event after the latest gap; a window reaching back past it spans missing data. */
+  /** Event time of the first event after the latest gap (kept for the checkpoint contract). */
   lastGapEndTs: number | null;
+  /**
+   * Recent spans of event time the feed did not cover, oldest first, at most `MAX_HOLES`, none
+   * older than the 24h window reaches (see holes.ts for how they weigh on a delta).
+   */
+  readonly holes: FeedHole[];
   /** Window values before this time came from a venue's REST history, not the feed (warm start). */
   backfilledUntilTs: number | null;
   /** Seen through history only so far: the history's last value counts until the first live event. */
@@ -80,18 +86,27 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     outOfOrderCount: 0,
     gapOpen: false,
     lastGapEndTs: null,
+    holes: [],
     backfilledUntilTs: null,
     awaitingLive: false,
   };
 }
 
 /**
- * The feed lost data for this instrument (a disconnect of more than a few seconds): deltas whose
- * window reaches back across the gap are flagged `gap: true` until the window has moved past it.
+ * The feed lost data for this instrument (a disconnect, a REST source left unrefreshed, a
+ * restart): a hole opens, and the next event closes it. The windows hold OI, so the hole starts
+ * where OI was last seen: for a venue whose OI comes from REST polls while prices keep flowing,
+ * that is earlier than the last event. How a hole weighs on a delta: see holes.ts.
  */
 export function markGap(state: InstrumentState): void {
-  if (state.lastEventTs > 0) state.gapOpen = true;
+  if (state.lastEventTs <= 0) return;
+  const fromTs = state.oiTs !== null && state.oiTs < state.lastEventTs ? state.oiTs : state.lastEventTs;
+  openHole(state.holes, fromTs);
+  state.gapOpen = true;
 }
+
+/** Holes that ended this long before an event can no longer touch any window. */
+const HOLE_HORIZON_MS = OI_WINDOW_24H_MS + 2 * (OI_WINDOW_24H_MS / 100);
 
 const isNum = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
 
@@ -158,7 +173,10 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   if (isNum(ev.fundingRate)) state.fundingTs = ts;
   if (state.gapOpen) {
     state.gapOpen = false;
-    state.lastGapEndTs = ts;
+    const closedTs = closeHole(state.holes, ts, ts - HOLE_HORIZON_MS);
+    if (closedTs !== null) state.lastGapEndTs = closedTs;
+  } else if (state.holes.length > 0 && (state.holes[0]!.toTs ?? ts) < ts - HOLE_HORIZON_MS) {
+    forgetBefore(state.holes, ts - HOLE_HORIZON_MS);
   }
   if (state.awaitingLive) {
     // The history's last value was in effect until now: windows reaching back before this are backfilled.
@@ -222,10 +240,15 @@ function deltaOf(
   if (state.oiBase === null || state.markPrice === null) return null;
   const delta = oiDelta(w, state.lastEventTs, state.oiBase, state.markPrice);
   if (delta === null) return null;
-  // The delta compares with the value in effect at the quantized past instant (see window.ts):
-  // if the gap ended after that instant, the window spans it.
+  // The delta compares with the value in effect at the quantized past instant (see window.ts).
   const pastInstantTs = Math.floor((state.lastEventTs - w.windowMs) / w.resolutionMs) * w.resolutionMs - 1;
-  const gap = state.lastGapEndTs !== null && state.lastGapEndTs > pastInstantTs;
+  let gap = false;
+  let gapMs = 0;
+  if (state.holes.length > 0) {
+    const verdict = holeVerdict(state.holes, pastInstantTs, state.lastEventTs, w.windowMs, w.resolutionMs);
+    gap = verdict.gap;
+    gapMs = verdict.gapMs;
+  }
   const backfilled = state.backfilledUntilTs !== null && pastInstantTs < state.backfilledUntilTs;
   // Built field by field: object spreads were a measurable share of a snapshot's cost.
   const out: { -readonly [K in keyof DeltaJson]: DeltaJson[K] } = {
@@ -233,6 +256,7 @@ function deltaOf(
     usd: delta.usd,
     pct: delta.pct,
     gap,
+    gapMs,
   };
   if (split !== null) {
     out.positionUsd = split.positionUsd;

@@ -204,7 +204,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     );
     const done = new Promise<void>((resolve, reject) => {
       subscriptions.push(
-        replay$({ path: mode.path, speed: mode.speed, adapters }, counters).subscribe({
+        replay$(
+          // Silence longer than the live stale bound is a gap in a replay too.
+          { path: mode.path, speed: mode.speed, adapters, staleAfterMs: config.staleAfterMs },
+          counters,
+        ).subscribe({
           next: (ev) => pipeline.handle(ev),
           error: reject,
           complete: () => {

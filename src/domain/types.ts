@@ -78,7 +78,11 @@ export interface DeltaJson {
   readonly base: number;
   readonly usd: number;
   readonly pct: number;
-  /** The window spans data the feed missed (a disconnect): the change may be understated or overstated. */
+  /**
+   * The change is untrustworthy because of data the feed missed: its start or end value is stale
+   * by more than the window's resolution, or holes hide more than 10% of the window. A short
+   * hole inside a long window (a 20 s restart in 24h) leaves it false; see `gapMs`.
+   */
   readonly gap?: boolean;
   /**
    * `usd` split into its causes, exactly `usd = positionUsd + priceEffectUsd`:
@@ -90,8 +94,9 @@ export interface DeltaJson {
   /** The value at the window's start came from a venue's REST history (warm start), not our feed. */
   readonly backfilled?: boolean;
   /**
-   * Event time inside the window the feed did not cover (disconnects, restarts, silence), ms; 0
-   * when complete. `gap` says whether that makes the delta untrustworthy (see README "gaps").
+   * Event time inside the window the feed did not cover (disconnects, restarts, silence in a
+   * replay), ms; 0 when complete. Always present on deltas this version publishes (the aggregate
+   * carries the largest of its venues'). `gap` says whether that makes the delta untrustworthy.
    */
   readonly gapMs?: number;
 }
@@ -179,8 +184,9 @@ export interface SnapshotJson {
   readonly venues?: readonly string[];
   readonly fundingSpread?: {
     readonly aprPct: number;
-    readonly maxVenue: string;
-    readonly minVenue: string;
+    /** Null on both when the spread is a tie (below 0.005 APR percent): no venue is dearer. */
+    readonly maxVenue: string | null;
+    readonly minVenue: string | null;
   } | null;
   /** Aggregate only: per window, the venues whose control state differs from the aggregate's. */
   readonly divergence?: { readonly '15m': readonly string[]; readonly '24h': readonly string[] };

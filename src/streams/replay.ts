@@ -11,6 +11,22 @@ export interface ReplayOptions {
   /** 1 = original pace, 10 = ten times faster, `max` = as fast as possible. */
   readonly speed: number | 'max';
   readonly adapters: ReadonlyMap<VenueId, VenueAdapter>;
+  /**
+   * A venue whose WebSocket frames stop for longer than this (recording time) is reported as a
+   * `gap` before its next frame, as the live connection would have (its stale timer replaces a
+   * connection silent this long, and the reconnect reports the gap). Pass the live process's
+   * `STALE_AFTER_MS`. Default: no silence detection (only the recording's own gap lines count).
+   */
+  readonly staleAfterMs?: number;
+}
+
+/** Instruments remembered per venue for silence gaps; a recording holding more is not believed. */
+const MAX_SILENCE_INSTRUMENTS = 20_000;
+
+/** A venue's WebSocket data as the replay has seen it, to notice silence the recording does not mention. */
+interface VenueSilence {
+  lastT: number;
+  readonly instruments: Set<string>;
 }
 
 export interface ReplayCounters {
@@ -19,6 +35,8 @@ export interface ReplayCounters {
   events: number;
   badLines: number;
   parseErrors: number;
+  /** Gaps the replay declared itself from silence in the recording (not recorded gap lines). */
+  silenceGaps: number;
 }
 
 /**
@@ -31,6 +49,8 @@ export function replay$(
 ): Observable<FeedEvent> {
   return new Observable<FeedEvent>((subscriber) => {
     const parsers = new Map<VenueId, FrameParser>();
+    const silence = new Map<VenueId, VenueSilence>();
+    const staleAfterMs = opts.staleAfterMs ?? 0;
     const input = createReadStream(opts.path, { encoding: 'utf8' });
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let stopped = false;
@@ -78,6 +98,29 @@ export function replay$(
           else counters.badLines++;
           continue;
         }
+        // REST lines do not count: live, only WebSocket data keeps a connection from going stale.
+        let seen: VenueSilence | undefined;
+        if (staleAfterMs > 0 && rec.source === undefined) {
+          seen = silence.get(adapter.venue);
+          if (!seen) {
+            seen = { lastT: rec.t, instruments: new Set() };
+            silence.set(adapter.venue, seen);
+          }
+          const silentMs = rec.t - seen.lastT;
+          if (silentMs > staleAfterMs && seen.instruments.size > 0) {
+            counters.silenceGaps++;
+            subscriber.next({
+              type: 'status',
+              venue: adapter.venue,
+              kind: 'gap',
+              receiveTs: rec.t,
+              detail: `no data in the recording for ${silentMs} ms`,
+              gap: { fromTs: seen.lastT, toTs: rec.t, instruments: [...seen.instruments] },
+            });
+          }
+          // Lines of several connections interleave: an older line moves nothing.
+          if (rec.t > seen.lastT) seen.lastT = rec.t;
+        }
         let parser = parsers.get(adapter.venue);
         if (!parser) {
           parser = adapter.createParser();
@@ -97,6 +140,8 @@ export function replay$(
         }
         for (const ev of outcome.result.events) {
           counters.events++;
+          if (seen && ev.type === 'market' && seen.instruments.size < MAX_SILENCE_INSTRUMENTS)
+            seen.instruments.add(ev.instrument);
           subscriber.next(ev);
         }
       }
@@ -133,5 +178,5 @@ function readGap(text: string): FeedStatusEvent['gap'] | undefined {
 }
 
 export function newReplayCounters(): ReplayCounters {
-  return { lines: 0, frames: 0, events: 0, badLines: 0, parseErrors: 0 };
+  return { lines: 0, frames: 0, events: 0, badLines: 0, parseErrors: 0, silenceGaps: 0 };
 }

@@ -188,8 +188,9 @@ describe('aggregateSnapshots: hand-computed examples', () => {
       { venue: 'okx', aprPct: -150 },
     ]);
     expect(extreme.funding.pressure).toBe('extreme');
-    expect(extreme.fundingSpread!.aprPct).toBe(0);
-    expect(extreme.fundingSpread!.maxVenue).not.toBe(extreme.fundingSpread!.minVenue);
+    // A tie names no winner: both venues pay the same.
+    expect(extreme.fundingSpread).toEqual({ aprPct: 0, maxVenue: null, minVenue: null });
+    expect(extreme.funding.hint).toBeNull();
   });
 
   it('has no spread with fewer than two funding venues, and no funding without weight', () => {

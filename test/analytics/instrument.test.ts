@@ -145,6 +145,7 @@ describe('instrument state', () => {
       usd: 0,
       pct: 0,
       gap: false,
+      gapMs: 0,
       positionUsd: 0,
       priceEffectUsd: 0,
     });
@@ -159,6 +160,7 @@ describe('instrument state', () => {
       usd: 52_500 * 85_200 - 50_000 * 85_000,
       pct: 5,
       gap: false,
+      gapMs: 0,
       // the change split into positions opened (at today's price) and the old positions repriced
       positionUsd: 2_500 * 85_200,
       priceEffectUsd: 50_000 * (85_200 - 85_000),
@@ -174,6 +176,7 @@ describe('instrument state', () => {
       usd: 44_000 * 85_200 - 40_000 * 80_000,
       pct: 10,
       gap: false,
+      gapMs: 0,
       positionUsd: 4_000 * 85_200,
       priceEffectUsd: 40_000 * (85_200 - 80_000),
     });

@@ -5,7 +5,7 @@ import { startApp } from '../../src/app/app.js';
 import { loadConfig } from '../../src/app/config.js';
 import { Pipeline } from '../../src/app/pipeline.js';
 import { RedisBus } from '../../src/bus/redis-bus.js';
-import type { MarketEvent } from '../../src/domain/types.js';
+import type { AlertJson, MarketEvent, SnapshotJson } from '../../src/domain/types.js';
 import { startBinanceSimulator } from '../../src/streams/sim/binance-sim.js';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
@@ -143,5 +143,75 @@ describe('warm start from the venue REST history', () => {
     } finally {
       await binance.close();
     }
+  });
+});
+
+// The downtime of a restart is a hole like any disconnect, weighed by what it hides.
+const SEC = 1_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Date.UTC(2026, 6, 1);
+const symbol = 'RSGAP';
+const instrument = `${symbol}USDT`;
+const checkpointKey = `pulse:checkpoint:test-${symbol}`;
+
+const gapEv = (ts: number, oiBase: number): MarketEvent => ({
+  type: 'market',
+  venue: 'bybit',
+  symbol,
+  instrument,
+  eventTs: ts,
+  receiveTs: ts,
+  oiBase,
+  markPrice: 100,
+  fundingRate: 0.0001,
+  fundingIntervalHours: 8,
+});
+
+async function runPipelineOnce(events: readonly MarketEvent[], restore: boolean) {
+  const logger = pino({ level: 'silent' });
+  const bus = new RedisBus({ url, logger });
+  await bus.ready(5000);
+  const alerts: AlertJson[] = [];
+  const pipeline = new Pipeline({
+    bus,
+    alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * MIN },
+    publishIntervalMs: 20,
+    persistAlertState: false,
+    logger,
+    onAlert: (a) => alerts.push(a),
+  });
+  if (restore) expect(pipeline.restore(await bus.loadCheckpoint(checkpointKey))).toBe(1);
+  for (const e of events) pipeline.handle(e);
+  await pipeline.flush();
+  await bus.saveCheckpoint(checkpointKey, pipeline.checkpoint());
+  await pipeline.close();
+  await bus.close();
+  return alerts;
+}
+
+describe('a restart does not blind the 24h rules', () => {
+  it('fires oi_change_24h after 20 s of downtime, on a delta that says so and is trusted', async () => {
+    // a flat day and an hour, checkpointed at shutdown
+    const before: MarketEvent[] = [];
+    for (let ts = T0; ts <= T0 + 25 * HOUR; ts += 30 * SEC) before.push(gapEv(ts, 1000));
+    expect(await runPipelineOnce(before, false)).toEqual([]);
+
+    // back 20 s later; OI climbs 12% over the next 30 minutes
+    const resumeTs = T0 + 25 * HOUR + 20 * SEC;
+    const after: MarketEvent[] = [];
+    for (let ts = resumeTs; ts <= resumeTs + 30 * MIN; ts += 30 * SEC)
+      after.push(gapEv(ts, 1000 + (120 * (ts - resumeTs)) / (30 * MIN)));
+    const alerts = await runPipelineOnce(after, true);
+
+    const fired = alerts.find((a) => a.kind === 'oi_change_24h');
+    expect(fired, JSON.stringify(alerts.map((a) => a.kind))).toBeDefined();
+    expect(fired!.delta).toMatchObject({ gap: false, gapMs: 20 * SEC });
+    expect(fired!.delta!.pct).toBeGreaterThanOrEqual(10);
+    const redis = new Redis(url);
+    const latest = JSON.parse((await redis.get(`pulse:latest:bybit:${symbol}`))!) as SnapshotJson;
+    redis.disconnect();
+    expect(latest.oi.delta24h).toMatchObject({ gap: false, gapMs: 20 * SEC });
+    expect(latest.oi.delta24h!.pct).toBeCloseTo(12, 6);
   });
 });

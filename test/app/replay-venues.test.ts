@@ -23,8 +23,12 @@ beforeAll(async () => {
   await writeFile(path, `${rec.lines.join('\n')}\n`);
   await flushTestDb(url);
   redis = new Redis(url);
-  // One replay for every case below: VENUES defaults to all four.
-  const app = await startApp(loadConfig({ REDIS_URL: url }, ['--replay', path, '--speed', 'max']), logger);
+  // One replay for every case below: VENUES defaults to all four. A frame a minute per venue would
+  // be silence to the default 30 s stale bound (a replay flags it as live would): allow the step.
+  const app = await startApp(
+    loadConfig({ REDIS_URL: url, STALE_AFTER_MS: '90000' }, ['--replay', path, '--speed', 'max']),
+    logger,
+  );
   await app.done;
   await app.close();
 });
