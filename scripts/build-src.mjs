@@ -24,7 +24,6 @@ import {
   renameSync,
   rmSync,
   statSync,
-  unlinkSync,
   utimesSync,
   writeSync,
 } from 'node:fs';
@@ -151,8 +150,24 @@ function prune(startDir, keep) {
     if (name === keep || name === '.lock') continue;
     const path = join(startDir, name);
     const tmpPid = /^\.tmp-(\d+)-/.exec(name)?.[1];
-    const unused = tmpPid ? !isAlive(Number(tmpPid)) : Date.now() - statSync(path).mtimeMs > KEEP_UNUSED_MS;
-    if (unused) rmSync(path, { recursive: true, force: true });
+    try {
+      const unused = tmpPid ? !isAlive(Number(tmpPid)) : Date.now() - statSync(path).mtimeMs > KEEP_UNUSED_MS;
+      if (unused) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another start pruned it first
+    }
+  }
+}
+
+/** Marks a build as in use (its mtime), so a concurrent prune keeps it; false when it does not exist. */
+function markUsed(dir) {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+    return true;
+  } catch (err) {
+    // A read-only checkout cannot record use; nothing can prune there either.
+    return err.code === 'ENOENT' ? false : existsSync(dir);
   }
 }
 
@@ -167,15 +182,15 @@ export async function ensureSrcBuild({ root = ROOT, log = (msg) => process.stder
   const lockPath = join(startDir, '.lock');
   mkdirSync(startDir, { recursive: true });
   let waitingFor = null;
-  while (!existsSync(target)) {
+  while (!markUsed(target)) {
     const holder = tryLock(lockPath);
     if (holder === null) {
       try {
         if (!existsSync(target)) await buildInto(target, startDir, root, log);
       } finally {
-        unlinkSync(lockPath);
+        rmSync(lockPath, { force: true });
       }
-      break;
+      continue;
     }
     if (holder !== 0 && holder !== waitingFor) {
       waitingFor = holder;
@@ -183,9 +198,6 @@ export async function ensureSrcBuild({ root = ROOT, log = (msg) => process.stder
     }
     await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
   }
-  // Marks the build as in use, so a concurrent prune keeps it while this process loads it.
-  const now = new Date();
-  utimesSync(target, now, now);
   prune(startDir, stamp);
   return target;
 }
