@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript with the dev dependencies. The compile step emits src/ only,
+# without type-checking (that is `npm test` / `npm run typecheck`, before a release): it peaks near
+# 200 MB instead of about 610 MB, so the image builds on a 1 GB VM beside the running services.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+RUN node scripts/build-src.mjs --out dist
 
 # Runtime stage: production dependencies and the compiled program only, as a non-root user.
 FROM node:22-bookworm-slim

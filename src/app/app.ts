@@ -17,7 +17,7 @@ import { Recorder } from '../streams/recorder.js';
 import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
-import { demoMarket, startDemoVenue } from './demo.js';
+import { demoClock, demoMarket, demoVenueModule, startDemoVenue } from './demo.js';
 import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -228,10 +228,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const endpoints = { ...config.endpoints };
-  if (mode.kind === 'demo' && processes) {
-    const market = demoMarket();
+  const clock = mode.kind === 'demo' && processes ? demoClock() : null;
+  if (clock) {
+    const market = demoMarket(clock.startTs);
     for (const id of config.venues) {
-      const sim = await startDemoVenue(id, market);
+      const sim = await startDemoVenue(id, market, clock);
       closers.push(() => sim.close());
       endpoints[id] = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
     }
@@ -416,7 +417,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const venueLogger = logger.child({ venue: id });
     const parseErrors = throttledReporter(venueLogger, 'malformed frames skipped', 10_000);
     const runtime = new VenueRuntime({
-      module: VENUES[id],
+      module: clock ? demoVenueModule(id, clock) : VENUES[id],
       ...endpoints[id],
       want: { symbols: config.symbols, topN: config.topN },
       universeRefreshMs: config.universeRefreshMs,

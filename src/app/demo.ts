@@ -5,8 +5,34 @@ import { startHyperliquidSimulator } from '../streams/sim/hyperliquid-sim.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from '../streams/sim/market.js';
 import { startOkxSimulator } from '../streams/sim/okx-sim.js';
 import type { SimulatorControls } from '../streams/sim/options.js';
+import { createHyperliquidAdapter } from '../streams/venues/hyperliquid.js';
+import { VENUES, type VenueModule } from '../streams/venues/registry.js';
 
 const MIN = 60_000;
+/** Event ms per wall ms in `--demo`: a 15-minute window fills in 15 s. */
+export const DEMO_TIME_SCALE = 60;
+
+/**
+ * The demo's one event clock: event time starts at `startTs` and runs `DEMO_TIME_SCALE`× the wall
+ * clock. Every simulator stamps its frames with it, and the Hyperliquid parser maps receive times
+ * through it (its frames carry no time), so all venues' snapshots share one event time.
+ */
+export interface DemoClock {
+  readonly startTs: number;
+  /** Event time at a wall-clock time (epoch ms, as `Date.now()`). */
+  eventTsAt(wallMs: number): number;
+  /** Event time now. */
+  now(): number;
+}
+
+export function demoClock(
+  startTs = Date.now(),
+  wallStartMs = startTs,
+  timeScale = DEMO_TIME_SCALE,
+): DemoClock {
+  const eventTsAt = (wallMs: number) => Math.round(startTs + (wallMs - wallStartMs) * timeScale);
+  return { startTs, eventTsAt, now: () => eventTsAt(Date.now()) };
+}
 
 /**
  * The market `npm start -- --demo` plays: the default symbols with a few scripted OI moves
@@ -25,9 +51,13 @@ export function demoMarket(startTs = Date.now()): ScriptedMarket {
   });
 }
 
-/** Starts the local simulator of one venue, at 60x event time, on a free loopback port. */
-export function startDemoVenue(venue: VenueId, market: ScriptedMarket): Promise<SimulatorControls> {
-  const opts = { market, timeScale: 60, tickMs: 250 };
+/** Starts the local simulator of one venue, on the demo's clock, on a free loopback port. */
+export function startDemoVenue(
+  venue: VenueId,
+  market: ScriptedMarket,
+  clock: DemoClock = demoClock(market.startTs),
+): Promise<SimulatorControls> {
+  const opts = { market, startTs: clock.startTs, eventClock: clock.now, tickMs: 250 };
   switch (venue) {
     case 'binance':
       return startBinanceSimulator(opts);
@@ -38,4 +68,22 @@ export function startDemoVenue(venue: VenueId, market: ScriptedMarket): Promise<
     case 'hyperliquid':
       return startHyperliquidSimulator(opts);
   }
+}
+
+/**
+ * The venue module `--demo` runs: the registry's, except that Hyperliquid's parser takes its
+ * event time from the demo's clock instead of the receive time.
+ */
+export function demoVenueModule(venue: VenueId, clock: DemoClock): VenueModule {
+  const module = VENUES[venue];
+  if (venue !== 'hyperliquid') return module;
+  return {
+    ...module,
+    createAdapter: (ctx) =>
+      createHyperliquidAdapter({
+        wsUrl: ctx.wsUrl,
+        ...(ctx.universe ? { universe: ctx.universe } : {}),
+        eventClock: clock.eventTsAt,
+      }),
+  };
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SnapshotJson } from '../../src/domain/types.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
@@ -134,6 +134,39 @@ describe('the program, running live against the simulator', () => {
     const replay = await run(['--replay', path, '--speed', 'max'], { REDIS_URL: url });
     expect(replay.code).toBe(0);
   });
+
+  it("--demo runs Hyperliquid on the simulators' accelerated clock: the aggregate counts it fresh", async () => {
+    const redis = new Redis(url);
+    const latest = async (venue: string) => {
+      const raw = await redis.get(`pulse:latest:${venue}:BTC`);
+      return raw ? (JSON.parse(raw) as SnapshotJson) : null;
+    };
+    let startTs = 0;
+    const res = await run(['--demo'], { REDIS_URL: url, SYMBOLS: 'BTC' }, 30_000, async (child, out) => {
+      await until(() => out().includes('"connected"'), 10_000, 'connection');
+      startTs = Date.now();
+      // Stale after 180 s of event time, 3 s of wall time at 60x: on the receive clock Hyperliquid
+      // would fall that far behind the venues that stamp their frames within 4 s.
+      await vi.waitFor(
+        async () => {
+          const all = await latest('all');
+          expect(all?.ts).toBeGreaterThan(startTs + 6 * 60_000);
+          expect(all?.venues).toContain('hyperliquid');
+        },
+        { timeout: 20_000, interval: 200 },
+      );
+      child.kill('SIGTERM');
+    });
+    const [all, hl, bybit] = await Promise.all([latest('all'), latest('hyperliquid'), latest('bybit')]);
+    redis.disconnect();
+    expect(res.code).toBe(0);
+    expect(all?.freshness?.staleVenues).toEqual([]);
+    expect(all?.venues).toEqual(['binance', 'bybit', 'hyperliquid', 'okx']);
+    expect(Math.abs(hl!.ts - bybit!.ts)).toBeLessThan(60_000);
+    // funding is settled hourly on the same clock
+    expect(hl!.funding.nextFundingTime! - hl!.ts).toBeGreaterThan(0);
+    expect(hl!.funding.nextFundingTime! - hl!.ts).toBeLessThanOrEqual(3_600_000);
+  }, 40_000);
 
   it('keeps running and retrying when REDIS_URL is set but unreachable', async () => {
     const res = await run(

@@ -23,6 +23,7 @@ import {
   type SimLogger,
   type SimulatorControls,
   type SimulatorOptions,
+  simEventClock,
 } from './options.js';
 
 export { encodeBinanceFrames, type RestFailure, type RestRequestLogEntry } from './binance-sim-rest.js';
@@ -82,10 +83,8 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
   const [first = 'BTC', second = first] = market.symbols;
   const intervals = new Map(Object.entries(opts.fundingIntervalHours ?? { [`${second}USDT`]: 4 }));
   const weightLimitPerMinute = opts.weightLimitPerMinute ?? 2400;
-  const timeScale = opts.timeScale ?? 1;
   const log = opts.logger;
-  const wallStart = performance.now();
-  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   let silent = false;
   let paused = false;

@@ -22,6 +22,7 @@ import {
   type SimLogger,
   type SimulatorControls,
   type SimulatorOptions,
+  simEventClock,
 } from './options.js';
 
 export type { RestRequestLogEntry, SimLogger };
@@ -185,10 +186,8 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       seed: opts.seed ?? 1,
       events: opts.events ?? [],
     });
-  const timeScale = opts.timeScale ?? 1;
   const log = opts.logger;
-  const wallStart = performance.now();
-  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   const cs = new Map<string, number>();
   let silent = false;

@@ -14,6 +14,7 @@ import {
   type SimLogger,
   type SimulatorControls,
   type SimulatorOptions,
+  simEventClock,
 } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
@@ -82,10 +83,8 @@ export async function startHyperliquidSimulator(
       seed: opts.seed ?? 1,
       events: opts.events ?? [],
     });
-  const timeScale = opts.timeScale ?? 1;
   const log = opts.logger;
-  const wallStart = performance.now();
-  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   const faults: Array<{ prefix: string; fault: RestFault }> = [];
   let silent = false;

@@ -23,6 +23,7 @@ import {
   type SimLogger,
   type SimulatorControls,
   type SimulatorOptions,
+  simEventClock,
 } from './options.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
@@ -89,11 +90,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
       seed: opts.seed ?? 1,
       events: opts.events ?? [],
     });
-  const timeScale = opts.timeScale ?? 1;
   const fundingPushMs = opts.fundingPushMs ?? 30_000;
   const log = opts.logger;
-  const wallStart = performance.now();
-  const eventTs = () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
+  const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   let silent = false;
   let paused = false;

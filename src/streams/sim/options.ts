@@ -21,12 +21,26 @@ export interface SimulatorOptions {
   readonly seed?: number;
   /** Event time at start; default the wall clock. */
   readonly startTs?: number;
-  /** Event ms per wall ms; default 1 (60 fills a 15-minute window in 15 s). */
+  /** Event ms per wall ms; default 1 (60 fills a 15-minute window in 15 s). Ignored with `eventClock`. */
   readonly timeScale?: number;
+  /**
+   * The event clock, epoch ms. Default: `startTs` plus the wall time since start × `timeScale`.
+   * `--demo` gives every simulator and the Hyperliquid parser one clock, so a venue whose frames
+   * carry no time is on the same event time as those that stamp theirs.
+   */
+  readonly eventClock?: () => number;
   /** Wall ms between frames per subscription; default 200. */
   readonly tickMs?: number;
   readonly market?: ScriptedMarket;
   readonly logger?: SimLogger;
+}
+
+/** The simulator's event clock: `opts.eventClock`, or `startTs` advancing `timeScale`× the wall clock. */
+export function simEventClock(opts: Pick<SimulatorOptions, 'eventClock' | 'timeScale'>, startTs: number) {
+  if (opts.eventClock) return opts.eventClock;
+  const timeScale = opts.timeScale ?? 1;
+  const wallStart = performance.now();
+  return () => Math.round(startTs + (performance.now() - wallStart) * timeScale);
 }
 
 /**

@@ -3,6 +3,9 @@
  * https://bybit-exchange.github.io/docs/v5/websocket/public/ticker
  * A `snapshot` replaces the per-symbol state; a `delta` carries only changed keys and must be
  * merged into it; `""` means no value. `openInterest` counts both sides: use `singleOpenInterest`.
+ * The docs do not say whether a delta carries the two together (frames before 2026-06-11 have
+ * only `openInterest`; later ones show both, `openInterest = 2 × singleOpenInterest`), so the most
+ * recently pushed of the two is the current OI: a delta with only `openInterest` updates it.
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
@@ -51,11 +54,22 @@ const NUM_KEYS = [
 type NumKey = (typeof NUM_KEYS)[number];
 const IS_NUM_KEY: ReadonlySet<string> = new Set(NUM_KEYS);
 
+type Values = Partial<Record<NumKey, number>>;
+
+/** A one-side figure and its both-sides counterpart (half of it is the one side). */
+const OI_PAIRS = [
+  { single: 'singleOpenInterest', both: 'openInterest' },
+  { single: 'singleOpenInterestValue', both: 'openInterestValue' },
+] as const;
+type OiPair = (typeof OI_PAIRS)[number];
+
 interface TopicState {
   readonly instrument: string;
   readonly symbol: string;
   cs: number;
-  readonly values: Partial<Record<NumKey, number>>;
+  readonly values: Values;
+  /** Per pair's `single` key: true while the both-sides field was pushed more recently than it. */
+  readonly bothIsNewer: Partial<Record<OiPair['single'], boolean>>;
 }
 
 export function bybitInstrument(symbol: string): string {
@@ -63,6 +77,21 @@ export function bybitInstrument(symbol: string): string {
 }
 
 /** A decimal string as a number; `""` is no value; anything else is a malformed frame. */
+/** Records, per pair, which of its two fields this frame carried (the one-side one wins a tie). */
+function noteNewest(state: TopicState, fields: TickerFields): void {
+  for (const { single, both } of OI_PAIRS) {
+    if (single in fields) state.bothIsNewer[single] = false;
+    else if (both in fields) state.bothIsNewer[single] = true;
+  }
+}
+
+/** One side of OI (or its value): the newer of the pair, the both-sides figure halved. */
+function oneSide(state: TopicState, { single, both }: OiPair): number | undefined {
+  const v = state.values;
+  const half = v[both] !== undefined ? v[both] / 2 : undefined;
+  return state.bothIsNewer[single] ? (half ?? v[single]) : (v[single] ?? half);
+}
+
 function num(raw: unknown, key: string, frame: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = typeof raw === 'string' ? Number(raw) : Number.NaN;
@@ -108,7 +137,14 @@ class BybitParser implements FrameParser {
         if (v !== undefined) values[key] = v;
       }
       const instrument = topic.slice('tickers.'.length);
-      state = { instrument, symbol: state?.symbol ?? canonicalSymbol(instrument) ?? instrument, cs, values };
+      state = {
+        instrument,
+        symbol: state?.symbol ?? canonicalSymbol(instrument) ?? instrument,
+        cs,
+        values,
+        bothIsNewer: {},
+      };
+      noteNewest(state, fields);
       this.topics.set(topic, state);
     } else if (msg.type === 'delta') {
       // A delta before its snapshot cannot be merged: wait for the snapshot that follows a subscribe.
@@ -124,6 +160,7 @@ class BybitParser implements FrameParser {
         if (v === undefined) delete state.values[key];
         else state.values[key] = v;
       }
+      noteNewest(state, fields);
       if (cs !== 0) state.cs = cs;
     } else {
       throw new FrameError(`unknown type ${String(msg.type)}`, frame);
@@ -157,10 +194,10 @@ class BybitParser implements FrameParser {
     if (v.markPrice !== undefined) ev.markPrice = v.markPrice;
     if (v.lastPrice !== undefined) ev.lastPrice = v.lastPrice;
     if (v.indexPrice !== undefined) ev.indexPrice = v.indexPrice;
-    const oiBase = v.singleOpenInterest ?? (v.openInterest !== undefined ? v.openInterest / 2 : undefined);
+    const [oiPair, oiValuePair] = OI_PAIRS;
+    const oiBase = oneSide(state, oiPair);
     if (oiBase !== undefined) ev.oiBase = oiBase;
-    const oiUsd =
-      v.singleOpenInterestValue ?? (v.openInterestValue !== undefined ? v.openInterestValue / 2 : undefined);
+    const oiUsd = oneSide(state, oiValuePair);
     if (oiUsd !== undefined) ev.oiUsd = oiUsd;
     if (v.fundingRate !== undefined) ev.fundingRate = v.fundingRate;
     const intervalHours = v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument);

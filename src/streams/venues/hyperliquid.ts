@@ -4,7 +4,8 @@
  * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/subscriptions
  * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/timeouts-and-heartbeats
  * The docs type every value as a number; on the wire they are strings (venues.md §6.20).
- * The frame has no timestamp, so the event time is the receive time.
+ * The frame has no timestamp, so the event time is the receive time (or what `eventClock` makes
+ * of it: the demo runs the simulated market faster than the wall clock).
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
@@ -34,6 +35,12 @@ export interface HyperliquidAdapterOptions {
    * and the symbol follows from it by `hyperliquidSymbol`, the same rule the universe uses.
    */
   readonly universe?: () => readonly UniverseEntry[];
+  /**
+   * The event time of a frame received at `receiveTs` (epoch ms). Default: the receive time itself,
+   * since frames carry no time. `--demo` passes its simulators' accelerated clock, so Hyperliquid's
+   * snapshots are on the same event time as the venues that stamp their frames.
+   */
+  readonly eventClock?: (receiveTs: number) => number;
 }
 
 /**
@@ -69,6 +76,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 class HyperliquidParser implements FrameParser {
+  constructor(private readonly eventClock: (receiveTs: number) => number) {}
+
   reset(): void {
     // Stateless: every activeAssetCtx frame carries the coin's full context.
   }
@@ -86,7 +95,7 @@ class HyperliquidParser implements FrameParser {
     if (typeof channel !== 'string') throw new FrameError('no channel', frame);
     switch (channel) {
       case 'activeAssetCtx':
-        return this.assetCtx(msg.data, receiveTs, frame);
+        return this.assetCtx(msg.data, this.eventClock(receiveTs), receiveTs, frame);
       case 'pong':
         return { events: [], control: 'pong' };
       case 'subscriptionResponse':
@@ -103,7 +112,7 @@ class HyperliquidParser implements FrameParser {
     }
   }
 
-  private assetCtx(data: unknown, receiveTs: number, frame: string): ParseResult {
+  private assetCtx(data: unknown, eventTs: number, receiveTs: number, frame: string): ParseResult {
     if (!isObject(data) || typeof data.coin !== 'string' || !isObject(data.ctx))
       throw new FrameError('activeAssetCtx without coin and ctx', frame);
     const coin = data.coin;
@@ -116,7 +125,7 @@ class HyperliquidParser implements FrameParser {
       venue: 'hyperliquid',
       symbol,
       instrument: coin,
-      eventTs: receiveTs,
+      eventTs,
       receiveTs,
     };
     const mark = num(ctx, 'markPx', frame);
@@ -136,7 +145,7 @@ class HyperliquidParser implements FrameParser {
     if (rate !== undefined) {
       ev.fundingRate = rate;
       ev.fundingIntervalHours = 1;
-      ev.nextFundingTs = nextHourTs(receiveTs);
+      ev.nextFundingTs = nextHourTs(eventTs);
       ev.fundingRateCap = HYPERLIQUID_FUNDING_RATE_CAP;
       ev.fundingRateFloor = HYPERLIQUID_FUNDING_RATE_FLOOR;
     }
@@ -170,6 +179,6 @@ export function createHyperliquidAdapter(opts: HyperliquidAdapterOptions = {}): 
     maxPayloadBytes: 1024 * 1024,
     subscribeMessages: (coins) => subscriptionMessages('subscribe', coins),
     unsubscribeMessages: (coins) => subscriptionMessages('unsubscribe', coins),
-    createParser: () => new HyperliquidParser(),
+    createParser: () => new HyperliquidParser(opts.eventClock ?? ((receiveTs) => receiveTs)),
   };
 }

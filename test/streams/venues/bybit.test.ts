@@ -139,3 +139,67 @@ describe('bybit parser state', () => {
     expect(parser.parse(cleared, 0).events[0]).not.toHaveProperty('fundingRate');
   });
 });
+
+/**
+ * The docs do not say whether a delta carries `openInterest` and `singleOpenInterest` together.
+ * Real snapshots since 2026-06-11 carry both (one is twice the other); the one real OI-bearing
+ * delta on record (ccxt #21450, 2024) carries `openInterest` and `openInterestValue` only.
+ */
+describe('bybit open interest from either field', () => {
+  const delta = (cs: number, data: Record<string, string>) =>
+    JSON.stringify({
+      topic: 'tickers.BTCUSDT',
+      type: 'delta',
+      data: { symbol: 'BTCUSDT', ...data },
+      cs,
+      ts: 1786659830000 + cs - 764144450700,
+    });
+  const afterRealSnapshot = () => {
+    const parser = createBybitAdapter().createParser();
+    parser.parse(fixture('real-2026-08-13.ndjson')[1]!, 0);
+    return parser;
+  };
+
+  it('a delta with only openInterest (the ccxt #21450 shape) moves OI: the newest field wins', () => {
+    const parser = afterRealSnapshot();
+    const [ev] = parser.parse(
+      delta(764144450701, { openInterest: '60100.000', openInterestValue: '3820000000.00' }),
+      0,
+    ).events;
+    expect(ev?.oiBase).toBe(30050);
+    expect(ev?.oiUsd).toBe(1910000000);
+    // A later delta that omits OI keeps the newest value, not the snapshot's singleOpenInterest.
+    const [kept] = parser.parse(delta(764144450702, { indexPrice: '63590.00' }), 0).events;
+    expect(kept?.oiBase).toBe(30050);
+    expect(kept?.oiUsd).toBe(1910000000);
+  });
+
+  it('a delta with only singleOpenInterest, after one with only openInterest, wins again', () => {
+    const parser = afterRealSnapshot();
+    parser.parse(delta(764144450701, { openInterest: '60100.000' }), 0);
+    const [ev] = parser.parse(delta(764144450702, { singleOpenInterest: '30000.500' }), 0).events;
+    expect(ev?.oiBase).toBe(30000.5);
+    // the value pair is tracked on its own: nothing pushed it, so the snapshot's one-side value stands
+    expect(ev?.oiUsd).toBe(1905942284.58);
+  });
+
+  it('a delta with both takes the one-side figure', () => {
+    const parser = afterRealSnapshot();
+    const [ev] = parser.parse(
+      delta(764144450701, { openInterest: '60002.000', singleOpenInterest: '30001.000' }),
+      0,
+    ).events;
+    expect(ev?.oiBase).toBe(30001);
+  });
+
+  it('a snapshot without singleOpenInterest (before 2026-06-11) halves openInterest, and deltas move it', () => {
+    const parser = createBybitAdapter().createParser();
+    const [snapshot] = fixture('ccxt-21450-21451.ndjson');
+    parser.parse(snapshot!, 0);
+    const oiDelta =
+      '{"topic":"tickers.NKNUSDT","type":"delta","data":{"symbol":"NKNUSDT","openInterest":"12700000","openInterestValue":"1771000.00","ask1Price":"0.13942","ask1Size":"0.10"},"cs":93597554250,"ts":1709202841000}';
+    const [ev] = parser.parse(oiDelta, 0).events;
+    expect(ev?.oiBase).toBe(6350000);
+    expect(ev?.oiUsd).toBe(885500);
+  });
+});

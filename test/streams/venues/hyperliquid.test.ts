@@ -58,6 +58,18 @@ describe('hyperliquid activeAssetCtx parser', () => {
     ]);
   });
 
+  it('takes event time from an injected clock when given (the demo runs the market at 60x)', () => {
+    // Event time 2 h past the receive time: the next funding hour follows the event time.
+    const parser = createHyperliquidAdapter({ eventClock: (t) => t + 2 * HOUR_MS }).createParser();
+    const [btc] = fixture('real-active-asset-ctx.ndjson');
+    const [ev] = parser.parse(btc!, RECEIVE_TS).events;
+    expect(ev).toMatchObject({
+      eventTs: RECEIVE_TS + 2 * HOUR_MS,
+      receiveTs: RECEIVE_TS,
+      nextFundingTs: NEXT_HOUR_TS + 2 * HOUR_MS,
+    });
+  });
+
   it('reads the older MOODENG recording without dayBaseVlm', () => {
     const parser = createHyperliquidAdapter().createParser();
     const moodeng = fixture('real-active-asset-ctx.ndjson')[2]!;
