@@ -9,6 +9,7 @@ import { DEFAULT_INTEL_CONFIG } from '../src/analytics/intel-config.js';
 import * as A from '../src/bot/alert-format.js';
 import { formatSettings } from '../src/bot/features/settings.js';
 import * as F from '../src/bot/format.js';
+import * as M from '../src/bot/format-market.js';
 import { formatQuietSummary, formatReminderLine } from '../src/bot/schedules.js';
 import type { FeedHealthJson } from '../src/bus/types.js';
 import type { AlertJson, SnapshotJson, VenueId } from '../src/domain/types.js';
@@ -79,10 +80,10 @@ const show = (title: string, html: string) =>
   console.log(`\n### ${title}\n\n\`\`\`text\n${strip(html)}\n\`\`\``);
 show('/oi SOL (bybit)', F.formatOiMessage(snaps[1]!, now));
 show('/funding SOL (binance)', F.formatFundingMessage(snaps[0]!, now));
-show('/market SOL (all venues, both windows)', F.formatMarketMessage(all, 'both', now));
+show('/market SOL (all venues, both windows)', M.formatMarketMessage(all, 'both', now));
 show(
   '/top',
-  F.formatTopMessage([
+  M.formatTopMessage([
     all,
     {
       ...all,
