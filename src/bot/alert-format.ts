@@ -7,6 +7,7 @@
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { AlertJson, ControlState, DeltaJson } from '../domain/types.js';
 import { formatAmount, formatDuration, formatSignedPct, formatUsd } from '../domain/units.js';
+import { THRESHOLD_FIGURES } from './chat-policy.js';
 import { formatFundingLine, MAX_MESSAGE_CHARS } from './format.js';
 import { changeDot, escapeHtml, formatCompactDelta, formatDeltaLines } from './format-delta.js';
 
@@ -187,6 +188,9 @@ export function formatAlert(alert: AlertJson, nowMs: number): string {
     `<b>${severityMark(alert)} ${escapeHtml(alert.symbol)} ${layout.title(alert)} · ${venueLabel(alert.venue)}</b>${escalated}`,
     ...layout.main(alert, nowMs),
   ];
+  const unit = THRESHOLD_FIGURES[alert.kind]?.unit ?? '';
+  if (isNum(alert.forThreshold))
+    lines.push(`<i>At this chat's threshold: ${alert.forThreshold}${escapeHtml(unit)}</i>`);
   const isOi = layout === oiLayout;
   if (!isOi && alert.delta) lines.push(...formatDeltaLines(alert.symbol, alert.delta, '15m', s?.price?.mark));
   if (s) {

@@ -15,6 +15,7 @@ import {
   formatTopMessage,
   rankedSnapshots,
 } from '../../src/bot/format-market.js';
+import { formatQuietSummary } from '../../src/bot/schedules.js';
 import type { AlertJson, SnapshotJson, VenueId } from '../../src/domain/types.js';
 
 const MIN = 60_000;
@@ -134,6 +135,9 @@ describe('honest USD on real snapshots', () => {
     ]) {
       expect(text).toContain('⚠️ feed gap');
     }
+    const summary = formatQuietSummary([alertOf(backfilled), alertOf(gap)]);
+    expect(summary).toContain('-0.10% ≈ venue history');
+    expect(summary).toContain('-0.10% ⚠️ feed gap');
     // /top leaves a gap delta out, and says so instead of "warming up".
     const top = formatTopMessage([gap]);
     expect(top).toContain('⚠️ no 15m change to vouch for: the feed missed data (1 symbol)');
@@ -166,5 +170,13 @@ describe('funding spread', () => {
         NOW,
       ),
     ).toContain(equal);
+  });
+});
+
+describe('an alert evaluated at a chat threshold', () => {
+  it("says it fired at this chat's threshold", () => {
+    const text = formatAlert(alertOf(bybit, { forThreshold: 1.5 }), NOW);
+    expect(text.split('\n')[3]).toBe("<i>At this chat's threshold: 1.5%</i>");
+    expect(formatAlert(alertOf(bybit), NOW)).not.toContain("this chat's threshold");
   });
 });
