@@ -7,8 +7,10 @@ import { createAlertEngineState, DEFAULT_ALERT_RULES, evaluateRules } from '../s
 import { applyMarketEvent, createInstrumentState, toSnapshot } from '../src/analytics/instrument.js';
 import { DEFAULT_INTEL_CONFIG } from '../src/analytics/intel-config.js';
 import * as A from '../src/bot/alert-format.js';
+import { thresholdConfirmation } from '../src/bot/chat-thresholds.js';
 import { formatSettings } from '../src/bot/features/settings.js';
 import * as F from '../src/bot/format.js';
+import * as M from '../src/bot/format-market.js';
 import { formatQuietSummary, formatReminderLine } from '../src/bot/schedules.js';
 import type { FeedHealthJson } from '../src/bus/types.js';
 import type { AlertJson, SnapshotJson, VenueId } from '../src/domain/types.js';
@@ -78,19 +80,46 @@ const strip = (h: string) =>
 const show = (title: string, html: string) =>
   console.log(`\n### ${title}\n\n\`\`\`text\n${strip(html)}\n\`\`\``);
 show('/oi SOL (bybit)', F.formatOiMessage(snaps[1]!, now));
-show('/funding SOL (binance)', F.formatFundingMessage(snaps[0]!, now));
-show('/market SOL (all venues, both windows)', F.formatMarketMessage(all, 'both', now));
+const bybit = snaps[1]!;
 show(
-  '/top',
-  F.formatTopMessage([
+  '/oi SOL (bybit) after a warm start: the 24h change starts in the venue history, the 15m one spans a feed gap',
+  F.formatOiMessage(
+    {
+      ...bybit,
+      oi: {
+        ...bybit.oi,
+        delta15m: { ...bybit.oi.delta15m!, gap: true, gapMs: 600_000 },
+        delta24h: { ...bybit.oi.delta24h!, backfilled: true },
+      },
+    },
+    now,
+  ),
+);
+show('/funding SOL (binance)', F.formatFundingMessage(snaps[0]!, now));
+show('/market SOL (all venues, both windows)', M.formatMarketMessage(all, 'both', now));
+show(
+  '/top (ARB is listed on bybit only: ranked on that venue)',
+  M.formatTopMessage([
     all,
+    {
+      ...bybit,
+      symbol: 'ARB',
+      instrument: 'ARBUSDT',
+      price: { ...bybit.price, mark: 0.42 },
+      oi: {
+        ...bybit.oi,
+        delta15m: { base: -4.2e6, usd: -1.9e6, pct: -2.1, positionUsd: -1.76e6, priceEffectUsd: -1.4e5 },
+        delta24h: { base: 9e6, usd: 4.1e6, pct: 4.6, backfilled: true },
+      },
+    },
     {
       ...all,
       symbol: 'ETH',
+      price: { ...all.price, mark: 3200 },
       oi: {
         ...all.oi,
-        delta15m: { ...all.oi.delta15m!, base: -5000, usd: -1.6e7, pct: -1.2 },
-        delta24h: { ...all.oi.delta24h!, base: 2e4, usd: 7e7, pct: 2.4 },
+        delta15m: { base: -5000, usd: -1.75e7, pct: -1.2, positionUsd: -1.6e7, priceEffectUsd: -1.5e6 },
+        delta24h: { base: 2e4, usd: 7e7, pct: 2.4, positionUsd: 6.4e7, priceEffectUsd: 6e6 },
       },
     },
   ]),
@@ -127,11 +156,19 @@ show(
     fundingReminderMin: 15,
   }),
 );
+show('/settings threshold oi_change_15m 0.5', `✅ ${thresholdConfirmation('oi_change_15m', 0.5, true)}`);
 const seen = new Set();
 for (const a of alerts) {
   if (seen.has(a.kind + a.venue)) continue;
   seen.add(a.kind + a.venue);
   show(`alert ${a.kind} (${a.venue})`, A.formatAlert(a, now));
+}
+const oiAlert = alerts.find((a) => a.kind === 'oi_change_15m');
+if (oiAlert) {
+  show(
+    "alert oi_change_15m at a chat's own threshold (forThreshold 1.5)",
+    A.formatAlert({ ...oiAlert, id: `oi_change_15m@1.5:${oiAlert.id}`, forThreshold: 1.5 }, now),
+  );
 }
 show('merged burst', A.formatMergedAlerts(alerts.slice(0, 3), now));
 show('quiet-hours summary', formatQuietSummary(alerts.slice(0, 3)));

@@ -7,7 +7,9 @@
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { AlertJson, ControlState, DeltaJson } from '../domain/types.js';
 import { formatAmount, formatDuration, formatSignedPct, formatUsd } from '../domain/units.js';
-import { changeDot, escapeHtml, formatDeltaLine, formatFundingLine, MAX_MESSAGE_CHARS } from './format.js';
+import { THRESHOLD_FIGURES } from './chat-policy.js';
+import { formatFundingLine, MAX_MESSAGE_CHARS } from './format.js';
+import { changeDot, escapeHtml, formatCompactDelta, formatDeltaLines } from './format-delta.js';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const HOUR_MS = 3_600_000;
@@ -29,7 +31,6 @@ function windowLabel(windowMs: number | null | undefined, fallback: string): str
   return formatDuration(windowMs);
 }
 
-const signedUsd = (v: number) => (v > 0 ? `+${formatUsd(v)}` : formatUsd(v));
 const hours = (v: number | null) => (v === null ? '?' : `${formatAmount(v)}h`);
 
 const CONTROL_LABEL: Readonly<Record<ControlState, string>> = {
@@ -71,20 +72,12 @@ const oiLayout: KindLayout = {
     return alert.kind === 'oi_change_24h' ? `24h ${what}` : what;
   },
   main(alert) {
-    const delta = oiDelta(alert);
-    const lines = [formatDeltaLine(alert.symbol, delta, oiWindow(alert))];
-    if (delta && isNum(delta.positionUsd) && isNum(delta.priceEffectUsd)) {
-      lines.push(
-        `↳ positions ${signedUsd(delta.positionUsd)} · price effect ${signedUsd(delta.priceEffectUsd)}`,
-      );
-    }
-    return lines;
+    return formatDeltaLines(alert.symbol, oiDelta(alert), oiWindow(alert), alert.snapshot?.price?.mark);
   },
   compact(alert) {
     const d = oiDelta(alert);
     if (!d) return 'OI change n/a';
-    const usd = isNum(d.usd) ? ` (${signedUsd(d.usd)})` : '';
-    return `${changeDot(d.base)} ${isNum(d.pct) ? formatSignedPct(d.pct) : 'n/a'} in ${escapeHtml(oiWindow(alert))}${usd}`;
+    return `${changeDot(d.base)} ${formatCompactDelta(alert.symbol, d, oiWindow(alert), alert.snapshot?.price?.mark)}`;
   },
 };
 
@@ -195,8 +188,11 @@ export function formatAlert(alert: AlertJson, nowMs: number): string {
     `<b>${severityMark(alert)} ${escapeHtml(alert.symbol)} ${layout.title(alert)} · ${venueLabel(alert.venue)}</b>${escalated}`,
     ...layout.main(alert, nowMs),
   ];
+  const unit = THRESHOLD_FIGURES[alert.kind]?.unit ?? '';
+  if (isNum(alert.forThreshold))
+    lines.push(`<i>At this chat's threshold: ${alert.forThreshold}${escapeHtml(unit)}</i>`);
   const isOi = layout === oiLayout;
-  if (!isOi && alert.delta) lines.push(formatDeltaLine(alert.symbol, alert.delta, '15m'));
+  if (!isOi && alert.delta) lines.push(...formatDeltaLines(alert.symbol, alert.delta, '15m', s?.price?.mark));
   if (s) {
     lines.push(formatFundingLine(s, nowMs));
     if (s.funding?.hint) lines.push(`💡 <i>${escapeHtml(s.funding.hint)}</i>`);
@@ -219,7 +215,10 @@ export function formatAlert(alert: AlertJson, nowMs: number): string {
   return lines.join('\n');
 }
 
-/** One compact line of a merged message: `🚨 <b>SOL</b> OI surge · bybit: 🟢 +3.57% in 15m (+$22.3M)`. */
+/**
+ * One compact line of a merged message:
+ * `🚨 <b>SOL</b> OI surge · bybit: 🟢 +3.57% in 15m · +85,000 SOL (+$12.8M) · OI value +$22.3M`.
+ */
 export function formatCompactAlert(alert: AlertJson): string {
   const layout = layoutOf(alert);
   const escalated = alert.escalated ? ' ⏫' : '';

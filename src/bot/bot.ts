@@ -26,6 +26,7 @@ import { queriesFeature } from './features/queries.js';
 import type { FeatureDeps } from './features/reply.js';
 import { settingsFeature } from './features/settings.js';
 import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
+import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
 
@@ -36,7 +37,13 @@ export interface TelegramBotOptions {
   readonly token: string;
   /** Default `https://api.telegram.org`; tests point it at a local stand-in. */
   readonly apiRoot?: string;
-  readonly bus: Pick<Bus, 'latest' | 'latestMany' | 'trackedSymbols' | 'feedStatus'>;
+  /**
+   * Snapshots and feed health for the commands. With `publishAlertLevels` the chats' thresholds on
+   * level kinds are published for the processor (`pulse:alert-levels`) and routed by level;
+   * without it every chat threshold filters the server's alerts.
+   */
+  readonly bus: Pick<Bus, 'latest' | 'latestMany' | 'trackedSymbols' | 'feedStatus'> &
+    Partial<Pick<Bus, 'publishAlertLevels'>>;
   readonly subscriptions: SubscriptionStore;
   /** Per-chat settings, mutes and quiet-hour holds; default in memory (lost at restart). */
   readonly settings?: ChatSettingsStore;
@@ -44,6 +51,8 @@ export interface TelegramBotOptions {
   readonly crossVenueQuietMs?: number;
   /** Between quiet-hour summary and funding-reminder sweeps; default 60,000 ms. */
   readonly scheduleIntervalMs?: number;
+  /** Between periodic publications of the chat alert levels; default 60,000 ms. */
+  readonly levelsIntervalMs?: number;
   /** Venues `/oi` and `/funding` look at, in reply order. */
   readonly venues: string[];
   readonly logger: Logger;
@@ -144,6 +153,16 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   const ownSettings = opts.settings ? null : new MemoryChatSettingsStore();
   const settings: ChatSettingsStore = opts.settings ?? (ownSettings as ChatSettingsStore);
 
+  const publishLevels = opts.bus.publishAlertLevels?.bind(opts.bus);
+  const levels = publishLevels
+    ? new AlertLevelPublisher({
+        store: settings,
+        publish: publishLevels,
+        logger: log,
+        ...(opts.levelsIntervalMs ? { intervalMs: opts.levelsIntervalMs } : {}),
+      })
+    : null;
+
   const delivery = createAlertDelivery({
     // A second for a burst (rules, venues, symbols firing together) to become one message.
     coalesceMs: 1000,
@@ -153,6 +172,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     store: withSettings(opts.subscriptions, settings),
     policy: createChatPolicy(settings, {
       ...(opts.crossVenueQuietMs !== undefined ? { crossVenueQuietMs: opts.crossVenueQuietMs } : {}),
+      ...(levels ? { levels: () => levels.current() } : {}),
     }),
     onHold: (chatId, alert) => settings.hold(chatId, alert),
     logger: log,
@@ -187,7 +207,12 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     basicFeature(),
     adminFeature({ adminChatIds, stats }),
     // before subscriptions: its migrate and my_chat_member handlers do not call next()
-    settingsFeature({ ...deps, settings }),
+    settingsFeature({
+      ...deps,
+      settings,
+      levelsPublished: levels !== null,
+      ...(levels ? { onSettingsChanged: () => void levels.publishNow() } : {}),
+    }),
     subscriptionsFeature(deps),
     queriesFeature(deps),
     marketFeature({ ...deps, bus: opts.bus }),
@@ -375,6 +400,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     start() {
       if (closed) return Promise.resolve();
       schedules.start();
+      void levels?.start();
       starting ??= startTransport();
       return starting;
     },
@@ -391,6 +417,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         await starting;
         await webhookLoop;
         await schedules.close();
+        await levels?.close();
         await delivery.close();
         await ownSettings?.close();
         if (bot.isRunning()) {

@@ -1,5 +1,7 @@
 import type { ChatSettings, ChatSettingsStore } from '../bus/types.js';
+import { type AlertLevels, isLevelKind, snapLevel } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind } from '../domain/types.js';
+import { alertDirection, CROSS_VENUE_KINDS } from './alert-direction.js';
 import type { ChatDecision, ChatPolicy } from './policy.js';
 
 const HOUR_MS = 3_600_000;
@@ -76,21 +78,54 @@ export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | nul
 };
 
 /**
+ * The level a chat's threshold on a level kind is evaluated at by the processor (the grid value
+ * nearest to it, never below the kind's floor); null for other kinds or without a threshold.
+ */
+export function chatLevel(kind: AlertKind, threshold: number | undefined): number | null {
+  if (threshold === undefined || !isLevelKind(kind)) return null;
+  return snapLevel(kind, threshold);
+}
+
+const sameLevel = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+
+/**
+ * Which of the server's and the chat levels' alerts a chat with this threshold receives:
+ * - an alert evaluated at a chat level (`forThreshold`) only reaches chats whose own threshold is
+ *   that level: it never reaches a chat that did not ask for it;
+ * - a server alert of a level kind skips a chat whose level is published (`levels`): that chat
+ *   gets its own level's alerts, with their own hysteresis and cooldown, instead;
+ * - otherwise the threshold filters the server's alerts on the kind's figure (the fallback when a
+ *   chat's level did not make the published cap, and the only rule for other kinds). An alert
+ *   without the figure passes (the server's own rule already fired; better one alert too many
+ *   than a silent chat).
+ */
+function thresholdLetsThrough(alert: AlertJson, threshold: number | undefined, levels: AlertLevels): boolean {
+  const level = chatLevel(alert.kind, threshold);
+  if (typeof alert.forThreshold === 'number') return level !== null && sameLevel(level, alert.forThreshold);
+  if (level !== null && isLevelKind(alert.kind)) {
+    if ((levels[alert.kind] ?? []).some((l) => sameLevel(l, level))) return false;
+  }
+  if (threshold === undefined) return true;
+  const value = THRESHOLD_FIGURES[alert.kind]?.read(alert) ?? null;
+  return value === null || value >= threshold;
+}
+
+/**
  * Whether the chat's settings let this alert through:
  * - kind off → no;
- * - a threshold on the kind → the kind's figure (see `THRESHOLD_FIGURES`) must reach it; an alert
- *   without that figure passes (the server's own rule already fired; better one alert too many
- *   than a silent chat);
+ * - a threshold on the kind → see `thresholdLetsThrough` (`levels`: the chat levels the bot
+ *   published for the processor, `pulse:alert-levels`);
  * - a venue filter → the alert's venue must be in it. A cross-venue alert (venue `all`) passes when
  *   one of the venues it aggregates (`snapshot.venues`) is in the filter, or when it does not say.
  */
-export function alertPassesSettings(settings: ChatSettings, alert: AlertJson): boolean {
+export function alertPassesSettings(
+  settings: ChatSettings,
+  alert: AlertJson,
+  levels: AlertLevels = {},
+): boolean {
   const entry = settings.kinds[alert.kind];
   if (entry?.enabled === false) return false;
-  if (entry?.threshold !== undefined) {
-    const value = THRESHOLD_FIGURES[alert.kind]?.read(alert) ?? null;
-    if (value !== null && value < entry.threshold) return false;
-  }
+  if (!thresholdLetsThrough(alert, entry?.threshold, levels)) return false;
   const venues = settings.venues;
   if (venues !== null) {
     if (alert.venue === 'all') {
@@ -111,22 +146,33 @@ export function alertPassesSettings(settings: ChatSettings, alert: AlertJson): b
  */
 export interface ChatPolicyOptions {
   /**
-   * One move, one message: after a chat got an alert of some kind for a symbol from one venue (or
-   * the aggregate), the same kind for the same symbol from another venue is skipped for this long,
-   * unless it is an escalation. Default 30 min (the rules' default cooldown); 0 turns it off.
+   * One move, one message, for the same fact only: after a chat got an alert of some kind and
+   * direction for a symbol from one venue (or the aggregate), an alert of the same kind, symbol
+   * and direction from another venue is skipped for this long, unless it is an escalation. A move
+   * the other way, or an alert whose direction is unknown, is a new fact and always comes through;
+   * funding-interval changes and rates at a bound are per-venue facts and never merged.
+   * Default 30 min (the rules' default cooldown); 0 turns it off.
    */
   readonly crossVenueQuietMs?: number;
-  /** (chat, symbol, kind) entries remembered; the least recent is forgotten first. Default 20,000. */
+  /** (chat, symbol, kind, direction) entries remembered; the least recent is forgotten first. Default 20,000. */
   readonly maxRemembered?: number;
+  /**
+   * The chat levels published for the processor (`pulse:alert-levels`), read at every decision.
+   * Default none: every chat threshold filters the server's alerts.
+   */
+  readonly levels?: () => AlertLevels;
 }
 
 export function createChatPolicy(store: ChatSettingsStore, options: ChatPolicyOptions = {}): ChatPolicy {
   const quietMs = options.crossVenueQuietMs ?? 30 * 60_000;
   const maxRemembered = options.maxRemembered ?? 20_000;
+  const levels = options.levels ?? (() => ({}));
   const lastByMove = new Map<string, { readonly venue: string; readonly atMs: number }>();
   const sameMoveElsewhere = (chatId: number, alert: AlertJson, nowMs: number): boolean => {
-    if (quietMs <= 0) return false;
-    const key = `${chatId}:${alert.symbol}:${alert.kind}`;
+    if (quietMs <= 0 || !CROSS_VENUE_KINDS.has(alert.kind)) return false;
+    const direction = alertDirection(alert);
+    if (direction === null) return false;
+    const key = `${chatId}:${alert.symbol}:${alert.kind}:${direction}`;
     const last = lastByMove.get(key);
     if (last && last.venue !== alert.venue && nowMs - last.atMs < quietMs && alert.escalated !== true)
       return true;
@@ -143,7 +189,7 @@ export function createChatPolicy(store: ChatSettingsStore, options: ChatPolicyOp
     async decide(chatId: number, alert: AlertJson, nowMs: number): Promise<ChatDecision> {
       if ((await store.mutedUntil(chatId, alert.symbol, nowMs)) !== null) return 'skip';
       const settings = await store.get(chatId);
-      if (!alertPassesSettings(settings, alert)) return 'skip';
+      if (!alertPassesSettings(settings, alert, levels())) return 'skip';
       if (sameMoveElsewhere(chatId, alert, nowMs)) return 'skip';
       return inQuietHours(settings.quietHours, nowMs) ? 'hold' : 'send';
     },

@@ -4,88 +4,49 @@
  * https://core.telegram.org/bots/api#html-style
  */
 import type { FeedHealthJson } from '../bus/types.js';
-import type {
-  ActivityLevel,
-  ControlState,
-  DeltaJson,
-  FundingPressure,
-  MomentumState,
-  SnapshotJson,
-} from '../domain/types.js';
+import type { DeltaJson, FundingPressure, SnapshotJson } from '../domain/types.js';
 import {
   formatAmount,
   formatDuration,
-  formatMultiple,
   formatSignedPct,
-  formatSignedTokenAmount,
-  formatSignedUsd,
   formatTokenAmount,
   formatUsd,
   formatUsdAmount,
 } from '../domain/units.js';
+import { escapeHtml, formatDeltaLine, formatDeltaLines } from './format-delta.js';
+
+export {
+  changeDot,
+  deltaCaveat,
+  escapeHtml,
+  formatDeltaLine,
+  formatDeltaLines,
+  formatDeltaValueLine,
+} from './format-delta.js';
 
 /** Telegram rejects longer texts; we stay well below to leave room for entities. */
 export const MAX_MESSAGE_CHARS = 4000;
 
 export type OiWindow = '15m' | '24h';
 
-/** Escapes the three characters HTML mode treats specially outside tags (and `"` for attributes). */
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** 🟢 growth, 🔴 decline, ⚪ flat or unknown. */
-export function changeDot(deltaBase: number | null | undefined): string {
-  if (!isNum(deltaBase) || deltaBase === 0) return '⚪';
-  return deltaBase > 0 ? '🟢' : '🔴';
-}
-
-/**
- * `🟢 +2,500 BTC ($213.0M) · +5.00% in 15m` from one delta; ` · ⚠️ feed gap` when the window
- * spans data the feed missed.
- */
-export function formatDeltaLine(symbol: string, delta: DeltaJson | null, windowLabel: string): string {
-  const label = escapeHtml(windowLabel);
-  if (delta === null || delta === undefined) return `⏳ ${label}: warming up (needs ${label} of history)`;
-  const base = isNum(delta.base) ? formatSignedTokenAmount(delta.base) : 'n/a';
-  const usd = isNum(delta.usd) ? ` (${formatUsd(delta.usd)})` : '';
-  const pct = isNum(delta.pct) ? formatSignedPct(delta.pct) : 'n/a';
-  const gap = delta.gap === true ? ' · ⚠️ feed gap' : '';
-  return `${changeDot(delta.base)} ${base} ${escapeHtml(symbol)}${usd} · ${pct} in ${label}${gap}`;
-}
-
-/**
- * `↳ positions +$200.0M · price effect +$13.0M`: how much of the USD change is positions opened
- * or closed and how much is the same positions repriced. Null when the delta lacks the split.
- */
-export function formatDeltaSplitLine(delta: DeltaJson | null | undefined): string | null {
-  if (!delta || !isNum(delta.positionUsd) || !isNum(delta.priceEffectUsd)) return null;
-  return `↳ positions ${formatSignedUsd(delta.positionUsd)} · price effect ${formatSignedUsd(delta.priceEffectUsd)}`;
-}
-
-/** The OI change over one window, or a warming-up note when the window has no history yet. */
+/** The OI change over one window (tokens with their value at the mark), or a warming-up note. */
 export function formatOiLine(snapshot: SnapshotJson, window: OiWindow): string {
-  return formatDeltaLine(snapshot.symbol, deltaOf(snapshot, window), window);
+  return formatDeltaLine(snapshot.symbol, deltaOf(snapshot, window), window, snapshot.price?.mark);
 }
 
-function deltaOf(snapshot: SnapshotJson, window: OiWindow): DeltaJson | null {
+export function deltaOf(snapshot: SnapshotJson, window: OiWindow): DeltaJson | null {
   return (window === '15m' ? snapshot.oi?.delta15m : snapshot.oi?.delta24h) ?? null;
 }
 
-/** The OI line of a window followed by its position/price split when the snapshot has one. */
-function oiLinesOf(snapshot: SnapshotJson, window: OiWindow): string[] {
-  const split = formatDeltaSplitLine(deltaOf(snapshot, window));
-  return split === null ? [formatOiLine(snapshot, window)] : [formatOiLine(snapshot, window), split];
+/** The OI line of a window followed by the change of the OI's USD value, with its causes. */
+export function oiLinesOf(snapshot: SnapshotJson, window: OiWindow): string[] {
+  return formatDeltaLines(snapshot.symbol, deltaOf(snapshot, window), window, snapshot.price?.mark);
 }
 
 /** `10.95%`: APR is shown unsigned when positive, as in the funding line contract. */
-function formatAprPct(aprPct: number): string {
+export function formatAprPct(aprPct: number): string {
   const fixed = aprPct.toFixed(2);
   return Number(fixed) === 0 ? '0.00%' : `${fixed}%`;
 }
@@ -117,7 +78,7 @@ export function formatFundingLine(snapshot: SnapshotJson, nowMs: number): string
 }
 
 /** The snapshot's APR, or one derived from rate and interval; null when unknown. */
-function aprPctOf(snapshot: SnapshotJson): number | null {
+export function aprPctOf(snapshot: SnapshotJson): number | null {
   const f = snapshot.funding;
   if (!f) return null;
   if (isNum(f.aprPct)) return f.aprPct;
@@ -130,7 +91,7 @@ function aprPctOf(snapshot: SnapshotJson): number | null {
 
 const PAYER_WORDS = { longs: 'longs pay shorts', shorts: 'shorts pay longs', none: 'nobody pays' } as const;
 
-function payerWords(snapshot: SnapshotJson, aprPct: number | null): string | null {
+export function payerWords(snapshot: SnapshotJson, aprPct: number | null): string | null {
   const payer = snapshot.funding?.payer;
   if (payer === 'longs' || payer === 'shorts' || payer === 'none') return PAYER_WORDS[payer];
   if (aprPct === null) return null;
@@ -181,11 +142,11 @@ export function formatHintLine(snapshot: SnapshotJson): string | null {
   return typeof hint === 'string' && hint.trim() !== '' ? `💡 ${escapeHtml(hint.trim())}` : null;
 }
 
-function formatPrice(value: number | null | undefined): string {
+export function formatPrice(value: number | null | undefined): string {
   return isNum(value) ? `$${formatAmount(value)}` : 'n/a';
 }
 
-function header(title: string): string {
+export function header(title: string): string {
   return `<b>${title}</b>`;
 }
 
@@ -253,195 +214,6 @@ export function limitLength(html: string, maxChars = MAX_MESSAGE_CHARS): string 
   if (html.length <= maxChars) return html;
   const cut = html.lastIndexOf('\n', maxChars - 2);
   return cut > 0 ? `${html.slice(0, cut)}\n…` : 'This message was too long to show.';
-}
-
-// ── /market: the market-intelligence view ─────────────────────────────────────────────────────
-
-/** Which windows a `/market` view shows. */
-export type MarketTimeframe = '15m' | '24h' | 'both';
-
-export const MARKET_TIMEFRAMES: readonly MarketTimeframe[] = ['15m', '24h', 'both'];
-
-const CONTROL_LABELS: Readonly<Record<ControlState, string>> = {
-  longs_opening: 'Longs opening (price ↑, OI ↑)',
-  shorts_opening: 'Shorts opening (price ↓, OI ↑)',
-  short_covering: 'Short covering (price ↑, OI ↓)',
-  long_unwinding: 'Long unwinding (price ↓, OI ↓)',
-  neutral: 'Neutral (no clear side)',
-};
-
-const MOMENTUM_LABELS: Readonly<Record<MomentumState, string>> = {
-  accelerating: 'Accelerating',
-  steady: 'Steady',
-  fading: 'Fading',
-  reversing: 'Reversing',
-};
-
-const ACTIVITY_LABELS: Readonly<Record<ActivityLevel, string>> = {
-  quiet: 'Quiet',
-  normal: 'Normal',
-  active: 'Active',
-  extreme: 'Extreme 🔥',
-};
-
-/** `Longs opening (price ↑, OI ↑)` and the like; an unknown value is shown escaped. */
-export function controlLabel(state: ControlState): string {
-  return CONTROL_LABELS[state] ?? escapeHtml(state);
-}
-
-export function momentumLabel(state: MomentumState): string {
-  return MOMENTUM_LABELS[state] ?? escapeHtml(state);
-}
-
-export function activityLabel(level: ActivityLevel): string {
-  return ACTIVITY_LABELS[level] ?? escapeHtml(level);
-}
-
-/** The windows a timeframe shows, longest first. */
-function windowsOf(tf: MarketTimeframe): OiWindow[] {
-  return tf === 'both' ? ['24h', '15m'] : [tf];
-}
-
-/** `Control 24h: Longs opening (price ↑, OI ↑) · funding agrees`; null when the snapshot has no control field. */
-export function formatControlLine(snapshot: SnapshotJson, window: OiWindow): string | null {
-  if (!snapshot.control) return null;
-  const state = snapshot.control[window];
-  if (!state) return `Control ${window}: ⏳ warming up`;
-  const agrees = snapshot.controlFundingAgrees?.[window];
-  const funding = agrees === true ? ' · funding agrees' : agrees === false ? ' · funding disagrees' : '';
-  return `Control ${window}: ${controlLabel(state)}${funding}`;
-}
-
-/** `Momentum: Accelerating · OI pace 2.4× usual · price +1.20% in 15m · +3.40% in 24h`. */
-export function formatMomentumLine(snapshot: SnapshotJson, tf: MarketTimeframe): string | null {
-  const m = snapshot.momentum;
-  if (!m) return null;
-  const parts: string[] = [m.state ? momentumLabel(m.state) : '⏳ warming up'];
-  if (isNum(m.oiAccel)) parts.push(`OI pace ${formatMultiple(m.oiAccel)} usual`);
-  for (const window of windowsOf(tf).reverse()) {
-    const pct = window === '15m' ? m.priceChange15mPct : m.priceChange24hPct;
-    if (isNum(pct)) parts.push(`price ${formatSignedPct(pct)} in ${window}`);
-  }
-  return `Momentum: ${parts.join(' · ')}`;
-}
-
-/** `Funding: 10.95% APR · longs pay shorts · pressure elevated · reset in 3h 12m`. */
-function marketFundingLine(snapshot: SnapshotJson, nowMs: number): string {
-  const aprPct = aprPctOf(snapshot);
-  if (aprPct === null) return 'Funding: n/a';
-  const parts = [`${formatAprPct(aprPct)} APR`];
-  const payer = payerWords(snapshot, aprPct);
-  if (payer !== null) parts.push(payer);
-  const { pressure, atBound, nextFundingTime } = snapshot.funding;
-  if (pressure) parts.push(`pressure ${pressureLabel(pressure)}`);
-  if (atBound === 'cap' || atBound === 'floor') parts.push(`at the ${atBound}`);
-  if (isNum(nextFundingTime) && nextFundingTime > nowMs) {
-    parts.push(`reset in ${formatDuration(nextFundingTime - nowMs)}`);
-  }
-  return `Funding: ${parts.join(' · ')}`;
-}
-
-function isAggregate(snapshot: SnapshotJson): boolean {
-  return snapshot.venue === 'all';
-}
-
-/** `⚠️ Stale, left out of the totals: okx` (aggregate) or `⚠️ Stale data: oldest input 2m old`. */
-function freshnessLine(snapshot: SnapshotJson): string | null {
-  const fresh = snapshot.freshness;
-  if (!fresh) return null;
-  if (fresh.staleVenues.length > 0) {
-    return `⚠️ Stale, left out of the totals: ${fresh.staleVenues.map(escapeHtml).join(', ')}`;
-  }
-  if (!fresh.stale) return null;
-  return isNum(fresh.maxInputAgeMs)
-    ? `⚠️ Stale data: oldest input ${formatDuration(fresh.maxInputAgeMs)} old`
-    : '⚠️ Stale data';
-}
-
-/**
- * The `/market` view of one snapshot (a venue's, or the aggregate `all`) for one timeframe:
- * who is in control, momentum, activity, funding pressure, OI change with its split, freshness.
- */
-export function formatMarketMessage(snapshot: SnapshotJson, tf: MarketTimeframe, nowMs: number): string {
-  const where = isAggregate(snapshot) ? 'all venues' : escapeHtml(snapshot.venue);
-  const lines: (string | null)[] = [header(`📊 ${escapeHtml(snapshot.symbol)} market · ${where}`)];
-  for (const window of windowsOf(tf)) lines.push(formatControlLine(snapshot, window));
-  lines.push(formatMomentumLine(snapshot, tf));
-  if (snapshot.activity !== undefined) {
-    lines.push(`Activity: ${snapshot.activity ? activityLabel(snapshot.activity) : '⏳ warming up'}`);
-  }
-  lines.push(marketFundingLine(snapshot, nowMs), formatAnnualCostLine(snapshot), formatHintLine(snapshot));
-  const spread = snapshot.fundingSpread;
-  if (spread && isNum(spread.aprPct)) {
-    lines.push(
-      `Funding spread ${formatAprPct(spread.aprPct)} APR: ${escapeHtml(spread.maxVenue)} highest, ${escapeHtml(spread.minVenue)} lowest`,
-    );
-  }
-  lines.push(formatOiNow(snapshot));
-  for (const window of windowsOf(tf)) {
-    lines.push(...oiLinesOf(snapshot, window));
-    const diverging = snapshot.divergence?.[window] ?? [];
-    if (diverging.length > 0)
-      lines.push(`↳ ${window} control differs on ${diverging.map(escapeHtml).join(', ')}`);
-  }
-  lines.push(`Mark ${formatPrice(snapshot.price?.mark)}`, freshnessLine(snapshot));
-  const ageMs = nowMs - snapshot.ts;
-  const age = isNum(ageMs) && ageMs >= 0 ? ` · updated ${formatDuration(ageMs)} ago` : '';
-  const source =
-    isAggregate(snapshot) && snapshot.venues && snapshot.venues.length > 0
-      ? snapshot.venues.map(escapeHtml).join(', ')
-      : escapeHtml(snapshot.instrument);
-  lines.push(`<i>${source}${age}</i>`);
-  return limitLength(lines.filter((l): l is string => l !== null).join('\n'));
-}
-
-// ── /top: the biggest OI movers ────────────────────────────────────────────────────────────────
-
-export interface OiMover {
-  readonly symbol: string;
-  readonly pct: number;
-  readonly usd: number;
-  readonly base: number;
-}
-
-/**
- * The snapshots' OI changes over `window`, largest |pct| first (ties by symbol), at most `limit`.
- * Unknown deltas and deltas across a feed gap are left out: they are not a move we can vouch for.
- */
-export function topOiMovers(snapshots: readonly SnapshotJson[], window: OiWindow, limit = 10): OiMover[] {
-  const movers: OiMover[] = [];
-  for (const s of snapshots) {
-    const d = deltaOf(s, window);
-    if (d === null || d.gap === true || !isNum(d.pct) || !isNum(d.usd) || !isNum(d.base)) continue;
-    movers.push({ symbol: s.symbol, pct: d.pct, usd: d.usd, base: d.base });
-  }
-  movers.sort((a, b) => Math.abs(b.pct) - Math.abs(a.pct) || a.symbol.localeCompare(b.symbol));
-  return movers.slice(0, Math.max(0, limit));
-}
-
-/** Reply to `/top`: the top movers over 15m and over 24h, or a warming-up note. */
-export function formatTopMessage(snapshots: readonly SnapshotJson[], limit = 10): string {
-  const sections: string[] = [];
-  let any = false;
-  for (const window of ['15m', '24h'] as const) {
-    const movers = topOiMovers(snapshots, window, limit);
-    any ||= movers.length > 0;
-    const rows = movers.map(
-      (m, i) =>
-        `${i + 1}. ${changeDot(m.base)} <b>${escapeHtml(m.symbol)}</b> ${formatSignedPct(m.pct)} · ${formatSignedUsd(m.usd)}`,
-    );
-    sections.push(
-      [`<b>${window}</b>`, ...(rows.length > 0 ? rows : [`⏳ warming up (needs ${window} of history)`])].join(
-        '\n',
-      ),
-    );
-  }
-  if (!any) {
-    return 'Top OI movers: ⏳ warming up. The 15m ranking needs 15 minutes of history across venues; try again soon.';
-  }
-  return limitLength(
-    [header('Top OI movers · all venues'), ...sections, '<i>Ranked by OI change in percent</i>'].join('\n\n'),
-  );
 }
 
 // ── /status: feed freshness ────────────────────────────────────────────────────────────────────

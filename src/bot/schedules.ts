@@ -27,8 +27,18 @@ export function keyFigure(alert: AlertJson): string | null {
   switch (alert.kind) {
     case 'oi_change_15m':
     case 'oi_change_24h':
-    case 'control_flip':
-      return isNum(alert.delta?.pct) ? formatSignedPct(alert.delta.pct) : null;
+    case 'control_flip': {
+      const pct = alert.delta?.pct;
+      if (!isNum(pct)) return null;
+      // The same caveats as the alert itself showed (`deltaCaveat`), in short.
+      const caveat =
+        alert.delta?.gap === true
+          ? ' ⚠️ feed gap'
+          : alert.delta?.backfilled === true
+            ? ' ≈ venue history'
+            : '';
+      return `${formatSignedPct(pct)}${caveat}`;
+    }
     case 'funding_pressure':
     case 'funding_at_bound': {
       const aprPct = isNum(f.aprPct) ? f.aprPct : alert.snapshot?.funding?.aprPct;

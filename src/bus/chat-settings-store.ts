@@ -1,132 +1,35 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AlertLevels } from '../domain/alert-levels.js';
 import { canonicalSymbol } from '../domain/symbols.js';
-import { ALERT_KINDS, type AlertJson, type AlertKind, VENUE_IDS } from '../domain/types.js';
+import type { AlertJson } from '../domain/types.js';
+import {
+  hasSchedule,
+  invalid,
+  isRecord,
+  mergeChatSettings,
+  parseStoredSettings,
+  requestedLevelsOf,
+} from './chat-settings.js';
 import { type ChatSettings, type ChatSettingsStore, DEFAULT_CHAT_SETTINGS } from './types.js';
+
+export {
+  ChatSettingsError,
+  type ChatSettingsErrorCode,
+  hasSchedule,
+  MAX_REMINDER_MIN,
+  MIN_REMINDER_MIN,
+  mergeChatSettings,
+  parseStoredSettings,
+  requestedLevelsOf,
+  resetPatch,
+  validateChatSettings,
+} from './chat-settings.js';
 
 /** Alerts kept per chat for the summary after quiet hours; older ones are dropped. */
 export const MAX_HELD_ALERTS = 50;
 /** Held alerts nobody collected (the bot was down for days) expire with their list. */
 const HELD_TTL_SEC = 2 * 24 * 3600;
-export const MIN_REMINDER_MIN = 1;
-export const MAX_REMINDER_MIN = 240;
-
-export type ChatSettingsErrorCode = 'E_SETTINGS_INVALID';
-
-/** Thrown by `update` (and `mute`) when a value is out of range; the message names the field. */
-export class ChatSettingsError extends Error {
-  constructor(
-    readonly code: ChatSettingsErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ChatSettingsError';
-  }
-}
-
-const invalid = (message: string) => new ChatSettingsError('E_SETTINGS_INVALID', message);
-type KindEntry = { readonly enabled: boolean; readonly threshold?: number };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const isHour = (h: unknown): h is number => Number.isInteger(h) && (h as number) >= 0 && (h as number) <= 23;
-
-/**
- * Checks every field and returns a clean copy: unknown kinds, venues outside VENUE_IDS, hours
- * outside 0–23, thresholds ≤ 0 and reminders outside 1–240 min throw `ChatSettingsError`.
- * A kind entry `{ enabled: true }` without a threshold is the default and is dropped.
- */
-export function validateChatSettings(input: unknown): ChatSettings {
-  if (!isRecord(input)) throw invalid('settings must be an object');
-  const kindsIn = input.kinds ?? {};
-  if (!isRecord(kindsIn)) throw invalid('kinds must be an object');
-  const kinds: Partial<Record<AlertKind, KindEntry>> = {};
-  for (const [name, entry] of Object.entries(kindsIn)) {
-    if (!ALERT_KINDS.includes(name as AlertKind)) throw invalid(`unknown alert kind: ${name}`);
-    if (entry === undefined) continue;
-    if (!isRecord(entry) || typeof entry.enabled !== 'boolean') {
-      throw invalid(`kinds.${name} needs enabled: true or false`);
-    }
-    const { threshold } = entry;
-    if (threshold !== undefined && threshold !== null) {
-      if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0) {
-        throw invalid(`threshold of ${name} must be a number above 0`);
-      }
-      kinds[name as AlertKind] = { enabled: entry.enabled, threshold };
-    } else if (!entry.enabled) {
-      kinds[name as AlertKind] = { enabled: false };
-    }
-  }
-  let venues: string[] | null = null;
-  if (input.venues !== undefined && input.venues !== null) {
-    if (!Array.isArray(input.venues) || input.venues.length === 0) {
-      throw invalid('venues must be a non-empty list (or null for every venue)');
-    }
-    for (const v of input.venues) {
-      if (!VENUE_IDS.includes(v)) throw invalid(`unknown venue: ${String(v)} (use ${VENUE_IDS.join(', ')})`);
-    }
-    venues = VENUE_IDS.filter((v) => (input.venues as unknown[]).includes(v));
-  }
-  let quietHours: ChatSettings['quietHours'] = null;
-  if (input.quietHours !== undefined && input.quietHours !== null) {
-    const q = input.quietHours;
-    if (!isRecord(q) || !isHour(q.startHour) || !isHour(q.endHour)) {
-      throw invalid('quiet hours need a start and an end hour between 0 and 23');
-    }
-    if (q.startHour === q.endHour) throw invalid('quiet hours must start and end at different hours');
-    quietHours = { startHour: q.startHour, endHour: q.endHour };
-  }
-  let fundingReminderMin: number | null = null;
-  if (input.fundingReminderMin !== undefined && input.fundingReminderMin !== null) {
-    const m = input.fundingReminderMin;
-    if (!Number.isInteger(m) || (m as number) < MIN_REMINDER_MIN || (m as number) > MAX_REMINDER_MIN) {
-      throw invalid(`the funding reminder must be ${MIN_REMINDER_MIN}–${MAX_REMINDER_MIN} minutes`);
-    }
-    fundingReminderMin = m as number;
-  }
-  return { kinds, venues, quietHours, fundingReminderMin };
-}
-
-/**
- * `patch` over `current`: top-level fields replace, `kinds` merges per kind (a patch entry
- * replaces that kind's entry, so toggling one kind never touches another). Validated.
- */
-export function mergeChatSettings(current: ChatSettings, patch: Partial<ChatSettings>): ChatSettings {
-  const merged = {
-    kinds: patch.kinds === undefined ? current.kinds : { ...current.kinds, ...patch.kinds },
-    venues: patch.venues === undefined ? current.venues : patch.venues,
-    quietHours: patch.quietHours === undefined ? current.quietHours : patch.quietHours,
-    fundingReminderMin:
-      patch.fundingReminderMin === undefined ? current.fundingReminderMin : patch.fundingReminderMin,
-  };
-  return validateChatSettings(merged);
-}
-
-/** The patch that puts every field back to the server default (kinds merge, so each is reset). */
-export function resetPatch(): Partial<ChatSettings> {
-  return {
-    ...DEFAULT_CHAT_SETTINGS,
-    kinds: Object.fromEntries(ALERT_KINDS.map((k) => [k, { enabled: true }])),
-  };
-}
-
-/** Quiet hours or a reminder: the sweep must look at this chat. */
-export function hasSchedule(settings: ChatSettings): boolean {
-  return settings.quietHours !== null || settings.fundingReminderMin !== null;
-}
-
-/** Stored JSON → settings, or null when it cannot be read (bad JSON, unknown version, bad field). */
-export function parseStoredSettings(text: string): ChatSettings | null {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (!isRecord(parsed) || parsed.v !== 1) return null;
-    return validateChatSettings(parsed);
-  } catch {
-    return null;
-  }
-}
 
 function toStoredJson(settings: ChatSettings): string {
   return JSON.stringify({ v: 1, ...settings });
@@ -273,6 +176,27 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
       .sort((a, b) => a - b);
   }
 
+  /**
+   * Scans `pulse:chat:*:settings` (SCAN, a batch of keys and one MGET at a time, so Redis is never
+   * blocked) and keeps only the settings with a threshold: memory grows with those chats, not all.
+   */
+  async requestedLevels(): Promise<AlertLevels> {
+    const withThreshold: ChatSettings[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:chat:*:settings', 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      for (const text of await this.redis.mget(...keys)) {
+        const settings = text === null ? null : parseStoredSettings(text);
+        if (settings && Object.values(settings.kinds).some((k) => k?.threshold !== undefined)) {
+          withThreshold.push(settings);
+        }
+      }
+    } while (cursor !== '0');
+    return requestedLevelsOf(withThreshold);
+  }
+
   async removeChat(chatId: number): Promise<void> {
     replies(
       await this.redis
@@ -377,6 +301,10 @@ export class MemoryChatSettingsStore implements ChatSettingsStore {
     const ids = new Set(this.held.keys());
     for (const [chatId, s] of this.settings) if (hasSchedule(s)) ids.add(chatId);
     return [...ids].sort((a, b) => a - b);
+  }
+
+  async requestedLevels(): Promise<AlertLevels> {
+    return requestedLevelsOf(this.settings.values());
   }
 
   async removeChat(chatId: number): Promise<void> {

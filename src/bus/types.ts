@@ -126,6 +126,11 @@ export interface ChatSettingsStore {
   takeHeld(chatId: number): Promise<AlertJson[]>;
   /** Chats with quiet hours or a funding reminder set (for the bot's once-a-minute sweep). */
   chatsWithSchedules(): Promise<number[]>;
+  /**
+   * The chat levels every chat's thresholds ask the processor to evaluate (see
+   * `requestedLevelsOf`: snapped to the grid, the most requested `MAX_LEVELS_PER_KIND` per kind).
+   */
+  requestedLevels(): Promise<AlertLevels>;
   removeChat(chatId: number): Promise<void>;
   migrateChat(oldChatId: number, newChatId: number): Promise<void>;
   close(): Promise<void>;

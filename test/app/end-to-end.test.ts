@@ -87,7 +87,9 @@ describe('end to end', () => {
       15_000,
     );
     expect(alert.params.parse_mode).toBe('HTML');
-    expect(String(alert.params.text)).toMatch(/🟢 \+[\d,]+ SOL \(\$[\d.]+[KMB]\) · \+\d+\.\d\d% in 15m/);
+    expect(String(alert.params.text)).toMatch(
+      /🟢 \+[\d,]+ SOL \(\+\$[\d.]+[KMB]\) · \+\d+\.\d\d% in 15m\n↳ OI value [+-]\$[\d.]+[KMB]/,
+    );
     // the BTC chat never gets the SOL alert
     expect(telegram.sent(1002).some((c) => String(c.params.text).includes('SOL'))).toBe(false);
     expect(app.pipeline.counters.alertsFired).toBeGreaterThanOrEqual(1);

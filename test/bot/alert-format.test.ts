@@ -109,14 +109,14 @@ describe('formatAlert', () => {
     expect(html).toContain('Mark $178.52');
   });
 
-  it('shows the OI change as the product signature, with position and price effect', () => {
+  it('shows the tokens with their value, then the OI value change with its causes', () => {
     const alert = base('oi_change_15m', {
       delta: { base: 124_863, usd: 22.3e6, pct: 3.57, positionUsd: 18.1e6, priceEffectUsd: 4.2e6 },
     });
     const lines = formatAlert(alert, NOW).split('\n');
     expect(lines[0]).toBe('<b>🚨 SOL OI surge · bybit</b>');
-    expect(lines[1]).toBe('🟢 +124,863 SOL ($22.3M) · +3.57% in 15m');
-    expect(lines[2]).toBe('↳ positions +$18.1M · price effect +$4.20M');
+    expect(lines[1]).toBe('🟢 +124,863 SOL (+$18.1M) · +3.57% in 15m');
+    expect(lines[2]).toBe('↳ OI value +$22.3M (positions +$18.1M, price effect +$4.20M)');
   });
 
   it('names a drop, the 24h window and the aggregate venue', () => {
@@ -127,7 +127,9 @@ describe('formatAlert', () => {
     });
     const lines = formatAlert(drop, NOW).split('\n');
     expect(lines[0]).toBe('<b>⚠️ SOL 24h OI drop · all venues</b>');
-    expect(lines[1]).toBe('🔴 -50,000 SOL (-$8.90M) · -4.20% in 24h');
+    // Without the split, the tokens are valued at the snapshot's mark ($178.52).
+    expect(lines[1]).toBe('🔴 -50,000 SOL (-$8.93M) · -4.20% in 24h');
+    expect(lines[2]).toBe('↳ OI value -$8.90M');
   });
 
   it('reads the figures of each kind, and falls back to the snapshot without them', () => {
@@ -195,7 +197,9 @@ describe('formatMergedAlerts', () => {
     const lines = formatMergedAlerts(alerts, NOW).split('\n');
     expect(lines[0]).toBe('<b>📬 3 alerts</b>');
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toMatch(/^🚨 <b>BTC<\/b> OI surge · bybit: 🟢 \+3\.57% in 15m \(\+\$22\.3M\)$/);
+    expect(lines[1]).toBe(
+      '🚨 <b>BTC</b> OI surge · bybit: 🟢 +3.57% in 15m · +124,863 BTC (+$22.3M) · OI value +$22.3M',
+    );
     expect(lines[2]).toContain('<b>1000PEPE</b> funding pressure');
     expect(lines[3]).toContain('<b>SOL</b> momentum spike');
     expectSafeHtml(lines.join('\n'));

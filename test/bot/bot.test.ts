@@ -181,7 +181,7 @@ describe('telegram bot against the Bot API stand-in', () => {
   it('/oi BTC answers with the OI line in HTML mode', async () => {
     const reply = await ask(101, '/oi BTC');
     expect(reply.parseMode).toBe('HTML');
-    expect(reply.text).toContain('🟢 +2,500 BTC ($213.0M) · +5.00% in 15m');
+    expect(reply.text).toContain('🟢 +2,500 BTC (+$213.0M) · +5.00% in 15m');
     expect(reply.text).toContain('⏳ 24h: warming up (needs 24h of history)');
   });
 

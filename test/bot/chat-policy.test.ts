@@ -214,3 +214,119 @@ describe('one move, one message across venues', () => {
     expect(await policy.decide(1, alertOf('oi_change_15m', { venue: 'bybit' }), at(12, 1))).toBe('send');
   });
 });
+
+describe('one move, one message: only the same fact', () => {
+  const policy = () => createChatPolicy(new MemoryChatSettingsStore(), { crossVenueQuietMs: 30 * 60_000 });
+  const on = (kind: AlertKind, venue: string, extra: Partial<AlertJson> = {}) =>
+    alertOf(kind, { venue, id: `${kind}:${venue}:ETH:${Math.random()}`, ...extra });
+  const oi = (pct: number) => ({ delta: { base: pct * 1000, usd: pct * 1e6, pct } });
+
+  it('an OI surge on one venue does not hide an OI drop on another; the same direction merges', async () => {
+    const p = policy();
+    expect(await p.decide(1, on('oi_change_15m', 'binance', oi(4)), at(12))).toBe('send');
+    expect(await p.decide(1, on('oi_change_15m', 'bybit', oi(-4)), at(12, 5))).toBe('send');
+    expect(await p.decide(1, on('oi_change_15m', 'okx', oi(5)), at(12, 6))).toBe('skip');
+    expect(await p.decide(1, on('oi_change_15m', 'all', oi(-3.5)), at(12, 7))).toBe('skip');
+  });
+
+  it('the direction the engine set wins over the one derived from the figures', async () => {
+    const p = policy();
+    expect(await p.decide(1, on('oi_change_15m', 'binance', { ...oi(4), direction: 'up' }), at(12))).toBe(
+      'send',
+    );
+    expect(await p.decide(1, on('oi_change_15m', 'bybit', { ...oi(4), direction: 'down' }), at(12, 1))).toBe(
+      'send',
+    );
+  });
+
+  it('longs pay on one venue and shorts pay on another are two facts', async () => {
+    const p = policy();
+    const pays = (payer: 'longs' | 'shorts', aprPct: number) => ({
+      figures: { aprPct, payer },
+      snapshot: { ...snapshot, funding: { ...snapshot.funding, aprPct, payer } },
+    });
+    expect(await p.decide(1, on('funding_pressure', 'binance', pays('longs', 120)), at(12))).toBe('send');
+    expect(await p.decide(1, on('funding_pressure', 'hyperliquid', pays('shorts', -120)), at(12, 2))).toBe(
+      'send',
+    );
+    expect(await p.decide(1, on('funding_pressure', 'bybit', pays('longs', 110)), at(12, 3))).toBe('skip');
+  });
+
+  it('interval changes and rates at a bound are per-venue facts, never merged', async () => {
+    const p = policy();
+    for (const kind of ['funding_interval_change', 'funding_at_bound'] as const) {
+      expect(await p.decide(1, on(kind, 'binance'), at(12))).toBe('send');
+      expect(await p.decide(1, on(kind, 'bybit'), at(12, 1))).toBe('send');
+      expect(await p.decide(1, on(kind, 'okx'), at(12, 2))).toBe('send');
+    }
+  });
+
+  it('an alert of unknown direction is never merged', async () => {
+    const p = policy();
+    expect(await p.decide(1, on('oi_change_15m', 'binance', { delta: null }), at(12))).toBe('send');
+    expect(await p.decide(1, on('oi_change_15m', 'bybit', { delta: null }), at(12, 1))).toBe('send');
+  });
+});
+
+describe('chat thresholds routed by forThreshold', () => {
+  const settingsWith = (threshold?: number): ChatSettings =>
+    withKinds(threshold === undefined ? {} : { oi_change_15m: { enabled: true, threshold } });
+  const server = alertOf('oi_change_15m', { delta: { base: 1, usd: 1, pct: 4 } });
+  const forLevel = (level: number, pct = 1.5) =>
+    alertOf('oi_change_15m', {
+      id: `oi_change_15m@${level}:okx:ETH:${at(12)}`,
+      forThreshold: level,
+      delta: { base: 1, usd: 1, pct },
+    });
+
+  it('a chat whose level is published gets only alerts for its level', () => {
+    const levels = { oi_change_15m: [1, 5] };
+    expect(alertPassesSettings(settingsWith(1), forLevel(1), levels)).toBe(true);
+    expect(alertPassesSettings(settingsWith(1), server, levels)).toBe(false);
+    expect(alertPassesSettings(settingsWith(1), forLevel(5, 6), levels)).toBe(false);
+    expect(alertPassesSettings(settingsWith(5), forLevel(5, 6), levels)).toBe(true);
+    // a stored threshold off the grid is evaluated at its grid level
+    expect(alertPassesSettings(settingsWith(1.2), forLevel(1), levels)).toBe(true);
+  });
+
+  it('a chat without a threshold gets only the server alerts', () => {
+    const levels = { oi_change_15m: [1] };
+    expect(alertPassesSettings(DEFAULT_CHAT_SETTINGS, server, levels)).toBe(true);
+    expect(alertPassesSettings(DEFAULT_CHAT_SETTINGS, forLevel(1), levels)).toBe(false);
+  });
+
+  it('a chat whose level was not published falls back to the server alerts filtered by its threshold', () => {
+    const levels = { oi_change_15m: [5] };
+    expect(alertPassesSettings(settingsWith(3.5), server, levels)).toBe(true);
+    expect(alertPassesSettings(settingsWith(4.5), server, levels)).toBe(false);
+    expect(alertPassesSettings(settingsWith(3.5), forLevel(5, 6), levels)).toBe(false);
+  });
+
+  it('a non-level kind keeps its threshold as a filter and never takes forThreshold alerts', () => {
+    const settings = withKinds({ control_flip: { enabled: true, threshold: 2 } });
+    const flip = (pct: number, extra: Partial<AlertJson> = {}) =>
+      alertOf('control_flip', { delta: { base: 1, usd: 1, pct }, ...extra });
+    expect(alertPassesSettings(settings, flip(3), { oi_change_15m: [2] })).toBe(true);
+    expect(alertPassesSettings(settings, flip(1))).toBe(false);
+    expect(alertPassesSettings(settings, flip(3, { forThreshold: 2 }))).toBe(false);
+    expect(alertPassesSettings(DEFAULT_CHAT_SETTINGS, flip(3, { forThreshold: 2 }))).toBe(false);
+  });
+
+  it('the policy reads the published levels at every decision', async () => {
+    const store = new MemoryChatSettingsStore();
+    let levels = {};
+    const policy = createChatPolicy(store, { levels: () => levels });
+    await store.update(9, { kinds: { oi_change_15m: { enabled: true, threshold: 1 } } });
+    await store.update(10, { kinds: { oi_change_15m: { enabled: true, threshold: 3 } } });
+    // before the level is published, the 1% chat gets server alerts (above its threshold)
+    expect(await policy.decide(9, server, at(12))).toBe('send');
+    levels = { oi_change_15m: [1] };
+    expect(await policy.decide(9, { ...server, id: 'b' }, at(12, 40))).toBe('skip');
+    expect(await policy.decide(9, forLevel(1), at(12, 41))).toBe('send');
+    expect(await policy.decide(10, forLevel(1), at(12, 41))).toBe('skip');
+    // held in quiet hours by the same rules
+    await store.update(9, { quietHours: { startHour: 22, endHour: 7 } });
+    expect(await policy.decide(9, { ...forLevel(1), id: 'c' }, at(23, 30))).toBe('hold');
+    expect(await policy.decide(9, { ...server, id: 'd' }, at(23, 31))).toBe('skip');
+  });
+});

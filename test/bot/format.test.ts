@@ -1,23 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  activityLabel,
   changeDot,
-  controlLabel,
   escapeHtml,
   formatDeltaLine,
   formatFundingLine,
   formatFundingMessage,
-  formatMarketMessage,
   formatOiLine,
   formatOiMessage,
   formatStatusMessage,
-  formatTopMessage,
   isFeedStale,
   limitLength,
-  momentumLabel,
   pressureLabel,
-  topOiMovers,
 } from '../../src/bot/format.js';
+import {
+  activityLabel,
+  controlLabel,
+  formatMarketMessage,
+  formatTopMessage,
+  momentumLabel,
+  topOiMovers,
+} from '../../src/bot/format-market.js';
 import type { FeedHealthJson } from '../../src/bus/types.js';
 import type {
   ActivityLevel,
@@ -67,7 +69,7 @@ describe('escapeHtml', () => {
 
 describe('formatOiLine', () => {
   it('shows tokens, USD in parentheses, percent and a green dot for growth', () => {
-    expect(formatOiLine(snapshot, '15m')).toBe('🟢 +2,500 BTC ($213.0M) · +5.00% in 15m');
+    expect(formatOiLine(snapshot, '15m')).toBe('🟢 +2,500 BTC (+$213.0M) · +5.00% in 15m');
   });
 
   it('shows a red dot and negative values for a decline', () => {
@@ -119,8 +121,10 @@ describe('messages', () => {
       [
         '<b>BTC open interest · bybit</b>',
         'OI 52,000 BTC ($4.43B)',
-        '🟢 +2,500 BTC ($213.0M) · +5.00% in 15m',
+        '🟢 +2,500 BTC (+$213.0M) · +5.00% in 15m',
+        '↳ OI value +$213.0M',
         '🔴 -1,000 BTC (-$85.2M) · -1.89% in 24h',
+        '↳ OI value -$85.2M',
         'Mark $85,200',
         '<i>BTCUSDT · updated 12s ago</i>',
       ].join('\n'),
@@ -248,15 +252,15 @@ const aggregate: SnapshotJson = {
 };
 
 describe('enhanced /oi and /funding', () => {
-  it('/oi splits each change into positions and price effect', () => {
+  it('/oi values the tokens at the mark and shows the OI value change with its causes', () => {
     expect(formatOiMessage(intel, NOW)).toBe(
       [
         '<b>BTC open interest · bybit</b>',
         'OI 52,000 BTC ($4.43B)',
-        '🟢 +2,500 BTC ($213.0M) · +5.00% in 15m',
-        '↳ positions +$200.0M · price effect +$13.0M',
-        '🔴 -1,000 BTC (-$85.2M) · -1.89% in 24h',
-        '↳ positions -$90.0M · price effect +$4.80M',
+        '🟢 +2,500 BTC (+$200.0M) · +5.00% in 15m',
+        '↳ OI value +$213.0M (positions +$200.0M, price effect +$13.0M)',
+        '🔴 -1,000 BTC (-$90.0M) · -1.89% in 24h',
+        '↳ OI value -$85.2M (positions -$90.0M, price effect +$4.80M)',
         'Mark $85,200',
         '<i>BTCUSDT · updated 12s ago</i>',
       ].join('\n'),
@@ -288,9 +292,16 @@ describe('enhanced /oi and /funding', () => {
     expect(formatFundingMessage(free, NOW)).toContain('A $10,000 long pays nothing at this rate');
   });
 
-  it('marks a delta that spans a feed gap', () => {
-    expect(formatDeltaLine('BTC', { base: 10, usd: 1e6, pct: 1, gap: true }, '15m')).toBe(
-      '🟢 +10 BTC ($1.00M) · +1.00% in 15m · ⚠️ feed gap',
+  it('marks a delta that spans a feed gap, and one that starts in venue history', () => {
+    expect(formatDeltaLine('BTC', { base: 10, usd: 1e6, pct: 1, gap: true }, '15m', 85_200)).toBe(
+      '🟢 +10 BTC (+$852.0K) · +1.00% in 15m · ⚠️ feed gap',
+    );
+    expect(formatDeltaLine('BTC', { base: 10, usd: 1e6, pct: 1, backfilled: true }, '24h', 85_200)).toBe(
+      '🟢 +10 BTC (+$852.0K) · +1.00% in 24h · ≈ from venue history',
+    );
+    // Seconds missing inside a window the processor still vouches for: no warning.
+    expect(formatDeltaLine('BTC', { base: 10, usd: 1e6, pct: 1, gap: false, gapMs: 20_000 }, '24h')).toBe(
+      '🟢 +10 BTC · +1.00% in 24h',
     );
   });
 
@@ -298,11 +309,12 @@ describe('enhanced /oi and /funding', () => {
     const pepe = {
       ...snapshot,
       symbol: '1000PEPE',
+      price: { mark: 0.0121 },
       oi: { ...snapshot.oi, base: 3_510_114_800, delta15m: { base: 12_345_678, usd: 150_000, pct: 0.35 } },
     };
     const text = formatOiMessage(pepe, NOW);
     expect(text).toContain('OI 3.51B 1000PEPE');
-    expect(text).toContain('🟢 +12.3M 1000PEPE ($150.0K) · +0.35% in 15m');
+    expect(text).toContain('🟢 +12.3M 1000PEPE (+$149.4K) · +0.35% in 15m');
   });
 });
 
@@ -319,10 +331,10 @@ describe('formatMarketMessage', () => {
         'A $10,000 long pays $2,190 a year (shorts earn it)',
         '💡 Longs pay 21.9% APR: &lt;b&gt;&amp;',
         'OI 52,000 BTC ($4.43B)',
-        '🔴 -1,000 BTC (-$85.2M) · -1.89% in 24h',
-        '↳ positions -$90.0M · price effect +$4.80M',
-        '🟢 +2,500 BTC ($213.0M) · +5.00% in 15m',
-        '↳ positions +$200.0M · price effect +$13.0M',
+        '🔴 -1,000 BTC (-$90.0M) · -1.89% in 24h',
+        '↳ OI value -$85.2M (positions -$90.0M, price effect +$4.80M)',
+        '🟢 +2,500 BTC (+$200.0M) · +5.00% in 15m',
+        '↳ OI value +$213.0M (positions +$200.0M, price effect +$13.0M)',
         'Mark $85,200',
         '<i>BTCUSDT · updated 12s ago</i>',
       ].join('\n'),
@@ -499,9 +511,9 @@ describe('/top movers', () => {
   it('formats both windows with dots, percent and USD, and says warming up when empty', () => {
     const text = formatTopMessage([withDelta('SOL', 6.06), withDelta('ETH', -4.1), withDelta('<b>', 1)]);
     const lines = text.split('\n');
-    expect(lines).toContain('1. 🟢 <b>SOL</b> +6.06% · +$6.06M');
-    expect(lines).toContain('2. 🔴 <b>ETH</b> -4.10% · -$4.10M');
-    expect(lines).toContain('1. 🔴 <b>SOL</b> -3.03% · -$606.0K');
+    expect(lines).toContain('1. 🟢 <b>SOL</b> +6.06% · +606 SOL (+$51.6M) · OI value +$6.06M');
+    expect(lines).toContain('2. 🔴 <b>ETH</b> -4.10% · -410 ETH (-$34.9M) · OI value -$4.10M');
+    expect(lines).toContain('1. 🔴 <b>SOL</b> -3.03% · -60.6 SOL (-$5.16M) · OI value -$606.0K');
     expect(text.indexOf('<b>15m</b>')).toBeLessThan(text.indexOf('<b>24h</b>'));
     expectSafeHtml(text);
     expect(formatTopMessage([withDelta('SOL', null)])).toMatch(/warming up/);

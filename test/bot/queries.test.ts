@@ -177,7 +177,9 @@ describe('/oi and /funding', () => {
     const oi = await ask(101, '/oi btcusdt');
     expect(oi.text).toContain('<b>BTC open interest · binance</b>');
     expect(oi.text).toContain('<b>BTC open interest · bybit</b>');
-    expect(oi.text).toContain('↳ positions +$2.70M · price effect +$300.0K');
+    expect(oi.text).toContain(
+      '🟢 +30,000 BTC (+$2.70M) · +3.00% in 15m\n↳ OI value +$3.00M (positions +$2.70M, price effect +$300.0K)',
+    );
     expect(buttons(oi.markup)).toEqual([{ text: '🔔 Subscribe', callback_data: 'sub:BTC' }]);
 
     const sub = await press(101, oi.messageId, 'sub:BTC');
@@ -363,16 +365,44 @@ describe('/top', () => {
   it('ranks the aggregate OI movers by |pct|, skipping gap and unknown deltas', async () => {
     const text = (await ask(401, '/top')).text;
     const section15m = text.slice(text.indexOf('<b>15m</b>'), text.indexOf('<b>24h</b>'));
-    expect(section15m.split('\n').slice(1, 3)).toEqual([
-      '1. 🔴 <b>ETH</b> -6.00% · -$6.00M',
-      '2. 🟢 <b>BTC</b> +2.50% · +$2.50M',
+    expect(section15m.split('\n').slice(1, 4)).toEqual([
+      '1. 🔴 <b>ETH</b> -6.00% · -60,000 ETH (-$5.40M) · OI value -$6.00M',
+      '2. 🟢 <b>BTC</b> +2.50% · +25,000 BTC (+$2.25M) · OI value +$2.50M',
+      // XRP's 15m delta spans a feed gap: left out, and said
+      '⚠️ 1 symbol left out: feed gap',
     ]);
-    expect(section15m).not.toContain('XRP'); // its 15m delta spans a feed gap
     const section24h = text.slice(text.indexOf('<b>24h</b>'));
     expect(section24h.split('\n').slice(1, 4)).toEqual([
-      '1. 🔴 <b>XRP</b> -4.50% · -$4.50M',
-      '2. 🟢 <b>ETH</b> +3.00% · +$3.00M',
-      '3. 🔴 <b>BTC</b> -1.25% · -$1.25M',
+      '1. 🔴 <b>XRP</b> -4.50% · -45,000 XRP (-$4.50M) · OI value -$4.50M',
+      '2. 🟢 <b>ETH</b> +3.00% · +30,000 ETH (+$3.00M) · OI value +$3.00M',
+      '3. 🔴 <b>BTC</b> -1.25% · -12,500 BTC (-$1.25M) · OI value -$1.25M',
+    ]);
+  });
+
+  it('ranks symbols without an aggregate on their venue, and says which (one venue followed)', async () => {
+    await bus.setTrackedSymbols('binance', ['ADA', 'SOL']);
+    await bus.setTrackedSymbols('bybit', []);
+    await bus.setTrackedSymbols('okx', []);
+    await bus.publishSnapshots([snap('binance', 'SOL', 4), snap('binance', 'ADA', -1)]);
+    const text = (await ask(403, '/top')).text;
+    expect(text).not.toMatch(/warming up/);
+    const section15m = text.slice(text.indexOf('<b>15m</b>'), text.indexOf('<b>24h</b>'));
+    expect(section15m.split('\n').slice(1, 3)).toEqual([
+      '1. 🟢 <b>SOL</b> +4.00% · +40,000 SOL (+$3.60M) · OI value +$4.00M · binance',
+      '2. 🔴 <b>ADA</b> -1.00% · -10,000 ADA (-$900.0K) · OI value -$1.00M · binance',
+    ]);
+    expect(text).toContain('all venues combined, or the venue named');
+  });
+
+  it('mixes aggregates and a symbol listed on one venue', async () => {
+    await bus.setTrackedSymbols('okx', ['BTC', 'DOGE']);
+    await bus.publishSnapshots([snap('okx', 'DOGE', 5)]);
+    const text = (await ask(404, '/top')).text;
+    const section15m = text.slice(text.indexOf('<b>15m</b>'), text.indexOf('<b>24h</b>'));
+    expect(section15m.split('\n').slice(1, 4)).toEqual([
+      '1. 🔴 <b>ETH</b> -6.00% · -60,000 ETH (-$5.40M) · OI value -$6.00M',
+      '2. 🟢 <b>DOGE</b> +5.00% · +50,000 DOGE (+$4.50M) · OI value +$5.00M · okx',
+      '3. 🟢 <b>BTC</b> +2.50% · +25,000 BTC (+$2.25M) · OI value +$2.50M',
     ]);
   });
 

@@ -122,6 +122,41 @@ describe('/settings', () => {
     expect(view).toMatch(/🔕 Control flip · off/);
   });
 
+  it('clamps a threshold below the floor and says so; snaps to the grid and says so', async () => {
+    const chat = PRIVATE + 30;
+    const get = () => settings.get(chat);
+    const low = await say(chat, '/settings threshold oi_change_15m 0.5');
+    expect(low).toContain(
+      '1% is the lowest threshold for OI change 15m: below it a move is noise; set to 1%.',
+    );
+    expect((await get()).kinds.oi_change_15m).toEqual({ enabled: true, threshold: 1 });
+    const odd = await say(chat, '/settings threshold oi_change_15m 1.3');
+    expect(odd).toContain('Thresholds for OI change 15m go in steps of 0.5%; set to 1.5%.');
+    expect((await get()).kinds.oi_change_15m).toEqual({ enabled: true, threshold: 1.5 });
+    expect(await say(chat, '/settings threshold funding_pressure 3')).toContain(
+      '10% APR is the lowest threshold for Funding pressure: below it a move is noise; set to 10% APR.',
+    );
+    expect(await say(chat, '/settings threshold momentum_spike 500')).toContain(
+      '50× is the highest threshold for Momentum spike; set to 50×.',
+    );
+    // On the grid: no note, just the confirmation, lower or higher than the server's.
+    const exact = await say(chat, '/settings threshold oi_change_24h 4');
+    expect(exact).toContain(
+      "OI change 24h: alerts from 4% (|OI change| in percent), lower or higher than the server's.",
+    );
+    expect(exact).not.toMatch(/lowest|steps of/);
+    // Without published levels (this feature alone), the bot does not promise a lower threshold works.
+    expect(exact).toContain("Here it only filters the server's alerts");
+    // A kind the processor does not evaluate per chat keeps the filter, and says so.
+    expect(await say(chat, '/settings threshold control_flip 0.5')).toContain(
+      "This filters the server's alerts: a threshold below the server's own adds none.",
+    );
+    expect((await get()).kinds.control_flip).toEqual({ enabled: true, threshold: 0.5 });
+    expect(await say(chat, '/settings')).toContain(
+      'Lowest thresholds: OI change 15m 1% · OI change 24h 3% · Funding pressure 10% APR · Momentum spike 1.5×',
+    );
+  });
+
   it('answers bad input with the right form and changes nothing', async () => {
     const chat = PRIVATE + 2;
     const cases: Array<[string, string]> = [

@@ -6,9 +6,11 @@ import {
   MAX_HELD_ALERTS,
   MemoryChatSettingsStore,
   RedisChatSettingsStore,
+  requestedLevelsOf,
   resetPatch,
 } from '../../src/bus/chat-settings-store.js';
 import { type ChatSettings, type ChatSettingsStore, DEFAULT_CHAT_SETTINGS } from '../../src/bus/types.js';
+import { MAX_LEVELS_PER_KIND } from '../../src/domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 
@@ -249,6 +251,25 @@ describe.each(Object.entries(kinds))('%s chat settings store', (kind, make) => {
     }
   });
 
+  it('counts the chat levels: snapped to the grid, never below the floor, enabled thresholds only', async () => {
+    // Levels are computed over every chat in the store: start from an empty database.
+    if (kind === 'redis') await raw.flushdb();
+    const s = store();
+    const set = (chatId: number, kinds: ChatSettings['kinds']) => s.update(chatId, { kinds });
+    expect(await s.requestedLevels()).toEqual({});
+    await set(chat(), { oi_change_15m: { enabled: true, threshold: 1 } });
+    await set(chat(), { oi_change_15m: { enabled: true, threshold: 1.2 } }); // snaps to 1
+    await set(chat(), { oi_change_15m: { enabled: true, threshold: 0.2 } }); // below the floor: 1
+    await set(chat(), {
+      oi_change_15m: { enabled: true, threshold: 5 },
+      funding_pressure: { enabled: true, threshold: 80 },
+    });
+    await set(chat(), { oi_change_24h: { enabled: false, threshold: 10 } }); // off: not evaluated
+    await set(chat(), { control_flip: { enabled: true, threshold: 2 } }); // not a level kind
+    await s.update(chat(), { quietHours: { startHour: 1, endHour: 5 } });
+    expect(await s.requestedLevels()).toEqual({ oi_change_15m: [1, 5], funding_pressure: [80] });
+  });
+
   it('close is idempotent', async () => {
     const s = make();
     await s.close();
@@ -295,5 +316,24 @@ describe('redis chat settings store, unreadable data', () => {
     await s.hold(id, alert(2));
     expect((await s.takeHeld(id)).map((a) => a.id)).toEqual([alert(1).id, alert(2).id]);
     expect(lines.some((l) => l.chatId === id)).toBe(true);
+  });
+});
+
+describe('requestedLevelsOf', () => {
+  const at = (threshold: number): ChatSettings => ({
+    ...DEFAULT_CHAT_SETTINGS,
+    kinds: { oi_change_15m: { enabled: true, threshold } },
+  });
+
+  it('keeps the most requested levels per kind, the lower level on a tie, ascending', () => {
+    // 33 levels asked once each (1, 1.5, … 17) and 20 asked by three chats: 34 levels for 32 places.
+    const once = Array.from({ length: 33 }, (_, i) => at(1 + i * 0.5));
+    const levels = requestedLevelsOf([...once, at(20), at(20), at(20)]).oi_change_15m ?? [];
+    expect(MAX_LEVELS_PER_KIND).toBe(32);
+    expect(levels).toHaveLength(MAX_LEVELS_PER_KIND);
+    expect(levels).toContain(20);
+    expect(levels).not.toContain(16.5);
+    expect(levels).not.toContain(17);
+    expect(levels).toEqual([...levels].sort((a, b) => a - b));
   });
 });

@@ -1,14 +1,14 @@
 import { Composer, type Context, InlineKeyboard } from 'grammy';
 import type { Bus } from '../../bus/types.js';
 import type { SnapshotJson } from '../../domain/types.js';
+import { escapeHtml, formatStatusMessage } from '../format.js';
 import {
-  escapeHtml,
   formatMarketMessage,
-  formatStatusMessage,
   formatTopMessage,
   MARKET_TIMEFRAMES,
   type MarketTimeframe,
-} from '../format.js';
+  rankedSnapshots,
+} from '../format-market.js';
 import { isNotModified } from './queries.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
@@ -201,7 +201,16 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
       return replyHtml(ctx, 'No symbols are tracked yet: the processor is not running or still starting.');
     }
     const aggregates = await deps.bus.latestMany('all', symbols);
-    return replyHtml(ctx, formatTopMessage(aggregates.filter((s): s is SnapshotJson => s !== null)));
+    // A symbol without an aggregate (one venue lists it, or one venue is followed) is ranked on
+    // its venue: read the venues only for those.
+    const missing = symbols.filter((_, i) => aggregates[i] === null);
+    const perVenue =
+      missing.length === 0 ? [] : await Promise.all(deps.venues.map((v) => deps.bus.latestMany(v, missing)));
+    const venueAligned = perVenue.map((list) => {
+      const bySymbol = new Map(missing.map((symbol, i) => [symbol, list[i] ?? null]));
+      return symbols.map((symbol) => bySymbol.get(symbol) ?? null);
+    });
+    return replyHtml(ctx, formatTopMessage(rankedSnapshots(symbols, aggregates, venueAligned)));
   });
 
   feature.command('status', async (ctx) => {

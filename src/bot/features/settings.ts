@@ -3,6 +3,7 @@ import { ChatSettingsError, MAX_REMINDER_MIN, resetPatch } from '../../bus/chat-
 import type { ChatSettings, ChatSettingsStore } from '../../bus/types.js';
 import { ALERT_KINDS, type AlertKind, VENUE_IDS } from '../../domain/types.js';
 import { KIND_LABELS, THRESHOLD_FIGURES } from '../chat-policy.js';
+import { formatLevelFloors, storedThreshold, thresholdConfirmation } from '../chat-thresholds.js';
 import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
 import { createAdminCheck } from './admin-check.js';
@@ -144,7 +145,7 @@ export function patchFor(cmd: ChangeCommand, current: ChatSettings): Partial<Cha
           [cmd.kind]:
             cmd.threshold === null
               ? { enabled: current.kinds[cmd.kind]?.enabled ?? true }
-              : { enabled: true, threshold: cmd.threshold },
+              : { enabled: true, threshold: storedThreshold(cmd.kind, cmd.threshold) },
         },
       };
     case 'toggle': {
@@ -169,13 +170,12 @@ export function patchFor(cmd: ChangeCommand, current: ChatSettings): Partial<Cha
 
 const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
 
-function confirmation(cmd: ChangeCommand): string {
+function confirmation(cmd: ChangeCommand, levelsPublished: boolean): string {
   switch (cmd.type) {
     case 'threshold': {
       const label = escapeHtml(KIND_LABELS[cmd.kind]);
       if (cmd.threshold === null) return `${label}: back to the default threshold.`;
-      const fig = THRESHOLD_FIGURES[cmd.kind];
-      return `${label}: alerts from ${cmd.threshold}${escapeHtml(fig?.unit ?? '')} (${escapeHtml(fig?.description ?? '')}).`;
+      return thresholdConfirmation(cmd.kind, cmd.threshold, levelsPublished);
     }
     case 'toggle':
       return `${escapeHtml(KIND_LABELS[cmd.kind])} alerts ${cmd.enabled ? 'on' : 'off'}.`;
@@ -222,6 +222,7 @@ export function formatSettings(settings: ChatSettings): string {
     `Quiet hours: ${q === null ? 'off' : `${hh(q.startHour)}–${hh(q.endHour)} UTC (alerts held, summarized after)`}`,
     `Funding reminder: ${settings.fundingReminderMin === null ? 'off' : `${settings.fundingReminderMin} min before settlement`}`,
     '',
+    `Lowest thresholds: ${formatLevelFloors()}`,
     'Tap a kind to turn it on or off, or send:',
     SETTINGS_HELP,
     `Kinds: ${KIND_LIST}`,
@@ -249,7 +250,13 @@ const isNotModified = (err: unknown) =>
  * post as the group itself, count). Keeps the settings right when a chat moves or leaves.
  */
 export function settingsFeature(
-  deps: FeatureDeps & { readonly settings: ChatSettingsStore },
+  deps: FeatureDeps & {
+    readonly settings: ChatSettingsStore;
+    /** The chats' levels are published for the processor (see `AlertLevelPublisher`); default false. */
+    readonly levelsPublished?: boolean;
+    /** Called after any change of a chat's settings (the bot publishes the levels again). */
+    readonly onSettingsChanged?: () => void;
+  },
 ): Composer<Context> {
   const feature = new Composer<Context>();
   const store = deps.settings;
@@ -275,7 +282,11 @@ export function settingsFeature(
       if (err instanceof ChatSettingsError) return replyHtml(ctx, `Not changed: ${escapeHtml(err.message)}.`);
       throw err;
     }
-    return replyHtml(ctx, `✅ ${confirmation(cmd)}\n${code('/settings')} shows everything.`);
+    deps.onSettingsChanged?.();
+    return replyHtml(
+      ctx,
+      `✅ ${confirmation(cmd, deps.levelsPublished === true)}\n${code('/settings')} shows everything.`,
+    );
   });
 
   feature.callbackQuery(/^set:/, async (ctx) => {
@@ -297,6 +308,7 @@ export function settingsFeature(
       const enabled = current.kinds[kind]?.enabled === false;
       const next = await store.update(chat.id, patchFor({ type: 'toggle', kind, enabled }, current));
       log.info({ chatId: chat.id, kind, enabled }, 'chat settings changed');
+      deps.onSettingsChanged?.();
       answer = { text: `${KIND_LABELS[kind]}: ${enabled ? 'on' : 'off'}` };
       await ctx
         .editMessageText(formatSettings(next), {
