@@ -13,7 +13,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const main = join(root, 'dist/src/app/main.js');
 // Shared with test/bus/redis-bus-idempotency.test.ts: neither flushes it; this file's symbols are
 // its own, and it removes what it wrote.
-const url = testRedisUrl(15);
+const url = testRedisUrl(19);
 const symbols = [uniqueSymbol('RPA'), uniqueSymbol('RPB'), uniqueSymbol('RPC')];
 let redis: Redis;
 

@@ -11,7 +11,7 @@ import { writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { scenarioLines } from '../support/scenario.js';
 
-const url = testRedisUrl(15);
+const url = testRedisUrl(16);
 const logger = pino({ level: 'silent' });
 const SEC = 1_000;
 const MIN = 60_000;

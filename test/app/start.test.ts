@@ -12,7 +12,7 @@ import { flushTestDb, testRedisUrl } from '../support/redis.js';
  * installed node_modules linked), so every start here has to build or wait for a build.
  */
 const root = new URL('../../', import.meta.url).pathname;
-const url = testRedisUrl(15);
+const url = testRedisUrl(17);
 let checkout: string;
 let recording: string;
 

@@ -14,7 +14,7 @@ import type { AlertJson, AlertKind, SnapshotJson } from '../../src/domain/types.
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 
-const url = testRedisUrl(15);
+const url = testRedisUrl(18);
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0);
 const logger = pino({ level: 'silent' });
 

@@ -8,7 +8,7 @@ import { testRedisUrl, uniqueSymbol } from '../support/redis.js';
 
 // Shared with test/app/replay-idempotency.test.ts: neither flushes it, each reads and removes only
 // its own ids, so both can run at once.
-const url = testRedisUrl(15);
+const url = testRedisUrl(20);
 const logger = pino({ level: 'silent' });
 let redis: Redis;
 let sub: Redis;

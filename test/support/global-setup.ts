@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
  * else a redis-server started here on a free port, else a failure that says how to get one.
  * Never a mock.
  */
-async function answersPing(url: string): Promise<boolean> {
+async function answersPing(url: string, db?: number): Promise<boolean> {
   const u = new URL(url);
   if (u.protocol !== 'redis:') return false;
   return new Promise((resolve) => {
@@ -20,11 +20,15 @@ async function answersPing(url: string): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('connect', () => {
       const auth = u.password ? `AUTH ${decodeURIComponent(u.password)}\r\n` : '';
-      socket.write(`${auth}PING\r\n`);
+      const select = db === undefined ? '' : `SELECT ${db}\r\n`;
+      socket.write(`${auth}${select}PING\r\n`);
     });
+    let answer = '';
     socket.on('data', (d) => {
-      if (d.toString().includes('+PONG')) done(true);
-      else if (d.toString().startsWith('-')) done(false);
+      answer += d.toString();
+      // Any error line (a wrong password, a database index out of range) is a no.
+      if (/(^|\r\n)-/.test(answer)) done(false);
+      else if (answer.includes('+PONG')) done(true);
     });
   });
 }
@@ -42,32 +46,58 @@ function freePort(): Promise<number> {
 
 let child: ChildProcess | undefined;
 
+/** Test files use one database index each, up to this one (see test/support/redis.ts). */
+const HIGHEST_DB = 20;
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const configured = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  let base: string;
-  if (await answersPing(configured)) {
-    base = configured;
-  } else {
+  // Our own server when we can start one: the tests flush their databases, which must never hit a
+  // developer's Redis, and a default server has only 16 database indexes (the files need more).
+  const explicit = process.env.REDIS_URL;
+  const installed = (() => {
     const has = spawnSync('redis-server', ['--version']);
-    if (has.error || has.status !== 0) {
+    return !has.error && has.status === 0;
+  })();
+  let base: string;
+  if (explicit === undefined && installed) {
+    const port = await freePort();
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--databases',
+        String(HIGHEST_DB + 12),
+      ],
+      { stdio: 'ignore' },
+    );
+    base = `redis://127.0.0.1:${port}`;
+    for (let i = 0; i < 50 && !(await answersPing(base)); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!(await answersPing(base)))
+      throw new Error(`redis-server started on port ${port} but does not answer`);
+  } else {
+    const configured = explicit ?? 'redis://127.0.0.1:6379';
+    if (!(await answersPing(configured))) {
       throw new Error(
         `No Redis answers at ${configured} and redis-server is not installed. ` +
           'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) ' +
           'or set REDIS_URL to a reachable server.',
       );
     }
-    const port = await freePort();
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    base = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 50 && !(await answersPing(base)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await answersPing(base)))
-      throw new Error(`redis-server started on port ${port} but does not answer`);
+    base = configured;
+    const highest = new URL(base);
+    highest.pathname = `/${HIGHEST_DB}`;
+    if (!(await answersPing(highest.toString(), HIGHEST_DB))) {
+      throw new Error(
+        `The Redis at ${base} has fewer than ${HIGHEST_DB + 1} databases; the tests use one per file ` +
+          `(start it with --databases ${HIGHEST_DB + 12}, or unset REDIS_URL to let the tests start their own).`,
+      );
+    }
   }
   project.provide('redisBaseUrl', base);
   return async () => {
