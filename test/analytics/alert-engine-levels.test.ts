@@ -132,7 +132,7 @@ describe('chat levels in the engine', () => {
     ]);
   });
 
-  it('ignores levels below the floor or the grid cap, and levels of a kind switched off', () => {
+  it('ignores levels below the floor, and levels of a kind switched off', () => {
     const below = only('oi_change_15m', { oi_change_15m: [0.5, 0.25] });
     expect(feed(below, [{ pct15: 0.9 }]).alerts).toEqual([]);
     const off = { ...only('oi_change_15m', { funding_pressure: [20] }) };
