@@ -7,12 +7,14 @@ import {
 } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, FundingPressure, SnapshotJson } from '../domain/types.js';
 import {
-  controlFlip,
-  type Direction,
   fundingAtBound,
   fundingIntervalChange,
   fundingLevelRule,
   fundingPressureRule,
+} from './alert-funding-rules.js';
+import {
+  controlFlip,
+  type Direction,
   momentumSpike,
   oiRule,
   type PlannedRule,

@@ -28,6 +28,7 @@ import { oiDelta } from '../analytics/window.js';
 import type { Bus } from '../bus/types.js';
 import { type AlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
+import { OiRearmWatch } from './oi-rearm-watch.js';
 
 /** The walking skeleton's two alert settings; `rules` sets the rest. */
 export interface OiAlertConfig {
@@ -86,14 +87,6 @@ const AGGREGATE_STEP_MS = 30_000;
 /** Snapshots per Redis round trip when publishing (small: each slice blocks the event loop ~0.35 ms). */
 const PUBLISH_SLICE = 25;
 
-/** The re-arm levels a side's figure has not fallen below yet; the same array when none was passed. */
-function keepAtOrAbove(levels: number[], figure: number): number[] {
-  for (const level of levels) {
-    if (figure < level) return levels.filter((l) => !(figure < l));
-  }
-  return levels;
-}
-
 export class Pipeline {
   readonly counters: PipelineCounters = {
     events: 0,
@@ -115,12 +108,8 @@ export class Pipeline {
   private readonly stepSnapshots = new Map<InstrumentState, SnapshotJson>();
   /** Rule states changed without an alert since the last publish, latest per rule key. */
   private readonly pendingRuleState = new Map<string, string>();
-  /**
-   * Instruments whose 15m OI rule fired and waits to re-arm (checked on each OI event): per
-   * direction, the re-arm levels (percent, positive: `rearmFraction × threshold`) of the
-   * thresholds that fired, server's and chat levels', at most one per threshold.
-   */
-  private readonly oiDisarmed = new Map<InstrumentState, { up: number[]; down: number[] }>();
+  /** Instruments whose 15m OI rules fired, per side and threshold, waiting to re-arm. */
+  private readonly oiRearm = new OiRearmWatch<InstrumentState>();
   /** The lowest 15m OI threshold evaluated (the server's or a chat level): the pre-check's trigger. */
   private oiCheckPct: number;
   /** The chat levels in effect, as stored text (to see whether a poll changed anything). */
@@ -241,26 +230,12 @@ export class Pipeline {
     if (state.oiBase === null || state.markPrice === null) return;
     const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
     if (delta === null) return;
-    if (Math.abs(delta.pct) >= this.oiCheckPct || this.rearmsNow(state, delta.pct)) {
+    if (Math.abs(delta.pct) >= this.oiCheckPct || this.oiRearm.rearms(state, delta.pct)) {
       // At a threshold either way (a drain right after a surge is a new event), or a fired side
       // is back under its re-arm level: the move is over, re-arm at once (a new jump seconds
       // later is a new alert), not at the next step.
       this.evaluate(toSnapshot(state, this.intel));
     }
-  }
-
-  /** Whether `pct` re-arms a side of the instrument's 15m OI rules that fired; forgets those levels. */
-  private rearmsNow(state: InstrumentState, pct: number): boolean {
-    const waiting = this.oiDisarmed.get(state);
-    if (waiting === undefined) return false;
-    // The up side re-arms below +level (a drain does), the down side above −level.
-    const up = keepAtOrAbove(waiting.up, pct);
-    const down = keepAtOrAbove(waiting.down, -pct);
-    if (up === waiting.up && down === waiting.down) return false;
-    if (up.length === 0 && down.length === 0) this.oiDisarmed.delete(state);
-    waiting.up = up;
-    waiting.down = down;
-    return true;
   }
 
   /** Adds a new instrument to both indexes (the caller checked the bound). */
@@ -325,16 +300,7 @@ export class Pipeline {
     this.counters.alertsFired++;
     if (alert.kind === 'oi_change_15m' && alert.venue !== 'all' && alert.direction) {
       const inst = this.instruments.get(alert.venue)?.get(alert.snapshot.instrument);
-      if (inst) {
-        let waiting = this.oiDisarmed.get(inst);
-        if (waiting === undefined) {
-          waiting = { up: [], down: [] };
-          this.oiDisarmed.set(inst, waiting);
-        }
-        const level = this.rules.rearmFraction * alert.thresholdPct;
-        const side = waiting[alert.direction];
-        if (!side.includes(level)) side.push(level);
-      }
+      if (inst) this.oiRearm.fired(inst, alert.direction, this.rules.rearmFraction * alert.thresholdPct);
     }
     this.alertsByKind[alert.kind] = (this.alertsByKind[alert.kind] ?? 0) + 1;
     this.track(this.opts.bus.publishAlert(alert, state), alert);
