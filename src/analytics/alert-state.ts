@@ -117,14 +117,16 @@ export function put(state: AlertEngineState, key: string, rule: RuleState): void
  * Kinds whose state is kept per direction (`…:up` / `…:down`). A stored key of one of these
  * without a direction comes from a version that compared magnitudes only.
  */
-const DIRECTIONAL = /:(oi_change_15m|oi_change_24h|funding_pressure|control_flip|momentum_spike)$/;
+const LEGACY = /:(oi_change_15m|oi_change_24h|funding_pressure|control_flip|momentum_spike)$/;
+const SIDE_SUFFIX = /:(up|down)$/;
 
 /**
  * Restores persisted `changed` JSON values (unreadable ones skipped; an entry older than the
  * state already held for its key is skipped too). Returns how many were applied.
  * An entry from before directions (key without `:up`/`:down`) is applied to both directions: it
  * does not say which side fired, and holding both means nothing re-fires on upgrade; for at most
- * one cooldown after it, a reversal is held as it was before.
+ * one cooldown after it, a reversal is held as it was before. Once a directional entry of the same
+ * rule exists (written since), the old entry is stale and skipped: it stays in the stored hash.
  */
 export function restoreRuleStates(state: AlertEngineState, entries: readonly string[]): number {
   let applied = 0;
@@ -133,8 +135,17 @@ export function restoreRuleStates(state: AlertEngineState, entries: readonly str
     .map(parseEntry)
     .filter((p): p is { key: string; state: RuleState } => p !== null)
     .sort((a, b) => a.state.ts - b.state.ts);
+  const directional = new Set<string>();
+  for (const { key } of parsedAll) {
+    const side = SIDE_SUFFIX.exec(key);
+    if (side !== null) directional.add(key.slice(0, side.index));
+  }
   for (const parsed of parsedAll) {
-    const keys = DIRECTIONAL.test(parsed.key) ? [`${parsed.key}:up`, `${parsed.key}:down`] : [parsed.key];
+    let keys = [parsed.key];
+    if (LEGACY.test(parsed.key)) {
+      if (directional.has(parsed.key)) continue;
+      keys = [`${parsed.key}:up`, `${parsed.key}:down`];
+    }
     let used = false;
     for (const key of keys) {
       const held = state.rules.get(key);

@@ -192,4 +192,26 @@ describe('restoring state from before directions', () => {
     expect(held(T0 + 2 * MIN, -4)).toEqual([]);
     expect(held(T0 + COOL + MIN, -4).map((a) => a.direction)).toStrictEqual(['down']);
   });
+
+  it('skips the old entry once a directional entry of the same rule was written since', () => {
+    const old = {
+      v: 1,
+      ts: T0,
+      armed: false,
+      lastFiredTs: T0,
+      lastFiredMagnitude: 4,
+      lastSeen: null,
+      pending: null,
+    };
+    const legacy = JSON.stringify({ ...old, key: 'bybit:ETH:oi_change_15m' });
+    const newer = JSON.stringify({
+      ...old,
+      key: 'bybit:ETH:oi_change_15m:up',
+      ts: T0 + COOL,
+      lastFiredTs: T0 + COOL,
+    });
+    const state = createAlertEngineState();
+    expect(restoreRuleStates(state, [legacy, newer])).toBe(1);
+    expect([...state.rules.keys()]).toStrictEqual(['bybit:ETH:oi_change_15m:up']);
+  });
 });
