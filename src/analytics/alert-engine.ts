@@ -105,7 +105,8 @@ export interface AlertRulesConfig {
   readonly enabled: Readonly<Partial<Record<AlertKind, boolean>>>;
   /**
    * Thresholds chats asked for, evaluated besides the server's (see above). Values off a kind's
-   * grid floor are ignored, at most `MAX_LEVELS_PER_KIND` per kind. Default none.
+   * grid floor are ignored, at most `MAX_LEVELS_PER_KIND` per kind. Default none. The rule plan is
+   * cached per object: pass the same object while the levels are unchanged (a new one rebuilds it).
    */
   readonly chatLevels?: AlertLevels;
 }
