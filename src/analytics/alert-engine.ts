@@ -1,24 +1,49 @@
-import type {
-  AlertJson,
-  AlertKind,
-  AlertSeverity,
-  ControlState,
-  DeltaJson,
-  FundingPressure,
-  SnapshotJson,
-} from '../domain/types.js';
-import { formatAmount, formatSignedAmount, formatSignedPct, formatUsd } from '../domain/units.js';
-import { fundingPayer } from './funding.js';
-import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
+import {
+  type AlertLevels,
+  LEVEL_GRIDS,
+  LEVEL_KINDS,
+  type LevelKind,
+  MAX_LEVELS_PER_KIND,
+} from '../domain/alert-levels.js';
+import type { AlertJson, AlertKind, FundingPressure, SnapshotJson } from '../domain/types.js';
+import {
+  fundingAtBound,
+  fundingIntervalChange,
+  fundingLevelRule,
+  fundingPressureRule,
+} from './alert-funding-rules.js';
+import {
+  controlFlip,
+  type Direction,
+  momentumSpike,
+  oiRule,
+  type PlannedRule,
+  type Rule,
+} from './alert-rules.js';
+import { type AlertEngineState, FRESH, put, type RuleState, sameState } from './alert-state.js';
+
+export {
+  type AlertEngineState,
+  createAlertEngineState,
+  type RuleState,
+  restoreRuleStates,
+} from './alert-state.js';
 
 /**
- * The alert rules (issue #4). Every rule has a state per `${venue}:${symbol}:${kind}`:
+ * The alert rules. Every rule has a state per `${venue}:${symbol}:${kind}` and, for kinds with a
+ * side, per direction (`…:up` / `…:down`), and per chat level (`${kind}@${level}`):
+ * - direction: OI rules and `momentum_spike` take the sign of the OI change, `funding_pressure`
+ *   the payer (longs pay = up), `control_flip` the new side (up: longs opening, short covering).
+ *   Each direction has its own hysteresis, cooldown and escalation, so a move against the last
+ *   alert's direction is a new event (a drain right after a surge alerts), and an escalation is
+ *   only ever a larger move the same way. The up side re-arms once its figure is below the lower
+ *   level, which a move the other way always is;
  * - hysteresis: after firing a rule is disarmed and re-arms only once its figure falls back below
  *   a lower level;
  * - cooldown: an armed rule waits `cooldownMs` of event time after its last alert (it fires at the
  *   first evaluation after the cooldown if the figure is still at the threshold);
- * - escalation: a move `escalationFactor` times the last alert's (funding: a higher level) fires
- *   during the cooldown and while disarmed, marked `escalated`.
+ * - escalation: a move `escalationFactor` times the last alert's (server funding: a higher level)
+ *   fires during the cooldown and while disarmed, marked `escalated`.
  * Time is the snapshot's `ts` only. A snapshot at or before the event time of a rule's last state
  * change is ignored by that rule, so replaying data already seen (after a restart that restored
  * the state) changes nothing and fires nothing.
@@ -31,8 +56,17 @@ import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
  * - `funding_at_bound`: `funding.atBound` becomes `cap` or `floor`; `warning`; re-arms off the bound.
  * - `control_flip`: the confirmed 15m control state changes side (up: longs opening, short covering;
  *   down: shorts opening, long unwinding); `warning` for opening ↔ opening, else info.
- * - `momentum_spike`: oiAccel ≥ `momentumAccel` with a price move; `warning`, `critical` from 2× it.
+ * - `momentum_spike`: oiAccel ≥ `momentumAccel` with a price move and an OI move of their own
+ *   minimum size; `warning`, `critical` from 2× it.
  * A first sight at or above a level (OI, pressure, bound, momentum) fires like a crossing would.
+ *
+ * Chat levels (`chatLevels`, the thresholds chats asked for, see `pulse:alert-levels`): each
+ * `LevelKind` runs once more per level L, with the same direction, hysteresis and cooldown rules
+ * and its own state; its alerts carry `forThreshold: L`, `thresholdPct: L` and the id
+ * `${kind}@${L}:${venue}:${symbol}:${ts}`. OI kinds: |pct| ≥ L, re-arm below `rearmFraction × L`;
+ * `funding_pressure`: |APR| ≥ L while the side pays, re-arm below L/2, escalation at 2× the last
+ * alert's |APR|; `momentum_spike`: oiAccel ≥ L with the same price and OI size minimums. Levels
+ * below the kind's `LEVEL_GRIDS` floor are ignored.
  */
 export interface AlertRulesConfig {
   /** `oi_change_15m` fires when |delta15m.pct| reaches this (inclusive). Default 3. */
@@ -41,9 +75,9 @@ export interface AlertRulesConfig {
   readonly oiChange24hPct: number;
   /** OI and momentum rules re-arm once their figure is below `rearmFraction × threshold`. Default 0.5. */
   readonly rearmFraction: number;
-  /** Event time between two alerts of one venue, symbol and rule. Default 30 min. */
+  /** Event time between two alerts of one venue, symbol, rule and direction. Default 30 min. */
   readonly cooldownMs: number;
-  /** A move at least this many times the last alert's breaks the cooldown and the hysteresis. Default 2. */
+  /** A move at least this many times the last alert's (same direction) breaks the cooldown and the hysteresis. Default 2. */
   readonly escalationFactor: number;
   /**
    * `funding_pressure` fires when the level rises to this or higher; a further rise (high → extreme)
@@ -53,8 +87,13 @@ export interface AlertRulesConfig {
   readonly fundingPressureMin: FundingPressure;
   /** `momentum_spike` fires when `momentum.oiAccel` reaches this (inclusive)... Default 3. */
   readonly momentumAccel: number;
-  /** ...and |momentum.priceChange15mPct| reaches this (inclusive). Default 0.5. */
+  /** ...and |momentum.priceChange15mPct| reaches this (inclusive)... Default 0.5. */
   readonly momentumMinPriceChangePct: number;
+  /**
+   * ...and |delta15m.pct| reaches this (inclusive): a pace far above a flat day's is no spike
+   * while the move itself is a few tenths of a percent. Default 1.
+   */
+  readonly momentumMinOiChangePct: number;
   /** `all`: `control_flip` on the aggregate (venue `all`) only; `every`: on every snapshot. Default `all`. */
   readonly controlFlipVenues: 'all' | 'every';
   /**
@@ -62,8 +101,14 @@ export interface AlertRulesConfig {
    * a `neutral` in between starts over. 0: at first sight. Default 1 min.
    */
   readonly controlConfirmMs: number;
-  /** Rules switched off here are not evaluated and keep no state; absent means on. */
+  /** Rules switched off here are not evaluated and keep no state (chat levels included); absent means on. */
   readonly enabled: Readonly<Partial<Record<AlertKind, boolean>>>;
+  /**
+   * Thresholds chats asked for, evaluated besides the server's (see above). Values off a kind's
+   * grid floor are ignored, at most `MAX_LEVELS_PER_KIND` per kind. Default none. The rule plan is
+   * cached per object: pass the same object while the levels are unchanged (a new one rebuilds it).
+   */
+  readonly chatLevels?: AlertLevels;
 }
 
 export const DEFAULT_ALERT_RULES: AlertRulesConfig = {
@@ -75,351 +120,92 @@ export const DEFAULT_ALERT_RULES: AlertRulesConfig = {
   fundingPressureMin: 'high',
   momentumAccel: 3,
   momentumMinPriceChangePct: 0.5,
+  momentumMinOiChangePct: 1,
   controlFlipVenues: 'all',
   controlConfirmMs: 60_000,
   enabled: {},
 };
 
-/** One rule's state for one venue and symbol. JSON-serializable. */
-export interface RuleState {
-  /** Event time of the last change; the rule ignores snapshots at or before it. */
-  readonly ts: number;
-  readonly armed: boolean;
-  readonly lastFiredTs: number | null;
-  /** The last alert's figure: |pct| (OI rules), oiAccel (momentum), level rank 0–3 (funding pressure). */
-  readonly lastFiredMagnitude: number | null;
-  /** Pressure level, interval hours, bound (`cap`/`floor`/null) or confirmed control state last seen. */
-  readonly lastSeen: string | number | null;
-  /** `control_flip`: the state waiting for confirmation and the event time it was first seen. */
-  readonly pending: { readonly value: string; readonly sinceTs: number } | null;
-}
-
-export interface AlertEngineState {
-  /** By `${venue}:${symbol}:${kind}`, least recently changed first. */
-  readonly rules: Map<string, RuleState>;
-  readonly maxKeys: number;
-  /**
-   * venue → symbol → the rule keys, built once: looking up a long-lived string is much cheaper
-   * than hashing a freshly built one seven times per snapshot. Bounded like `rules`.
-   */
-  readonly keyCache?: Map<string, Map<string, readonly string[]>>;
-}
-
-export function createAlertEngineState(maxKeys = 20_000): AlertEngineState {
-  if (!(maxKeys >= 1)) throw new RangeError(`maxKeys must be >= 1: ${maxKeys}`);
-  return { rules: new Map(), maxKeys, keyCache: new Map() };
-}
-
-const PRESSURE_RANK: Readonly<Record<FundingPressure, number>> = {
-  neutral: 0,
-  elevated: 1,
-  high: 2,
-  extreme: 3,
-};
-const PRESSURE_SEVERITY: readonly AlertSeverity[] = ['info', 'info', 'warning', 'critical'];
-const UP_SIDE: ReadonlySet<ControlState> = new Set(['longs_opening', 'short_covering']);
-const FRESH: RuleState = {
-  ts: -Infinity,
-  armed: true,
-  lastFiredTs: null,
-  lastFiredMagnitude: null,
-  lastSeen: null,
-  pending: null,
-};
-
-interface Fired {
-  readonly severity: AlertSeverity;
-  readonly text: string;
-  readonly figures: Readonly<Record<string, number | string | boolean | null>>;
-  /** Default 0: the rule has no numeric threshold (a level, a change, a bound). */
-  readonly thresholdPct?: number;
-  /** Default 0: the rule looks at one instant, not a window. */
-  readonly windowMs?: number;
-  /** Default: the snapshot's `delta15m`. */
-  readonly delta?: DeltaJson | null;
-  readonly escalated?: boolean;
-}
-
-/** What a rule decided: its next state (undefined: unchanged) and the alert, if any. */
-interface Outcome {
-  readonly next?: RuleState;
-  readonly fired?: Fired;
-}
-
-type Rule = (prev: RuleState | undefined, s: SnapshotJson, cfg: AlertRulesConfig) => Outcome;
-
-/**
- * A window the feed did not fully cover never alerts, and neither does one whose start came from
- * a venue's REST history (warm start): that history is coarse and its mark prices are filled in,
- * good enough to show a change but not to claim one happened. Rules built on the 15m window
- * (control, momentum) follow the same rule, and such a window changes no rule state either.
- */
-function usable(d: DeltaJson | null): d is DeltaJson {
-  return d !== null && d.gap !== true && d.backfilled !== true && Number.isFinite(d.pct);
-}
-
-/**
- * The shared hysteresis + cooldown + escalation step. `atThreshold`: the figure fires an armed rule;
- * `rearms`: it is back below the lower level; `escalates(last)`: it beats the last alert's enough.
- */
-function levelStep(
-  prev: RuleState,
-  ts: number,
-  cfg: AlertRulesConfig,
-  v: {
-    magnitude: number;
-    atThreshold: boolean;
-    rearms: boolean;
-    escalates: (last: number) => boolean;
-    seen?: string | number | null;
-  },
-): { next: RuleState; fire: 'normal' | 'escalated' | null } {
-  const armed = prev.armed || v.rearms;
-  const cooling = prev.lastFiredTs !== null && ts - prev.lastFiredTs < cfg.cooldownMs;
-  let fire: 'normal' | 'escalated' | null = null;
-  if (v.atThreshold) {
-    if (armed && !cooling) fire = 'normal';
-    else if (prev.lastFiredMagnitude !== null && v.escalates(prev.lastFiredMagnitude)) fire = 'escalated';
-  }
-  const lastSeen = v.seen === undefined ? prev.lastSeen : v.seen;
-  // Hot path (every rule of every instrument each step): nothing changed, nothing allocated.
-  if (fire === null && armed === prev.armed && lastSeen === prev.lastSeen) return { next: prev, fire };
-  const next: RuleState =
-    fire === null
-      ? { ...prev, armed, lastSeen }
-      : { ...prev, armed: false, lastFiredTs: ts, lastFiredMagnitude: v.magnitude, lastSeen };
-  return { next, fire };
-}
-
-function oiRule(which: '15m' | '24h'): Rule {
-  return (prev, s, cfg) => {
-    const delta = which === '15m' ? s.oi.delta15m : s.oi.delta24h;
-    if (!usable(delta)) return {};
-    const thresholdPct = which === '15m' ? cfg.oiChange15mPct : cfg.oiChange24hPct;
-    const magnitude = Math.abs(delta.pct);
-    const { next, fire } = levelStep(prev ?? FRESH, s.ts, cfg, {
-      magnitude,
-      atThreshold: magnitude >= thresholdPct,
-      rearms: magnitude < cfg.rearmFraction * thresholdPct,
-      escalates: (last) => magnitude >= cfg.escalationFactor * last,
-    });
-    if (fire === null) return { next };
-    const escalated = fire === 'escalated';
-    const lastPct = prev?.lastFiredMagnitude ?? null;
-    const text =
-      `${s.symbol} on ${venueLabel(s.venue)}: open interest ${formatSignedPct(delta.pct)} in ${which}: ` +
-      `${formatSignedAmount(delta.base)} ${s.symbol} (${formatUsd(delta.usd)}).` +
-      nowText(s) +
-      fundingText(s) +
-      (escalated && lastPct !== null
-        ? ` Escalated: ${(magnitude / lastPct).toFixed(1)}× the last alert.`
-        : '');
-    return {
-      next,
-      fired: {
-        severity: magnitude >= 2 * thresholdPct ? 'critical' : 'warning',
-        text,
-        figures: {
-          deltaPct: delta.pct,
-          deltaBase: delta.base,
-          deltaUsd: delta.usd,
-          positionUsd: delta.positionUsd ?? null,
-          priceEffectUsd: delta.priceEffectUsd ?? null,
-          thresholdPct,
-          lastAlertAbsPct: escalated ? lastPct : null,
-        },
-        thresholdPct,
-        windowMs: which === '15m' ? OI_WINDOW_15M_MS : OI_WINDOW_24H_MS,
-        delta,
-        escalated,
-      },
-    };
-  };
-}
-
-const fundingPressure: Rule = (prev, s, cfg) => {
-  const level = s.funding.pressure;
-  if (level == null) return {};
-  const rank = PRESSURE_RANK[level];
-  const minRank = PRESSURE_RANK[cfg.fundingPressureMin];
-  const before = prev ?? FRESH;
-  const { next, fire } = levelStep(before, s.ts, cfg, {
-    magnitude: rank,
-    atThreshold: rank >= minRank,
-    rearms: rank <= Math.max(0, minRank - 2),
-    escalates: (last) => rank > last,
-    seen: level,
-  });
-  if (fire === null) return { next };
-  const previous = typeof before.lastSeen === 'string' ? before.lastSeen : null;
-  const payer = s.funding.payer ?? fundingPayer(s.funding.rate);
-  const text =
-    `${s.symbol} on ${venueLabel(s.venue)}: funding pressure ${level}` +
-    (previous !== null && previous !== level ? ` (was ${previous}).` : '.') +
-    fundingText(s) +
-    (payer === 'longs' ? ' Longs pay shorts.' : payer === 'shorts' ? ' Shorts pay longs.' : '') +
-    (s.funding.hint ? ` ${s.funding.hint}` : '');
-  return {
-    next,
-    fired: {
-      severity: PRESSURE_SEVERITY[rank]!,
-      text,
-      figures: {
-        aprPct: s.funding.aprPct,
-        rate: s.funding.rate,
-        pressure: level,
-        previousPressure: previous,
-      },
-      escalated: fire === 'escalated',
-    },
-  };
-};
-
-const fundingIntervalChange: Rule = (prev, s) => {
-  const hours = s.funding.intervalHours;
-  if (hours === null || !Number.isFinite(hours)) return {};
-  if (prev === undefined || typeof prev.lastSeen !== 'number')
-    return { next: { ...(prev ?? FRESH), ts: s.ts, lastSeen: hours } };
-  const before = prev.lastSeen;
-  if (before === hours) return {};
-  // Each change alters what the quoted rate means, so none is held back by the cooldown.
-  const next: RuleState = { ...prev, lastSeen: hours, lastFiredTs: s.ts };
-  const shortened = hours < before;
-  const text =
-    `${s.symbol} on ${venueLabel(s.venue)}: funding interval ${shortened ? 'shortened' : 'lengthened'} ` +
-    `from ${formatAmount(before)}h to ${formatAmount(hours)}h.` +
-    fundingText(s);
-  return {
-    next,
-    fired: {
-      severity: shortened ? 'warning' : 'info',
-      text,
-      figures: {
-        intervalHoursBefore: before,
-        intervalHoursAfter: hours,
-        rate: s.funding.rate,
-        aprPct: s.funding.aprPct,
-      },
-    },
-  };
-};
-
-const fundingAtBound: Rule = (prev, s, cfg) => {
-  const bound = s.funding.atBound;
-  if (bound === undefined) return {};
-  const before = prev ?? FRESH;
-  const { next, fire } = levelStep(before, s.ts, cfg, {
-    magnitude: 0,
-    atThreshold: bound !== null,
-    // Leaving the bound re-arms; so does moving straight from one bound to the other.
-    rearms: bound === null || (before.lastSeen !== null && before.lastSeen !== bound),
-    escalates: () => false,
-    seen: bound,
-  });
-  if (fire === null || bound === null) return { next };
-  const text = `${s.symbol} on ${venueLabel(s.venue)}: funding at the venue's ${bound}.${fundingText(s)}`;
-  return {
-    next,
-    fired: {
-      severity: 'warning',
-      text,
-      figures: {
-        bound,
-        rate: s.funding.rate,
-        aprPct: s.funding.aprPct,
-        intervalHours: s.funding.intervalHours,
-      },
-    },
-  };
-};
-
-const controlFlip: Rule = (prev, s, cfg) => {
-  if (cfg.controlFlipVenues === 'all' && s.venue !== 'all') return {};
-  const control = s.control?.['15m'] ?? null;
-  // Control is read from the 15m OI window: an uncovered or gapped window says nothing.
-  if (control === null || !usable(s.oi.delta15m)) return {};
-  const before = prev ?? FRESH;
-  const confirmed = typeof before.lastSeen === 'string' ? (before.lastSeen as ControlState) : null;
-  if (control === 'neutral' || control === confirmed) {
-    return before.pending === null ? {} : { next: { ...before, ts: s.ts, pending: null } };
-  }
-  const pending = before.pending?.value === control ? before.pending : { value: control, sinceTs: s.ts };
-  if (s.ts - pending.sinceTs < cfg.controlConfirmMs) {
-    return pending === before.pending ? {} : { next: { ...before, ts: s.ts, pending } };
-  }
-  const flips = confirmed !== null && UP_SIDE.has(confirmed) !== UP_SIDE.has(control);
-  const cooling = before.lastFiredTs !== null && s.ts - before.lastFiredTs < cfg.cooldownMs;
-  // A flip during the cooldown is not announced, but the confirmed state follows the market.
-  if (!flips || cooling) return { next: { ...before, ts: s.ts, lastSeen: control, pending: null } };
-  const next: RuleState = { ...before, ts: s.ts, lastSeen: control, pending: null, lastFiredTs: s.ts };
-  const d = s.oi.delta15m;
-  const pricePct = s.momentum?.priceChange15mPct ?? null;
-  const text =
-    `${s.symbol} on ${venueLabel(s.venue)}: control flipped from ${words(confirmed)} ` +
-    `to ${words(control)} in 15m.` +
-    ` Open interest ${formatSignedPct(d.pct)}` +
-    (pricePct !== null ? `, price ${formatSignedPct(pricePct)}.` : '.') +
-    nowText(s);
-  const fullReversal = confirmed.endsWith('_opening') && control.endsWith('_opening');
-  return {
-    next,
-    fired: {
-      severity: fullReversal ? 'warning' : 'info',
-      text,
-      figures: { control, previousControl: confirmed, deltaPct: d.pct, priceChange15mPct: pricePct },
-      windowMs: OI_WINDOW_15M_MS,
-    },
-  };
-};
-
-const momentumSpike: Rule = (prev, s, cfg) => {
-  const accel = s.momentum?.oiAccel ?? null;
-  const pricePct = s.momentum?.priceChange15mPct ?? null;
-  // oiAccel compares the 15m change with the mean 15m step over 24 h: both windows must be whole,
-  // gap-free and live (a downtime bridged by one flat value would inflate it).
-  if (accel === null || !Number.isFinite(accel) || !usable(s.oi.delta15m) || !usable(s.oi.delta24h))
-    return {};
-  const priceMoves = pricePct !== null && Math.abs(pricePct) >= cfg.momentumMinPriceChangePct;
-  const { next, fire } = levelStep(prev ?? FRESH, s.ts, cfg, {
-    magnitude: accel,
-    atThreshold: accel >= cfg.momentumAccel && priceMoves,
-    rearms: accel < cfg.rearmFraction * cfg.momentumAccel,
-    escalates: (last) => accel >= cfg.escalationFactor * last,
-  });
-  if (fire === null) return { next };
-  const d = s.oi.delta15m;
-  const text =
-    `${s.symbol} on ${venueLabel(s.venue)}: open interest moving ${accel.toFixed(1)}× its usual 15m pace ` +
-    `(${formatSignedPct(d.pct)}), price ${formatSignedPct(pricePct!)} in 15m.` +
-    nowText(s);
-  return {
-    next,
-    fired: {
-      severity: accel >= 2 * cfg.momentumAccel ? 'critical' : 'warning',
-      text,
-      figures: {
-        oiAccel: accel,
-        priceChange15mPct: pricePct,
-        deltaPct: d.pct,
-        momentumState: s.momentum?.state ?? null,
-      },
-      thresholdPct: cfg.momentumAccel,
-      windowMs: OI_WINDOW_15M_MS,
-      delta: d,
-      escalated: fire === 'escalated',
-    },
-  };
-};
-
-const RULES: ReadonlyArray<readonly [AlertKind, Rule]> = [
-  ['oi_change_15m', oiRule('15m')],
-  ['oi_change_24h', oiRule('24h')],
-  ['funding_pressure', fundingPressure],
-  ['funding_interval_change', fundingIntervalChange],
-  ['funding_at_bound', fundingAtBound],
-  ['control_flip', controlFlip],
-  ['momentum_spike', momentumSpike],
+/** The server's rules, in evaluation order; a kind with a side runs once per direction. */
+const SERVER_RULES: ReadonlyArray<readonly [AlertKind, Rule, boolean]> = [
+  ['oi_change_15m', oiRule('15m'), true],
+  ['oi_change_24h', oiRule('24h'), true],
+  ['funding_pressure', fundingPressureRule, true],
+  ['funding_interval_change', fundingIntervalChange, false],
+  ['funding_at_bound', fundingAtBound, false],
+  ['control_flip', controlFlip, true],
+  ['momentum_spike', momentumSpike, true],
 ];
+
+const LEVEL_RULES: Readonly<Record<LevelKind, Rule>> = {
+  oi_change_15m: SERVER_RULES[0]![1],
+  oi_change_24h: SERVER_RULES[1]![1],
+  funding_pressure: fundingLevelRule,
+  momentum_spike: momentumSpike,
+};
+
+const SIDES: readonly Direction[] = ['up', 'down'];
+
+function planned(kind: AlertKind, rule: Rule, side: Direction | null, level: number | null): PlannedRule {
+  const tag = level === null ? kind : `${kind}@${level}`;
+  return {
+    kind,
+    rule,
+    side,
+    sign: side === 'up' ? 1 : side === 'down' ? -1 : 0,
+    level,
+    suffix: side === null ? tag : `${tag}:${side}`,
+  };
+}
+
+/** The chat levels of one kind the engine runs: on the grid's floor or above, distinct, bounded. */
+export function usableLevels(levels: AlertLevels | undefined, kind: LevelKind): readonly number[] {
+  const wanted = levels?.[kind];
+  if (wanted === undefined) return [];
+  const floor = LEVEL_GRIDS[kind].floorValue;
+  const clean = wanted.filter((v) => Number.isFinite(v) && v >= floor);
+  return [...new Set(clean)].sort((a, b) => a - b).slice(0, MAX_LEVELS_PER_KIND);
+}
+
+function buildPlan(levels: AlertLevels | undefined): readonly PlannedRule[] {
+  const plan: PlannedRule[] = [];
+  for (const [kind, rule, directional] of SERVER_RULES) {
+    for (const side of directional ? SIDES : [null]) plan.push(planned(kind, rule, side, null));
+  }
+  for (const kind of LEVEL_KINDS) {
+    for (const level of usableLevels(levels, kind)) {
+      for (const side of SIDES) plan.push(planned(kind, LEVEL_RULES[kind], side, level));
+    }
+  }
+  return plan;
+}
+
+/** The plan per engine, rebuilt (and its key cache dropped) when the chat levels change. */
+const plans = new WeakMap<
+  AlertEngineState,
+  { levels: AlertLevels | undefined; rules: readonly PlannedRule[] }
+>();
+
+function planFor(state: AlertEngineState, levels: AlertLevels | undefined): readonly PlannedRule[] {
+  const held = plans.get(state);
+  if (held !== undefined && held.levels === levels) return held.rules;
+  const rules = buildPlan(levels);
+  plans.set(state, { levels, rules });
+  state.keyCache?.clear();
+  return rules;
+}
+
+/**
+ * The rule-state key an alert was fired from (`pulse:alert-state` field): `${venue}:${symbol}:${kind}`,
+ * then `@${forThreshold}` for a chat level and `:${direction}` for a rule with a side.
+ */
+export function alertStateKey(
+  alert: Pick<AlertJson, 'venue' | 'symbol' | 'kind' | 'direction' | 'forThreshold'>,
+): string {
+  const level = alert.forThreshold === undefined ? '' : `@${alert.forThreshold}`;
+  const side = alert.direction == null ? '' : `:${alert.direction}`;
+  return `${alert.venue}:${alert.symbol}:${alert.kind}${level}${side}`;
+}
 
 /**
  * Evaluates every enabled rule on one snapshot. Returns the alerts fired and the rule states that
@@ -434,14 +220,15 @@ export function evaluateRules(
   const alerts: AlertJson[] = [];
   const changed: Array<{ key: string; json: string }> = [];
   const { venue, symbol, ts } = snapshot;
-  const keys = ruleKeys(state, venue, symbol);
-  for (let r = 0; r < RULES.length; r++) {
-    const [kind, rule] = RULES[r]!;
-    if (cfg.enabled[kind] === false) continue;
+  const plan = planFor(state, cfg.chatLevels);
+  const keys = ruleKeys(state, plan, venue, symbol);
+  for (let r = 0; r < plan.length; r++) {
+    const p = plan[r]!;
+    if (cfg.enabled[p.kind] === false) continue;
     const key = keys[r]!;
     const prev = state.rules.get(key);
     if (prev !== undefined && !(ts > prev.ts)) continue;
-    const { next, fired } = rule(prev, snapshot, cfg);
+    const { next, fired } = p.rule(prev, snapshot, cfg, p);
     // A rule that never left its initial state keeps no entry (nothing to persist).
     if (next !== undefined && next !== prev && !sameState(prev ?? FRESH, next)) {
       const stamped: RuleState = { ...next, ts };
@@ -449,9 +236,11 @@ export function evaluateRules(
       changed.push({ key, json: JSON.stringify({ v: 1, key, ...stamped }) });
     }
     if (fired === undefined) continue;
+    const kind = p.kind;
     alerts.push({
       v: 1,
-      id: `${kind}:${venue}:${symbol}:${ts}`,
+      id:
+        p.level === null ? `${kind}:${venue}:${symbol}:${ts}` : `${kind}@${p.level}:${venue}:${symbol}:${ts}`,
       kind,
       venue,
       symbol,
@@ -464,94 +253,21 @@ export function evaluateRules(
       severity: fired.severity,
       figures: fired.figures,
       escalated: fired.escalated ?? false,
+      direction: p.side,
+      ...(p.level === null ? {} : { forThreshold: p.level }),
     });
   }
   return { alerts, changed };
 }
 
-/**
- * Restores persisted `changed` JSON values (unreadable ones skipped; an entry older than the
- * state already held for its key is skipped too). Returns how many were applied.
- */
-export function restoreRuleStates(state: AlertEngineState, entries: readonly string[]): number {
-  let applied = 0;
-  // Oldest first: when more entries than `maxKeys` come back, the most recent ones stay.
-  const parsedAll = entries
-    .map(parseEntry)
-    .filter((p): p is { key: string; state: RuleState } => p !== null)
-    .sort((a, b) => a.state.ts - b.state.ts);
-  for (const parsed of parsedAll) {
-    const held = state.rules.get(parsed.key);
-    if (held !== undefined && held.ts > parsed.state.ts) continue;
-    put(state, parsed.key, parsed.state);
-    applied++;
-  }
-  return applied;
-}
-
-function parseEntry(entry: string): { key: string; state: RuleState } | null {
-  let o: unknown;
-  try {
-    o = JSON.parse(entry);
-  } catch {
-    return null;
-  }
-  if (typeof o !== 'object' || o === null) return null;
-  const r = o as Record<string, unknown>;
-  const numOrNull = (x: unknown): x is number | null =>
-    x === null || (typeof x === 'number' && Number.isFinite(x));
-  const p = r.pending as Record<string, unknown> | null | undefined;
-  const pendingOk =
-    p === null ||
-    (typeof p === 'object' &&
-      p !== undefined &&
-      typeof p.value === 'string' &&
-      typeof p.sinceTs === 'number');
-  const seenOk =
-    r.lastSeen === null ||
-    typeof r.lastSeen === 'string' ||
-    (typeof r.lastSeen === 'number' && Number.isFinite(r.lastSeen));
-  if (
-    r.v !== 1 ||
-    typeof r.key !== 'string' ||
-    typeof r.ts !== 'number' ||
-    !Number.isFinite(r.ts) ||
-    typeof r.armed !== 'boolean' ||
-    !numOrNull(r.lastFiredTs) ||
-    !numOrNull(r.lastFiredMagnitude) ||
-    !seenOk ||
-    !pendingOk
-  ) {
-    return null;
-  }
-  const pending = p ? { value: p.value as string, sinceTs: p.sinceTs as number } : null;
-  return {
-    key: r.key,
-    state: {
-      ts: r.ts,
-      armed: r.armed,
-      lastFiredTs: r.lastFiredTs,
-      lastFiredMagnitude: r.lastFiredMagnitude,
-      lastSeen: r.lastSeen as string | number | null,
-      pending,
-    },
-  };
-}
-
-function sameState(a: RuleState, b: RuleState): boolean {
-  return (
-    a.armed === b.armed &&
-    a.lastFiredTs === b.lastFiredTs &&
-    a.lastFiredMagnitude === b.lastFiredMagnitude &&
-    a.lastSeen === b.lastSeen &&
-    a.pending?.value === b.pending?.value &&
-    a.pending?.sinceTs === b.pending?.sinceTs
-  );
-}
-
-function ruleKeys(state: AlertEngineState, venue: string, symbol: string): readonly string[] {
+function ruleKeys(
+  state: AlertEngineState,
+  plan: readonly PlannedRule[],
+  venue: string,
+  symbol: string,
+): readonly string[] {
   const cache = state.keyCache;
-  if (cache === undefined) return RULES.map(([kind]) => `${venue}:${symbol}:${kind}`);
+  if (cache === undefined) return plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
   let bySymbol = cache.get(venue);
   if (bySymbol === undefined) {
     bySymbol = new Map();
@@ -559,52 +275,11 @@ function ruleKeys(state: AlertEngineState, venue: string, symbol: string): reado
   }
   let keys = bySymbol.get(symbol);
   if (keys === undefined) {
-    keys = RULES.map(([kind]) => `${venue}:${symbol}:${kind}`);
-    // Bounded: far more symbols than rule states allow are never all alive at once.
-    if (bySymbol.size >= state.maxKeys) bySymbol.clear();
+    keys = plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
+    // Bounded to about `maxKeys` strings per venue: far more symbols than rule states allow are
+    // never all alive at once, and many chat levels make each symbol's list long.
+    if ((bySymbol.size + 1) * plan.length > state.maxKeys) bySymbol.clear();
     bySymbol.set(symbol, keys);
   }
   return keys;
-}
-
-/** Re-inserting keeps the Map in last-changed order, so the first key is the one to drop. */
-function put(state: AlertEngineState, key: string, rule: RuleState): void {
-  state.rules.delete(key);
-  state.rules.set(key, rule);
-  while (state.rules.size > state.maxKeys) {
-    const oldest = state.rules.keys().next();
-    if (oldest.done) break;
-    state.rules.delete(oldest.value);
-  }
-}
-
-function venueLabel(venue: string): string {
-  return venue === 'all' ? 'all venues' : venue;
-}
-
-function words(control: ControlState): string {
-  return control.replace('_', ' ');
-}
-
-/** `0.0001` → `0.0100%`: funding is quoted unsigned when positive, as venues show it. */
-function formatRatePct(rate: number): string {
-  const text = (rate * 100).toFixed(4);
-  return Number(text) === 0 ? `${(0).toFixed(4)}%` : `${text}%`;
-}
-
-function fundingText(s: SnapshotJson): string {
-  const { rate, intervalHours, aprPct } = s.funding;
-  if (rate === null || !Number.isFinite(rate)) return '';
-  if (intervalHours === null || aprPct === null) return ` Funding ${formatRatePct(rate)}.`;
-  return ` Funding ${formatRatePct(rate)} per ${formatAmount(intervalHours)}h (${aprPct.toFixed(2)}% APR).`;
-}
-
-function nowText(s: SnapshotJson): string {
-  const parts: string[] = [];
-  if (s.oi.base !== null) {
-    const usd = s.oi.usd !== null ? ` (${formatUsd(s.oi.usd)})` : '';
-    parts.push(`Now ${formatAmount(s.oi.base)} ${s.symbol}${usd}`);
-  }
-  if (s.price.mark !== null) parts.push(`mark ${formatAmount(s.price.mark)}`);
-  return parts.length > 0 ? ` ${parts.join(', ')}.` : '';
 }

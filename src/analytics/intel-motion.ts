@@ -1,5 +1,5 @@
 import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
-import type { IntelConfig } from './intel-config.js';
+import type { IntelConfig, SizeFloor } from './intel-config.js';
 import { type OiWindow, valueAt } from './window.js';
 
 /** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
@@ -81,27 +81,47 @@ function pace(latestAbs: number, meanAbs: number): number | null {
   return latestAbs / meanAbs;
 }
 
-/** |latest short-window change| ÷ the mean, given the mean already computed. */
+/**
+ * |latest short-window change| ÷ the mean, given the mean already computed. The mean counts as at
+ * least `stepFloorPct` percent of `nowValue` (see `IntelConfig.momentum.oiStepFloorPct`): without
+ * that floor a day of almost no movement makes any move look like a multiple of thousands.
+ */
 export function accelerationFrom(
   w15m: OiWindow,
   nowTs: number,
   nowValue: number,
   field: 'oiBase' | 'markPrice',
   mean: MeanStepChange | null,
+  stepFloorPct = 0,
 ): number | null {
   if (mean === null) return null;
   const then = valueAt(w15m, nowTs - w15m.windowMs);
   if (then === null) return null;
-  return pace(Math.abs(nowValue - then[field]), mean[field]);
+  const floor = stepFloorPct > 0 && nowValue > 0 ? (stepFloorPct / 100) * nowValue : 0;
+  return pace(Math.abs(nowValue - then[field]), Math.max(mean[field], floor));
 }
 
 /**
  * OI acceleration: |latest 15m OI change| (from `w15m`, as `delta15m`) ÷ mean |15m OI change| over
- * the 96 consecutive 15m steps of the last 24h (see `meanStepChange`). 1 is the usual pace. Null
- * until both windows cover, or when OI did not move at all in 24h (mean 0).
+ * the 96 consecutive 15m steps of the last 24h (see `meanStepChange`), that mean floored at
+ * `stepFloorPct` percent of the OI now (0: no floor). 1 is the usual pace. Null until both windows
+ * cover, or when the mean is 0 (OI did not move at all in 24h and no floor).
  */
-export function oiAcceleration(w24h: OiWindow, w15m: OiWindow, nowTs: number, oiNow: number): number | null {
-  return accelerationFrom(w15m, nowTs, oiNow, 'oiBase', meanStepChange(w24h, w15m.windowMs, nowTs));
+export function oiAcceleration(
+  w24h: OiWindow,
+  w15m: OiWindow,
+  nowTs: number,
+  oiNow: number,
+  stepFloorPct = 0,
+): number | null {
+  return accelerationFrom(
+    w15m,
+    nowTs,
+    oiNow,
+    'oiBase',
+    meanStepChange(w24h, w15m.windowMs, nowTs),
+    stepFloorPct,
+  );
 }
 
 /** The same pace ratio for the mark price: |latest 15m price change| ÷ mean |15m price change| over 24h. */
@@ -110,21 +130,32 @@ export function priceAcceleration(
   w15m: OiWindow,
   nowTs: number,
   markNow: number,
+  stepFloorPct = 0,
 ): number | null {
-  return accelerationFrom(w15m, nowTs, markNow, 'markPrice', meanStepChange(w24h, w15m.windowMs, nowTs));
+  return accelerationFrom(
+    w15m,
+    nowTs,
+    markNow,
+    'markPrice',
+    meanStepChange(w24h, w15m.windowMs, nowTs),
+    stepFloorPct,
+  );
 }
 
 /**
  * Momentum state, first rule that applies:
  * - `reversing`: the 15m price move is at least `reversalPricePct` against a 24h move of at least
  *   `trendPricePct` (opposite signs);
- * - `accelerating`: `oiAccel ≥ accelerating`; `fading`: `oiAccel ≤ fading`; else `steady`.
+ * - `accelerating`: `oiAccel ≥ accelerating` and |OI change 15m| ≥ `acceleratingMinOiPct` (the
+ *   pace alone is no momentum when the move is a few tenths of a percent);
+ * - `fading`: `oiAccel ≤ fading`; else `steady`.
  * Null when `oiAccel` is unknown and no reversal is seen.
  */
 export function momentumState(
   priceChange15mPct: number | null,
   priceChange24hPct: number | null,
   oiAccel: number | null,
+  oiChange15mPct: number | null,
   cfg: IntelConfig['momentum'],
 ): MomentumState | null {
   if (
@@ -137,45 +168,66 @@ export function momentumState(
     return 'reversing';
   }
   if (oiAccel === null) return null;
-  if (oiAccel >= cfg.accelerating) return 'accelerating';
+  if (
+    oiAccel >= cfg.accelerating &&
+    oiChange15mPct !== null &&
+    Math.abs(oiChange15mPct) >= cfg.acceleratingMinOiPct
+  ) {
+    return 'accelerating';
+  }
   if (oiAccel <= cfg.fading) return 'fading';
   return 'steady';
 }
 
-/** The momentum block of the snapshot. */
+/** The momentum block of the snapshot (`oiChange15mPct` decides only the state, see `momentumState`). */
 export function momentumOf(
   priceChange15mPct: number | null,
   priceChange24hPct: number | null,
   oiAccel: number | null,
+  oiChange15mPct: number | null,
   cfg: IntelConfig,
 ): MomentumJson {
   return {
     priceChange15mPct,
     priceChange24hPct,
     oiAccel,
-    state: momentumState(priceChange15mPct, priceChange24hPct, oiAccel, cfg.momentum),
+    state: momentumState(priceChange15mPct, priceChange24hPct, oiAccel, oiChange15mPct, cfg.momentum),
   };
 }
 
 const LEVELS: readonly ActivityLevel[] = ['quiet', 'normal', 'active', 'extreme'];
 
+/** What activity is read from; every figure may be unknown (null). */
+export interface ActivityInput {
+  /** Pace ratios against the instrument's own 24h (floored, see `accelerationFrom`). */
+  readonly oiAccel: number | null;
+  readonly priceAccel: number | null;
+  /** The move's own size over 15m, percent. */
+  readonly oiChange15mPct: number | null;
+  readonly priceChange15mPct: number | null;
+  readonly turnover24hUsd: number | null;
+  readonly oiUsd: number | null;
+}
+
+function reaches(f: SizeFloor, oiAbsPct: number, priceAbsPct: number): boolean {
+  return oiAbsPct >= f.oiPct || priceAbsPct >= f.pricePct;
+}
+
 /**
- * Activity from how fast the instrument moves now against its own last 24h, and how much it trades
- * against its OI:
+ * Activity: the larger of what the move's size says and what its pace says.
  * 1. pace = the larger of `oiAccel` and `priceAccel` (those known): below `quietPace` quiet, from
- *    `extremePace` extreme, from `activePace` active, else normal;
- * 2. turnover24hUsd ÷ OI (USD), when both are known: below `lowTurnoverPerOi` one level down, from
- *    `highTurnoverPerOi` one level up (within quiet…extreme).
- * Null when neither pace is known (the 24h window does not cover yet).
+ *    `extremePace` extreme, from `activePace` active, else normal; then turnover24hUsd ÷ OI (USD),
+ *    when both are known: below `lowTurnoverPerOi` one level down, from `highTurnoverPerOi` one
+ *    level up. That pace level is capped by the move's size: `active` needs |OI 15m| or |price 15m|
+ *    at `paceFloor.active`, `extreme` at `paceFloor.extreme`, else it is at most the level below.
+ * 2. size: |OI 15m| or |price 15m| at `sizeBand.extreme` is extreme, at `sizeBand.active` active,
+ *    whatever the history (a violent move after a busy day is still violent).
+ * So a few tenths of a percent is never active or extreme, and ±3% price / ±6% OI is extreme on any
+ * instrument. Null when neither pace is known (the 24h window does not cover yet).
  */
-export function activityOf(
-  oiAccel: number | null,
-  priceAccel: number | null,
-  turnover24hUsd: number | null,
-  oiUsd: number | null,
-  cfg: IntelConfig,
-): ActivityLevel | null {
+export function activityOf(input: ActivityInput, cfg: IntelConfig): ActivityLevel | null {
   const a = cfg.activity;
+  const { oiAccel, priceAccel, turnover24hUsd, oiUsd } = input;
   const paceRatio =
     oiAccel === null ? priceAccel : priceAccel === null ? oiAccel : Math.max(oiAccel, priceAccel);
   if (paceRatio === null || !Number.isFinite(paceRatio)) return null;
@@ -186,5 +238,18 @@ export function activityOf(
     if (turnoverPerOi < a.lowTurnoverPerOi) level = Math.max(0, level - 1);
     else if (turnoverPerOi >= a.highTurnoverPerOi) level = Math.min(3, level + 1);
   }
-  return LEVELS[level]!;
+  const oiAbsPct = absOrZero(input.oiChange15mPct);
+  const priceAbsPct = absOrZero(input.priceChange15mPct);
+  if (level >= 3 && !reaches(a.paceFloor.extreme, oiAbsPct, priceAbsPct)) level = 2;
+  if (level >= 2 && !reaches(a.paceFloor.active, oiAbsPct, priceAbsPct)) level = 1;
+  const sizeLevel = reaches(a.sizeBand.extreme, oiAbsPct, priceAbsPct)
+    ? 3
+    : reaches(a.sizeBand.active, oiAbsPct, priceAbsPct)
+      ? 2
+      : 0;
+  return LEVELS[Math.max(level, sizeLevel)]!;
+}
+
+function absOrZero(pct: number | null): number {
+  return pct !== null && Number.isFinite(pct) ? Math.abs(pct) : 0;
 }

@@ -30,6 +30,7 @@ export {
   pressureLevel,
 } from './intel-funding.js';
 export {
+  type ActivityInput,
   activityOf,
   type DeltaSplit,
   type MeanStepChange,
@@ -111,7 +112,7 @@ export function instrumentIntel(state: InstrumentState, cfg: IntelConfig): Instr
       funding,
       delta15mSplit: null,
       delta24hSplit: null,
-      momentum: momentumOf(null, null, null, cfg),
+      momentum: momentumOf(null, null, null, null, cfg),
       control: none,
       controlFundingAgrees: none,
       activity: null,
@@ -123,21 +124,33 @@ export function instrumentIntel(state: InstrumentState, cfg: IntelConfig): Instr
   const price15 = priceChangePct(w15, nowTs, markPrice);
   const price24 = priceChangePct(w24, nowTs, markPrice);
   const mean = meanStepChange(w24, w15.windowMs, nowTs);
-  const oiAccel = accelerationFrom(w15, nowTs, oiBase, 'oiBase', mean);
-  const priceAccel = accelerationFrom(w15, nowTs, markPrice, 'markPrice', mean);
-  const control15 = controlState(oiPctOf(w15, nowTs, oiBase), price15, cfg.controlBand['15m']);
+  const m = cfg.momentum;
+  const oiAccel = accelerationFrom(w15, nowTs, oiBase, 'oiBase', mean, m.oiStepFloorPct);
+  const priceAccel = accelerationFrom(w15, nowTs, markPrice, 'markPrice', mean, m.priceStepFloorPct);
+  const oi15 = oiPctOf(w15, nowTs, oiBase);
+  const control15 = controlState(oi15, price15, cfg.controlBand['15m']);
   const control24 = controlState(oiPctOf(w24, nowTs, oiBase), price24, cfg.controlBand['24h']);
   return {
     funding,
     delta15mSplit: windowDeltaSplit(w15, nowTs, oiBase, markPrice),
     delta24hSplit: windowDeltaSplit(w24, nowTs, oiBase, markPrice),
-    momentum: momentumOf(price15, price24, oiAccel, cfg),
+    momentum: momentumOf(price15, price24, oiAccel, oi15, cfg),
     control: { '15m': control15, '24h': control24 },
     controlFundingAgrees: {
       '15m': fundingSupportsControl(control15, state.fundingRate),
       '24h': fundingSupportsControl(control24, state.fundingRate),
     },
-    activity: activityOf(oiAccel, priceAccel, state.turnover24hUsd, oiBase * markPrice, cfg),
+    activity: activityOf(
+      {
+        oiAccel,
+        priceAccel,
+        oiChange15mPct: oi15,
+        priceChange15mPct: price15,
+        turnover24hUsd: state.turnover24hUsd,
+        oiUsd: oiBase * markPrice,
+      },
+      cfg,
+    ),
     freshness,
   };
 }

@@ -34,6 +34,9 @@ const FEED_STATUS_INTERVAL_MS = 5_000;
 /** How often a live processor checkpoints its analytics state. */
 const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
+/** How often a live processor reads the chat thresholds (`pulse:alert-levels`) the bot publishes. */
+const ALERT_LEVELS_POLL_MS = 30_000;
+
 export interface App {
   readonly bus: Bus;
   readonly pipeline: Pipeline;
@@ -343,6 +346,23 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     closers.push(() => http.close());
     logger.info({ port: http.port }, 'HTTP health endpoints listening');
     await startWebhookBot?.();
+  }
+
+  // Chat thresholds the bot published: read before the rules start (waited for at most 3 s), then
+  // every 30 s. A replay never gets here: it evaluates the server's thresholds only.
+  if (processes) {
+    const readLevels = () =>
+      bus.alertLevels().then(
+        (levels) => pipeline.setAlertLevels(levels),
+        (err: Error) => logger.debug({ err }, 'chat alert levels not read; keeping the last ones'),
+      );
+    const first = bus
+      .ready(3000)
+      .catch(() => {})
+      .then(readLevels);
+    await Promise.race([first, sleep(3000, undefined, { ref: false })]);
+    const levelsTimer = setInterval(() => void readLevels(), ALERT_LEVELS_POLL_MS);
+    closers.push(() => clearInterval(levelsTimer));
   }
 
   if (checkpointKey) {

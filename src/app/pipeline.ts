@@ -3,10 +3,12 @@ import { aggregateSnapshots } from '../analytics/aggregate.js';
 import {
   type AlertEngineState,
   type AlertRulesConfig,
+  alertStateKey,
   createAlertEngineState,
   DEFAULT_ALERT_RULES,
   evaluateRules,
   restoreRuleStates,
+  usableLevels,
 } from '../analytics/alert-engine.js';
 import {
   checkpointInstrument,
@@ -24,7 +26,9 @@ import {
 import { DEFAULT_INTEL_CONFIG, type IntelConfig } from '../analytics/intel-config.js';
 import { oiDelta } from '../analytics/window.js';
 import type { Bus } from '../bus/types.js';
+import { type AlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
+import { OiRearmWatch } from './oi-rearm-watch.js';
 
 /** The walking skeleton's two alert settings; `rules` sets the rest. */
 export interface OiAlertConfig {
@@ -104,8 +108,12 @@ export class Pipeline {
   private readonly stepSnapshots = new Map<InstrumentState, SnapshotJson>();
   /** Rule states changed without an alert since the last publish, latest per rule key. */
   private readonly pendingRuleState = new Map<string, string>();
-  /** Instruments whose 15m OI rule fired and waits to re-arm (checked on each OI event). */
-  private readonly oiDisarmed = new Set<InstrumentState>();
+  /** Instruments whose 15m OI rules fired, per side and threshold, waiting to re-arm. */
+  private readonly oiRearm = new OiRearmWatch<InstrumentState>();
+  /** The lowest 15m OI threshold evaluated (the server's or a chat level): the pre-check's trigger. */
+  private oiCheckPct: number;
+  /** The chat levels in effect, as stored text (to see whether a poll changed anything). */
+  private levelsText = stringifyAlertLevels({});
   /** Last aggregate rule step (half minute of event time) per symbol. */
   private readonly aggregateSteps = new Map<string, number>();
   /** SYMBOL → its instruments on every venue, for the aggregate. */
@@ -114,7 +122,7 @@ export class Pipeline {
   private readonly engine: AlertEngineState;
   private readonly persistAlertState: boolean;
   private rulesPaused: boolean;
-  private readonly rules: AlertRulesConfig;
+  private rules: AlertRulesConfig;
   private readonly intel: IntelConfig;
   private readonly aggregate: boolean;
   private readonly pendingAlerts = new Set<Promise<void>>();
@@ -134,8 +142,27 @@ export class Pipeline {
     this.aggregate = opts.aggregate ?? true;
     this.persistAlertState = opts.persistAlertState ?? true;
     this.rulesPaused = opts.awaitAlertState ?? false;
-    // Room for every rule of every instrument and of an aggregate per symbol.
-    this.engine = createAlertEngineState(2 * (opts.maxInstruments ?? 5000) * 8);
+    this.oiCheckPct = this.lowest15mThresholdPct();
+    // Room for every instrument and an aggregate per symbol, each with its 12 server rule states
+    // (7 rules, 5 of them per direction) and as many chat-level states again; beyond that the
+    // least recently changed states go (quiet ones that never fired keep none anyway).
+    this.engine = createAlertEngineState(2 * (opts.maxInstruments ?? 5000) * 24);
+  }
+
+  /**
+   * The thresholds chats asked for (`pulse:alert-levels`): from the next evaluation on, each level
+   * kind also runs at these (see AlertRulesConfig.chatLevels). Unchanged levels change nothing.
+   */
+  setAlertLevels(levels: AlertLevels): void {
+    const text = stringifyAlertLevels(levels);
+    if (text === this.levelsText) return;
+    this.levelsText = text;
+    this.rules = { ...this.rules, chatLevels: levels };
+    this.oiCheckPct = this.lowest15mThresholdPct();
+  }
+
+  private lowest15mThresholdPct(): number {
+    return Math.min(this.rules.oiChange15mPct, ...usableLevels(this.rules.chatLevels, 'oi_change_15m'));
   }
 
   /** Starts the publish timer. */
@@ -203,14 +230,10 @@ export class Pipeline {
     if (state.oiBase === null || state.markPrice === null) return;
     const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
     if (delta === null) return;
-    const absPct = Math.abs(delta.pct);
-    if (absPct >= this.rules.oiChange15mPct) {
-      this.evaluate(toSnapshot(state, this.intel));
-    } else if (
-      absPct < this.rules.rearmFraction * this.rules.oiChange15mPct &&
-      this.oiDisarmed.delete(state)
-    ) {
-      // The move is over: re-arm at once (a new jump seconds later is a new alert), not at the next step.
+    if (Math.abs(delta.pct) >= this.oiCheckPct || this.oiRearm.rearms(state, delta.pct)) {
+      // At a threshold either way (a drain right after a surge is a new event), or a fired side
+      // is back under its re-arm level: the move is over, re-arm at once (a new jump seconds
+      // later is a new alert), not at the next step.
       this.evaluate(toSnapshot(state, this.intel));
     }
   }
@@ -245,7 +268,7 @@ export class Pipeline {
     // alert's own state supersedes an older pending one, so nothing older overwrites it.
     for (const c of changed) this.pendingRuleState.set(c.key, c.json);
     for (const alert of alerts) {
-      const key = `${alert.venue}:${alert.symbol}:${alert.kind}`;
+      const key = alertStateKey(alert);
       const json = this.pendingRuleState.get(key);
       this.pendingRuleState.delete(key);
       this.fire(alert, json === undefined ? [] : [{ key, json }]);
@@ -275,9 +298,9 @@ export class Pipeline {
 
   private fire(alert: AlertJson, state: readonly { key: string; json: string }[]): void {
     this.counters.alertsFired++;
-    if (alert.kind === 'oi_change_15m' && alert.venue !== 'all') {
+    if (alert.kind === 'oi_change_15m' && alert.venue !== 'all' && alert.direction) {
       const inst = this.instruments.get(alert.venue)?.get(alert.snapshot.instrument);
-      if (inst) this.oiDisarmed.add(inst);
+      if (inst) this.oiRearm.fired(inst, alert.direction, this.rules.rearmFraction * alert.thresholdPct);
     }
     this.alertsByKind[alert.kind] = (this.alertsByKind[alert.kind] ?? 0) + 1;
     this.track(this.opts.bus.publishAlert(alert, state), alert);

@@ -203,14 +203,15 @@ describe('oi_change_15m', () => {
         snap(T0 + 2 * MIN, { pct15: f * TH15 }),
         snap(T0 + 3 * MIN, { pct15: f * f * TH15 - 0.01 }),
         // Past the cooldown but still disarmed (never fell back): only another doubling fires.
-        snap(T0 + COOL + 3 * MIN, { pct15: -f * f * TH15 }),
+        snap(T0 + COOL + 3 * MIN, { pct15: f * f * TH15 - 0.01 }),
+        snap(T0 + COOL + 4 * MIN, { pct15: f * f * f * TH15 }),
       ],
       c,
     );
-    expect(alerts.map((a) => [a.ts, a.escalated, a.severity])).toStrictEqual([
-      [T0, false, 'warning'],
-      [T0 + 2 * MIN, true, 'critical'],
-      [T0 + COOL + 3 * MIN, true, 'critical'],
+    expect(alerts.map((a) => [a.ts, a.escalated, a.severity, a.direction])).toStrictEqual([
+      [T0, false, 'warning', 'up'],
+      [T0 + 2 * MIN, true, 'critical', 'up'],
+      [T0 + COOL + 4 * MIN, true, 'critical', 'up'],
     ]);
     expect(alerts[1]!.figures).toMatchObject({ deltaPct: f * TH15, lastAlertAbsPct: TH15 });
     expect(alerts[1]!.text).toContain(`Escalated: ${f.toFixed(1)}× the last alert.`);
@@ -242,9 +243,12 @@ describe('oi_change_15m', () => {
     const s = snap(T0, { pct15: -(TH15 + 1.5) });
     const [alert] = feed(createAlertEngineState(), [s], c);
     expect(alert?.text).toBe(
-      'BTC on bybit: open interest -4.50% in 15m: -2,250 BTC (-$191.3M). Now 50,000 BTC ($4.25B), mark 85,000. Funding 0.0300% per 8h (32.85% APR).',
+      'BTC on bybit: open interest -4.50% in 15m: -2,250 BTC (-$189.0M); OI value -$191.3M incl. price effect -$2.25M. ' +
+        'Now 50,000 BTC ($4.25B), mark 85,000. Funding 0.0300% per 8h (32.85% APR).',
     );
     expect(alert?.id).toBe(`oi_change_15m:bybit:BTC:${T0}`);
+    expect(alert?.direction).toBe('down');
+    expect(alert?.forThreshold).toBeUndefined();
   });
 });
 
@@ -447,20 +451,27 @@ describe('control_flip', () => {
     const t1 = tFlip + COOL;
     const held = (ts: number, control: ControlState) => [agg(ts, control), agg(ts + confirmMs, control)];
     expect(feed(state, held(t1, 'long_unwinding'), c)).toHaveLength(0);
-    // Up again: an info flip (from unwinding, not a full reversal); back down within its cooldown: quiet.
+    // Up again: an info flip (from unwinding, not a full reversal); back down right after: a new
+    // event on the down side (its own cooldown is over). Flapping on within both cooldowns: quiet.
     const up = feed(
       state,
-      [...held(t1 + 2 * confirmMs, 'short_covering'), ...held(t1 + 4 * confirmMs, 'long_unwinding')],
+      [
+        ...held(t1 + 2 * confirmMs, 'short_covering'),
+        ...held(t1 + 4 * confirmMs, 'long_unwinding'),
+        ...held(t1 + 6 * confirmMs, 'short_covering'),
+        ...held(t1 + 8 * confirmMs, 'long_unwinding'),
+      ],
       c,
     );
-    expect(up.map((a) => [a.ts, a.severity, a.figures?.previousControl])).toStrictEqual([
-      [t1 + 3 * confirmMs, 'info', 'long_unwinding'],
+    expect(up.map((a) => [a.ts, a.severity, a.figures?.previousControl, a.direction])).toStrictEqual([
+      [t1 + 3 * confirmMs, 'info', 'long_unwinding', 'up'],
+      [t1 + 5 * confirmMs, 'info', 'short_covering', 'down'],
     ]);
-    // The swallowed flip still moved the confirmed state: the next flip is counted from it.
+    // The swallowed flips still moved the confirmed state: the next flip is counted from it.
     const t2 = t1 + 3 * confirmMs + COOL;
     const back = feed(state, held(t2, 'short_covering'), c);
-    expect(back.map((a) => [a.ts, a.figures?.previousControl])).toStrictEqual([
-      [t2 + confirmMs, 'long_unwinding'],
+    expect(back.map((a) => [a.ts, a.figures?.previousControl, a.direction])).toStrictEqual([
+      [t2 + confirmMs, 'long_unwinding', 'up'],
     ]);
   });
 
@@ -474,7 +485,7 @@ describe('control_flip', () => {
     ];
     const store: Store = new Map();
     expect(feed(createAlertEngineState(), seq, c, store)).toHaveLength(0);
-    expect(JSON.parse(store.get('all:BTC:control_flip')!)).toMatchObject({
+    expect(JSON.parse(store.get('all:BTC:control_flip:up')!)).toMatchObject({
       lastSeen: 'short_covering',
       pending: null,
     });
@@ -498,7 +509,7 @@ describe('control_flip', () => {
 
 describe('momentum_spike', () => {
   it('never fires while the 24h window behind the usual pace is uncovered, gapped or backfilled', () => {
-    const spike = { oiAccel: 10, priceChange15mPct: 2 };
+    const spike = { oiAccel: 10, priceChange15mPct: 2, pct15: 2 };
     for (const over of [{ pct24: null }, { flags24: { gap: true } }, { flags24: { backfilled: true } }]) {
       const fired = feed(createAlertEngineState(), [snap(T0, { ...spike, ...over })]);
       expect(
@@ -518,12 +529,12 @@ describe('momentum_spike', () => {
     const alerts = feed(
       state,
       series(T0, [
-        { oiAccel: A, priceChange15mPct: P * 0.99 },
-        { oiAccel: A * 0.99, priceChange15mPct: -P },
-        { oiAccel: A, priceChange15mPct: -P },
-        { oiAccel: A * 1.5, priceChange15mPct: -P }, // no repeat
-        { oiAccel: A * 2, priceChange15mPct: -P, flags15: { gap: true } }, // suppressed
-        { oiAccel: A * 2, priceChange15mPct: -P }, // escalation during the cooldown
+        { pct15: 2, oiAccel: A, priceChange15mPct: P * 0.99 },
+        { pct15: 2, oiAccel: A * 0.99, priceChange15mPct: -P },
+        { pct15: 2, oiAccel: A, priceChange15mPct: -P },
+        { pct15: 2, oiAccel: A * 1.5, priceChange15mPct: -P }, // no repeat
+        { pct15: 2, oiAccel: A * 2, priceChange15mPct: -P, flags15: { gap: true } }, // suppressed
+        { pct15: 2, oiAccel: A * 2, priceChange15mPct: -P }, // escalation during the cooldown
       ]),
       c,
     );
@@ -536,11 +547,11 @@ describe('momentum_spike', () => {
     const later = feed(
       state,
       series(t1, [
-        { oiAccel: A, priceChange15mPct: P },
-        { oiAccel: cfg.rearmFraction * A, priceChange15mPct: 0 },
-        { oiAccel: A, priceChange15mPct: P },
-        { oiAccel: cfg.rearmFraction * A * 0.99, priceChange15mPct: 0 },
-        { oiAccel: A, priceChange15mPct: P },
+        { pct15: 2, oiAccel: A, priceChange15mPct: P },
+        { pct15: 2, oiAccel: cfg.rearmFraction * A, priceChange15mPct: 0 },
+        { pct15: 2, oiAccel: A, priceChange15mPct: P },
+        { pct15: 2, oiAccel: cfg.rearmFraction * A * 0.99, priceChange15mPct: 0 },
+        { pct15: 2, oiAccel: A, priceChange15mPct: P },
       ]),
       c,
     );
@@ -556,7 +567,8 @@ describe('engine state', () => {
     // Only the levels seen first (the interval, to detect a change; the pressure, to name the one before).
     expect(changed.map((e) => e.key).sort()).toStrictEqual([
       'bybit:BTC:funding_interval_change',
-      'bybit:BTC:funding_pressure',
+      'bybit:BTC:funding_pressure:down',
+      'bybit:BTC:funding_pressure:up',
     ]);
     // The same values again change nothing.
     expect(evaluateRules(state, snap(T0 + MIN), cfg).changed).toHaveLength(0);
@@ -576,9 +588,9 @@ describe('engine state', () => {
       expect(feed(state, [snap(T0 + i, { symbol, pct15: TH15 })], c)).toHaveLength(1);
     }
     expect([...state.rules.keys()]).toStrictEqual([
-      'bybit:C:oi_change_15m',
-      'bybit:D:oi_change_15m',
-      'bybit:E:oi_change_15m',
+      'bybit:C:oi_change_15m:up',
+      'bybit:D:oi_change_15m:up',
+      'bybit:E:oi_change_15m:up',
     ]);
     // A was forgotten (fires again, even within the cooldown); E was not.
     expect(
@@ -592,9 +604,9 @@ describe('engine state', () => {
     // Now D, E, A. A change (D re-arms) makes a key the most recent: E goes next, not D.
     feed(state, [snap(T0 + 12, { symbol: 'D', pct15: 0 }), snap(T0 + 13, { symbol: 'F', pct15: TH15 })], c);
     expect([...state.rules.keys()]).toStrictEqual([
-      'bybit:A:oi_change_15m',
-      'bybit:D:oi_change_15m',
-      'bybit:F:oi_change_15m',
+      'bybit:A:oi_change_15m:up',
+      'bybit:D:oi_change_15m:up',
+      'bybit:F:oi_change_15m:up',
     ]);
     expect(() => createAlertEngineState(0)).toThrow(RangeError);
   });
@@ -607,14 +619,14 @@ describe('engine state', () => {
     const state = createAlertEngineState();
     const junk = ['not json', 'null', '{"v":1}', JSON.stringify({ ...JSON.parse(entry!), armed: 'yes' })];
     expect(restoreRuleStates(state, [...junk, entry!])).toBe(1);
-    expect(state.rules.get('bybit:BTC:oi_change_15m')).toMatchObject({
+    expect(state.rules.get('bybit:BTC:oi_change_15m:up')).toMatchObject({
       armed: true,
       lastFiredTs: T0,
       ts: T0 + MIN,
     });
     const older = JSON.stringify({ ...JSON.parse(entry!), ts: T0, armed: false });
     expect(restoreRuleStates(state, [older])).toBe(0);
-    expect(state.rules.get('bybit:BTC:oi_change_15m')?.armed).toBe(true);
+    expect(state.rules.get('bybit:BTC:oi_change_15m:up')?.armed).toBe(true);
   });
 });
 

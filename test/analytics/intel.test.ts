@@ -219,55 +219,98 @@ describe('delta split', () => {
 
 describe('momentum state', () => {
   const m = cfg.momentum;
+  // an OI move large enough to count as momentum when its pace says so
+  const BIG_OI_PCT = 2 * m.acceleratingMinOiPct;
   it('is reversing when 15m moves against a real 24h trend', () => {
-    expect(momentumOf(-m.reversalPricePct, m.trendPricePct, 1, cfg).state).toBe('reversing');
-    expect(momentumOf(m.reversalPricePct * 2, -m.trendPricePct * 3, null, cfg).state).toBe('reversing');
+    expect(momentumOf(-m.reversalPricePct, m.trendPricePct, 1, BIG_OI_PCT, cfg).state).toBe('reversing');
+    expect(momentumOf(m.reversalPricePct * 2, -m.trendPricePct * 3, null, BIG_OI_PCT, cfg).state).toBe(
+      'reversing',
+    );
     // with the trend, too small a move, or no trend: not a reversal
-    expect(momentumOf(m.reversalPricePct, m.trendPricePct, 1, cfg).state).toBe('steady');
-    expect(momentumOf(-m.reversalPricePct * 0.9, m.trendPricePct, 1, cfg).state).toBe('steady');
-    expect(momentumOf(-m.reversalPricePct, m.trendPricePct * 0.9, 1, cfg).state).toBe('steady');
+    expect(momentumOf(m.reversalPricePct, m.trendPricePct, 1, BIG_OI_PCT, cfg).state).toBe('steady');
+    expect(momentumOf(-m.reversalPricePct * 0.9, m.trendPricePct, 1, BIG_OI_PCT, cfg).state).toBe('steady');
+    expect(momentumOf(-m.reversalPricePct, m.trendPricePct * 0.9, 1, BIG_OI_PCT, cfg).state).toBe('steady');
   });
 
   it('grades OI acceleration: accelerating, steady, fading; null when unknown', () => {
-    expect(momentumOf(0.1, 2, m.accelerating, cfg).state).toBe('accelerating');
-    expect(momentumOf(0.1, 2, (m.accelerating + m.fading) / 2, cfg).state).toBe('steady');
-    expect(momentumOf(0.1, 2, m.fading, cfg).state).toBe('fading');
-    expect(momentumOf(null, null, null, cfg)).toStrictEqual({
+    expect(momentumOf(0.1, 2, m.accelerating, BIG_OI_PCT, cfg).state).toBe('accelerating');
+    expect(momentumOf(0.1, 2, (m.accelerating + m.fading) / 2, BIG_OI_PCT, cfg).state).toBe('steady');
+    expect(momentumOf(0.1, 2, m.fading, BIG_OI_PCT, cfg).state).toBe('fading');
+    expect(momentumOf(null, null, null, null, cfg)).toStrictEqual({
       priceChange15mPct: null,
       priceChange24hPct: null,
       oiAccel: null,
       state: null,
     });
-    expect(momentumOf(0.1, null, 3, cfg)).toStrictEqual({
+    expect(momentumOf(0.1, null, 3, BIG_OI_PCT, cfg)).toStrictEqual({
       priceChange15mPct: 0.1,
       priceChange24hPct: null,
       oiAccel: 3,
       state: 'accelerating',
     });
   });
+
+  it('is never accelerating on a move of a few tenths of a percent, whatever its pace', () => {
+    expect(momentumOf(0.6, 0.6, 4_704, 0.05, cfg).state).toBe('steady');
+    expect(momentumOf(0.6, 0.6, 10, m.acceleratingMinOiPct * 0.99, cfg).state).toBe('steady');
+    expect(momentumOf(0.6, 0.6, 10, -m.acceleratingMinOiPct, cfg).state).toBe('accelerating');
+    expect(momentumOf(0.6, 0.6, 10, null, cfg).state).toBe('steady');
+  });
 });
 
 describe('activity', () => {
   const a = cfg.activity;
   const oiUsd = 1e9;
+  // a move big enough for the pace to reach any level, too small to set one by its size
+  const paceOnly = { oiChange15mPct: a.paceFloor.extreme.oiPct, priceChange15mPct: 0.1 };
+  const act = (
+    oiAccel: number | null,
+    priceAccel: number | null,
+    turnover24hUsd: number | null,
+    usd: number | null,
+    move = paceOnly,
+  ) => activityOf({ oiAccel, priceAccel, turnover24hUsd, oiUsd: usd, ...move }, cfg);
   const usualTurnover = oiUsd * ((a.lowTurnoverPerOi + a.highTurnoverPerOi) / 2);
 
   it('grades the pace against the instrument’s own 24h', () => {
-    expect(activityOf(a.quietPace * 0.9, null, usualTurnover, oiUsd, cfg)).toBe('quiet');
-    expect(activityOf(a.quietPace, a.quietPace / 2, usualTurnover, oiUsd, cfg)).toBe('normal');
-    expect(activityOf(null, a.activePace, usualTurnover, oiUsd, cfg)).toBe('active');
-    expect(activityOf(a.quietPace, a.extremePace, null, null, cfg)).toBe('extreme');
-    expect(activityOf(null, null, usualTurnover, oiUsd, cfg)).toBeNull();
+    expect(act(a.quietPace * 0.9, null, usualTurnover, oiUsd)).toBe('quiet');
+    expect(act(a.quietPace, a.quietPace / 2, usualTurnover, oiUsd)).toBe('normal');
+    expect(act(null, a.activePace, usualTurnover, oiUsd)).toBe('active');
+    expect(act(a.quietPace, a.extremePace, null, null)).toBe('extreme');
+    expect(act(null, null, usualTurnover, oiUsd)).toBeNull();
   });
 
   it('moves one level for heavy or idle trading against OI, within quiet…extreme', () => {
     const normalPace = (a.quietPace + a.activePace) / 2;
-    expect(activityOf(normalPace, null, oiUsd * a.highTurnoverPerOi, oiUsd, cfg)).toBe('active');
-    expect(activityOf(normalPace, null, oiUsd * a.lowTurnoverPerOi * 0.9, oiUsd, cfg)).toBe('quiet');
-    expect(activityOf(a.extremePace, null, oiUsd * a.highTurnoverPerOi * 2, oiUsd, cfg)).toBe('extreme');
-    expect(activityOf(0, null, 0, oiUsd, cfg)).toBe('quiet');
-    expect(activityOf(a.activePace, null, oiUsd * a.highTurnoverPerOi, oiUsd, cfg)).toBe('extreme');
-    expect(activityOf(normalPace, null, 1e12, 0, cfg)).toBe('normal'); // no OI: turnover says nothing
+    expect(act(normalPace, null, oiUsd * a.highTurnoverPerOi, oiUsd)).toBe('active');
+    expect(act(normalPace, null, oiUsd * a.lowTurnoverPerOi * 0.9, oiUsd)).toBe('quiet');
+    expect(act(a.extremePace, null, oiUsd * a.highTurnoverPerOi * 2, oiUsd)).toBe('extreme');
+    expect(act(0, null, 0, oiUsd)).toBe('quiet');
+    expect(act(a.activePace, null, oiUsd * a.highTurnoverPerOi, oiUsd)).toBe('extreme');
+    expect(act(normalPace, null, 1e12, 0)).toBe('normal'); // no OI: turnover says nothing
+  });
+
+  it('never calls a few tenths of a percent active or extreme, whatever the pace', () => {
+    const tiny = { oiChange15mPct: 0.05, priceChange15mPct: 0.3 };
+    expect(act(4_704, 6, usualTurnover, oiUsd, tiny)).toBe('normal');
+    expect(act(4_704, 6, oiUsd * a.highTurnoverPerOi, oiUsd, tiny)).toBe('normal');
+    // at the active floor (price 0.6%) a fast pace is active, never extreme
+    expect(act(4_704, 6, usualTurnover, oiUsd, { oiChange15mPct: 0.05, priceChange15mPct: 0.6 })).toBe(
+      'active',
+    );
+    expect(act(0.1, 0.1, usualTurnover, oiUsd, tiny)).toBe('quiet');
+  });
+
+  it('ranks a violent move extreme by its size, even at the usual pace of a busy day', () => {
+    const violent = { oiChange15mPct: -6, priceChange15mPct: 3 };
+    expect(act(1, 1, usualTurnover, oiUsd, violent)).toBe('extreme');
+    expect(act(0.3, 0.3, oiUsd * a.lowTurnoverPerOi * 0.5, oiUsd, violent)).toBe('extreme');
+    expect(
+      act(1, 1, usualTurnover, oiUsd, { oiChange15mPct: a.sizeBand.active.oiPct, priceChange15mPct: 0 }),
+    ).toBe('active');
+    expect(act(1, 1, usualTurnover, oiUsd, { oiChange15mPct: 0, priceChange15mPct: 0 })).toBe('normal');
+    // no pace known (24h not covered): no level, whatever the size
+    expect(act(null, null, usualTurnover, oiUsd, violent)).toBeNull();
   });
 });
 
@@ -364,8 +407,8 @@ describe('instrument intel', () => {
     expect(intel.delta24hSplit!.positionUsd).toBe(0);
     expect(intel.delta24hSplit!.priceEffectUsd).toBeGreaterThan(0);
     expect(intel.control['24h']).toBe('neutral');
-    // OI never moved: no pace to compare with
-    expect(intel.momentum.oiAccel).toBeNull();
+    // OI never moved: the floored usual pace (a quiet day) says it is not moving now either
+    expect(intel.momentum.oiAccel).toBe(0);
     expect(intel.momentum.priceChange24hPct).toBeGreaterThan(cfg.controlBand['24h'].pricePct);
   });
 
@@ -460,7 +503,7 @@ class Reference {
   }
 
   /** |latest 15m change| ÷ mean |change| over the 96 15m steps of the last 24h, at the 24h resolution. */
-  pace(field: 'oiBase' | 'markPrice'): number | null {
+  pace(field: 'oiBase' | 'markPrice', stepFloorPct = 0): number | null {
     const now = this[field];
     const then15 = this.valueAt(this.lastTs - 15 * MIN, RES_15M);
     if (now === null || then15 === null) return null;
@@ -472,7 +515,7 @@ class Reference {
     }
     let sum = 0;
     for (let k = 1; k <= 96; k++) sum += Math.abs(samples[k]! - samples[k - 1]!);
-    const mean = sum / 96;
+    const mean = Math.max(sum / 96, (stepFloorPct / 100) * now);
     return mean > 0 ? Math.abs(now - then15[field]) / mean : null;
   }
 }
@@ -559,7 +602,15 @@ describe('window metrics against a reference that keeps every event', () => {
         const oiAccel = ref.pace('oiBase');
         const priceAccel = ref.pace('markPrice');
         expectClose(oiAcceleration(s.window24h, s.window15m, now, s.oiBase), oiAccel, 'oiAccel');
-        expectClose(intel.momentum.oiAccel, oiAccel, 'momentum oiAccel');
+        const m = cfg.momentum;
+        const oiAccelFloored = ref.pace('oiBase', m.oiStepFloorPct);
+        const priceAccelFloored = ref.pace('markPrice', m.priceStepFloorPct);
+        expectClose(intel.momentum.oiAccel, oiAccelFloored, 'momentum oiAccel');
+        expectClose(
+          oiAcceleration(s.window24h, s.window15m, now, s.oiBase, m.oiStepFloorPct),
+          oiAccelFloored,
+          'oiAccel floored',
+        );
         expectClose(priceAcceleration(s.window24h, s.window15m, now, s.markPrice), priceAccel, 'priceAccel');
         if (oiAccel === null) seen.nullAccel++;
         else seen.accel++;
@@ -595,9 +646,20 @@ describe('window metrics against a reference that keeps every event', () => {
           controlState(ref.oiPct(15 * MIN, RES_15M), p15, cfg.controlBand['15m']),
         );
         expect(intel.control['24h']).toBe(controlState(ref.oiPct(DAY, RES_24H), p24, cfg.controlBand['24h']));
-        expect(intel.momentum.state).toBe(momentumOf(p15, p24, oiAccel, cfg).state);
+        const oi15 = ref.oiPct(15 * MIN, RES_15M);
+        expect(intel.momentum.state).toBe(momentumOf(p15, p24, oiAccelFloored, oi15, cfg).state);
         expect(intel.activity).toBe(
-          activityOf(oiAccel, priceAccel, s.turnover24hUsd, s.oiBase * s.markPrice, cfg),
+          activityOf(
+            {
+              oiAccel: oiAccelFloored,
+              priceAccel: priceAccelFloored,
+              oiChange15mPct: oi15,
+              priceChange15mPct: p15,
+              turnover24hUsd: s.turnover24hUsd,
+              oiUsd: s.oiBase * s.markPrice,
+            },
+            cfg,
+          ),
         );
         expect(JSON.parse(JSON.stringify(intel))).toStrictEqual(intel);
         seen.compared++;

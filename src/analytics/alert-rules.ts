@@ -1,0 +1,245 @@
+/**
+ * What every alert rule shares (its signature, planned form and result), and the OI, control and
+ * momentum rules (funding rules: alert-funding-rules.ts). Each rule is a pure step
+ * `(previous state, snapshot) → (next state, alert?)` for one rule key: a venue, symbol, kind,
+ * direction and (for chat levels) threshold. See alert-engine.ts for the rules' contract.
+ */
+import type { AlertLevels } from '../domain/alert-levels.js';
+import type {
+  AlertKind,
+  AlertSeverity,
+  ControlState,
+  DeltaJson,
+  FundingPressure,
+  SnapshotJson,
+} from '../domain/types.js';
+import { formatSignedPct } from '../domain/units.js';
+import { FRESH, levelStep, type RuleState, type Step } from './alert-state.js';
+import { fundingText, nowText, oiChangeText, positionUsdOf, venueLabel, words } from './alert-text.js';
+import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
+
+/** The settings the rules read (the full documented type is `AlertRulesConfig` in alert-engine.ts). */
+export interface RuleSettings {
+  readonly oiChange15mPct: number;
+  readonly oiChange24hPct: number;
+  readonly rearmFraction: number;
+  readonly cooldownMs: number;
+  readonly escalationFactor: number;
+  readonly fundingPressureMin: FundingPressure;
+  readonly momentumAccel: number;
+  readonly momentumMinPriceChangePct: number;
+  readonly momentumMinOiChangePct: number;
+  readonly controlFlipVenues: 'all' | 'every';
+  readonly controlConfirmMs: number;
+  readonly chatLevels?: AlertLevels;
+}
+
+export type Direction = 'up' | 'down';
+
+/** One rule as the engine runs it: a kind, its direction (null: none) and chat level (null: the server's). */
+export interface PlannedRule {
+  readonly kind: AlertKind;
+  readonly side: Direction | null;
+  /** +1 up, −1 down, 0 without a direction: the signed figure times this is the side's figure. */
+  readonly sign: 1 | -1 | 0;
+  readonly level: number | null;
+  /** Appended to `${venue}:${symbol}:` for the rule key: `kind`, `kind:up`, `kind@1.5:down`. */
+  readonly suffix: string;
+  readonly rule: Rule;
+}
+
+export interface Fired {
+  readonly severity: AlertSeverity;
+  readonly text: string;
+  readonly figures: Readonly<Record<string, number | string | boolean | null>>;
+  /** Default 0: the rule has no numeric threshold (a level, a change, a bound). */
+  readonly thresholdPct?: number;
+  /** Default 0: the rule looks at one instant, not a window. */
+  readonly windowMs?: number;
+  /** Default: the snapshot's `delta15m`. */
+  readonly delta?: DeltaJson | null;
+  readonly escalated?: boolean;
+}
+
+/** What a rule decided: its next state (undefined: unchanged) and the alert, if any. */
+export interface Outcome {
+  readonly next?: RuleState;
+  readonly fired?: Fired;
+}
+
+export type Rule = (
+  prev: RuleState | undefined,
+  s: SnapshotJson,
+  cfg: RuleSettings,
+  p: PlannedRule,
+) => Outcome;
+
+/** Shared "nothing changed, nothing fired": the hot path allocates no result. */
+export const NOTHING: Outcome = {};
+
+export function unchangedOr(step: Step): Outcome {
+  return step.next === undefined ? NOTHING : { next: step.next };
+}
+
+const UP_SIDE: ReadonlySet<ControlState> = new Set(['longs_opening', 'short_covering']);
+
+/**
+ * A window the feed did not fully cover never alerts, and neither does one whose start came from
+ * a venue's REST history (warm start): that history is coarse and its mark prices are filled in,
+ * good enough to show a change but not to claim one happened. Rules built on the 15m window
+ * (control, momentum) follow the same rule, and such a window changes no rule state either.
+ */
+export function usable(d: DeltaJson | null): d is DeltaJson {
+  return d !== null && d.gap !== true && d.backfilled !== true && Number.isFinite(d.pct);
+}
+
+/**
+ * `oi_change_15m` / `oi_change_24h` on one side: the side's figure is the signed OI change times
+ * its sign, so a drain (negative) re-arms the up side and fires the down side.
+ */
+export function oiRule(which: '15m' | '24h'): Rule {
+  return (prev, s, cfg, p) => {
+    const delta = which === '15m' ? s.oi.delta15m : s.oi.delta24h;
+    if (!usable(delta)) return NOTHING;
+    const thresholdPct = p.level ?? (which === '15m' ? cfg.oiChange15mPct : cfg.oiChange24hPct);
+    const figure = p.sign * delta.pct;
+    const before = prev ?? FRESH;
+    const last = before.lastFiredMagnitude;
+    const step = levelStep(
+      before,
+      s.ts,
+      cfg.cooldownMs,
+      figure,
+      figure >= thresholdPct,
+      figure < cfg.rearmFraction * thresholdPct,
+      last !== null && figure >= cfg.escalationFactor * last,
+    );
+    if (step.fire === null) return unchangedOr(step);
+    const escalated = step.fire === 'escalated';
+    const text =
+      `${s.symbol} on ${venueLabel(s.venue)}: open interest ${formatSignedPct(delta.pct)} in ${which}: ` +
+      oiChangeText(s, delta) +
+      nowText(s) +
+      fundingText(s) +
+      (escalated && last !== null ? ` Escalated: ${(figure / last).toFixed(1)}× the last alert.` : '');
+    return {
+      next: step.next,
+      fired: {
+        severity: figure >= 2 * thresholdPct ? 'critical' : 'warning',
+        text,
+        figures: {
+          deltaPct: delta.pct,
+          deltaBase: delta.base,
+          deltaUsd: delta.usd,
+          positionUsd: positionUsdOf(delta, s.price.mark),
+          priceEffectUsd: delta.priceEffectUsd ?? null,
+          thresholdPct,
+          lastAlertAbsPct: escalated ? last : null,
+        },
+        thresholdPct,
+        windowMs: which === '15m' ? OI_WINDOW_15M_MS : OI_WINDOW_24H_MS,
+        delta,
+        escalated,
+      },
+    };
+  };
+}
+
+/**
+ * `control_flip` on one side: both sides follow the same confirmed control state; a confirmed flip
+ * to this side fires unless this side alerted within the cooldown. So a flip back against the last
+ * alert is a new event, while flapping within a cooldown fires at most once per side.
+ */
+export const controlFlip: Rule = (prev, s, cfg, p) => {
+  if (cfg.controlFlipVenues === 'all' && s.venue !== 'all') return NOTHING;
+  const control = s.control?.['15m'] ?? null;
+  // Control is read from the 15m OI window: an uncovered or gapped window says nothing.
+  if (control === null || !usable(s.oi.delta15m)) return NOTHING;
+  const before = prev ?? FRESH;
+  const confirmed = typeof before.lastSeen === 'string' ? (before.lastSeen as ControlState) : null;
+  if (control === 'neutral' || control === confirmed) {
+    return before.pending === null ? NOTHING : { next: { ...before, ts: s.ts, pending: null } };
+  }
+  const pending = before.pending?.value === control ? before.pending : { value: control, sinceTs: s.ts };
+  if (s.ts - pending.sinceTs < cfg.controlConfirmMs) {
+    return pending === before.pending ? NOTHING : { next: { ...before, ts: s.ts, pending } };
+  }
+  const toUp = UP_SIDE.has(control);
+  const flips = confirmed !== null && UP_SIDE.has(confirmed) !== toUp && toUp === (p.side === 'up');
+  const cooling = before.lastFiredTs !== null && s.ts - before.lastFiredTs < cfg.cooldownMs;
+  // A flip to the other side, or during this side's cooldown, is not announced here, but the
+  // confirmed state follows the market.
+  if (!flips || cooling) return { next: { ...before, ts: s.ts, lastSeen: control, pending: null } };
+  const next: RuleState = { ...before, ts: s.ts, lastSeen: control, pending: null, lastFiredTs: s.ts };
+  const d = s.oi.delta15m;
+  const pricePct = s.momentum?.priceChange15mPct ?? null;
+  const text =
+    `${s.symbol} on ${venueLabel(s.venue)}: control flipped from ${words(confirmed)} ` +
+    `to ${words(control)} in 15m.` +
+    ` Open interest ${formatSignedPct(d.pct)}` +
+    (pricePct !== null ? `, price ${formatSignedPct(pricePct)}.` : '.') +
+    nowText(s);
+  const fullReversal = confirmed.endsWith('_opening') && control.endsWith('_opening');
+  return {
+    next,
+    fired: {
+      severity: fullReversal ? 'warning' : 'info',
+      text,
+      figures: { control, previousControl: confirmed, deltaPct: d.pct, priceChange15mPct: pricePct },
+      windowMs: OI_WINDOW_15M_MS,
+    },
+  };
+};
+
+/**
+ * `momentum_spike` on one side (the sign of the 15m OI change): the side's figure is oiAccel while
+ * OI moves its way and 0 otherwise. Fires at oiAccel ≥ the threshold (server or chat level) with
+ * |price 15m| ≥ `momentumMinPriceChangePct` and |OI 15m| ≥ `momentumMinOiChangePct`.
+ */
+export const momentumSpike: Rule = (prev, s, cfg, p) => {
+  const accel = s.momentum?.oiAccel ?? null;
+  const pricePct = s.momentum?.priceChange15mPct ?? null;
+  const d = s.oi.delta15m;
+  // oiAccel compares the 15m change with the mean 15m step over 24 h: both windows must be whole,
+  // gap-free and live (a downtime bridged by one flat value would inflate it).
+  if (accel === null || !Number.isFinite(accel) || !usable(d) || !usable(s.oi.delta24h)) return NOTHING;
+  const thresholdAccel = p.level ?? cfg.momentumAccel;
+  const figure = Math.sign(d.pct) === p.sign ? accel : 0;
+  const moves =
+    pricePct !== null &&
+    Math.abs(pricePct) >= cfg.momentumMinPriceChangePct &&
+    Math.abs(d.pct) >= cfg.momentumMinOiChangePct;
+  const before = prev ?? FRESH;
+  const last = before.lastFiredMagnitude;
+  const step = levelStep(
+    before,
+    s.ts,
+    cfg.cooldownMs,
+    figure,
+    figure >= thresholdAccel && moves,
+    figure < cfg.rearmFraction * thresholdAccel,
+    last !== null && figure >= cfg.escalationFactor * last,
+  );
+  if (step.fire === null) return unchangedOr(step);
+  const text =
+    `${s.symbol} on ${venueLabel(s.venue)}: open interest moving ${figure.toFixed(1)}× its usual 15m pace ` +
+    `(${formatSignedPct(d.pct)}), price ${formatSignedPct(pricePct!)} in 15m.` +
+    nowText(s);
+  return {
+    next: step.next,
+    fired: {
+      severity: figure >= 2 * thresholdAccel ? 'critical' : 'warning',
+      text,
+      figures: {
+        oiAccel: accel,
+        priceChange15mPct: pricePct,
+        deltaPct: d.pct,
+        momentumState: s.momentum?.state ?? null,
+      },
+      thresholdPct: thresholdAccel,
+      windowMs: OI_WINDOW_15M_MS,
+      delta: d,
+      escalated: step.fire === 'escalated',
+    },
+  };
+};
