@@ -11,6 +11,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscription-store.js';
 import type { Bus, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
+import type { AlertLevels } from '../domain/alert-levels.js';
 import { ALERT_KINDS, type AlertJson, type AlertKind, type RawFrame, type VenueId } from '../domain/types.js';
 import { BACKFILL_REQUESTS_PER_SEC, oiHistoryFetcher, runBackfill } from '../streams/history.js';
 import { Recorder } from '../streams/recorder.js';
@@ -266,10 +267,24 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       bus.kind === 'redis'
         ? new RedisChatSettingsStore(redisUrl, logger.child({ component: 'chat-settings' }))
         : new MemoryChatSettingsStore();
+    // With the processor in this process, the levels the bot publishes reach the rules at once
+    // instead of at the next 30 s read (and a replay, which has no bot, never gets any).
+    const publishAlertLevels = processes
+      ? async (levels: AlertLevels) => {
+          await bus.publishAlertLevels(levels);
+          pipeline.setAlertLevels(levels);
+        }
+      : (levels: AlertLevels) => bus.publishAlertLevels(levels);
     const bot = createTelegramBot({
       token: config.telegramBotToken,
       apiRoot: config.telegramApiRoot,
-      bus,
+      bus: {
+        latest: (venue, symbol) => bus.latest(venue, symbol),
+        latestMany: (venue, symbols) => bus.latestMany(venue, symbols),
+        trackedSymbols: (venue) => bus.trackedSymbols(venue),
+        feedStatus: () => bus.feedStatus(),
+        publishAlertLevels,
+      },
       subscriptions: store,
       settings,
       crossVenueQuietMs: config.alertCooldownMs,

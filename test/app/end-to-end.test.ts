@@ -23,14 +23,15 @@ beforeAll(async () => {
   await flushTestDb(url);
   const startTs = Date.now();
   sim = await startBybitSimulator({
-    // 600x event time: the 15-minute window fills in 1.5 s; SOL's OI jumps 6% at 16 min
+    // 600x event time: the 15-minute window fills in 1.5 s; SOL's OI rises 4.5% at 16 min: one
+    // alert (an escalation would need twice the first), so no second one merges into its message
     timeScale: 600,
     tickMs: 20,
     market: createScriptedMarket({
       symbols: DEFAULT_MARKET_SYMBOLS,
       startTs,
       events: [
-        { symbol: 'SOL', atTs: startTs + 16 * MIN, durationMs: 2 * MIN, oiChangePct: 6, priceChangePct: 1 },
+        { symbol: 'SOL', atTs: startTs + 16 * MIN, durationMs: 2 * MIN, oiChangePct: 4.5, priceChangePct: 1 },
       ],
     }),
   });
