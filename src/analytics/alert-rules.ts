@@ -4,35 +4,16 @@
  * `(previous state, snapshot) → (next state, alert?)` for one rule key: a venue, symbol, kind,
  * direction and (for chat levels) threshold. See alert-engine.ts for the rules' contract.
  */
-import type { AlertLevels } from '../domain/alert-levels.js';
-import type {
-  AlertKind,
-  AlertSeverity,
-  ControlState,
-  DeltaJson,
-  FundingPressure,
-  SnapshotJson,
-} from '../domain/types.js';
+
+import type { AlertKind, AlertSeverity, ControlState, DeltaJson, SnapshotJson } from '../domain/types.js';
 import { formatSignedPct } from '../domain/units.js';
+import type { AlertRulesConfig } from './alert-engine.js';
 import { FRESH, levelStep, type RuleState, type Step } from './alert-state.js';
 import { fundingText, nowText, oiChangeText, positionUsdOf, venueLabel, words } from './alert-text.js';
 import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
 
-/** The settings the rules read (the full documented type is `AlertRulesConfig` in alert-engine.ts). */
-export interface RuleSettings {
-  readonly oiChange15mPct: number;
-  readonly oiChange24hPct: number;
-  readonly rearmFraction: number;
-  readonly cooldownMs: number;
-  readonly escalationFactor: number;
-  readonly fundingPressureMin: FundingPressure;
-  readonly momentumAccel: number;
-  readonly momentumMinPriceChangePct: number;
-  readonly momentumMinOiChangePct: number;
-  readonly controlFlipVenues: 'all' | 'every';
-  readonly controlConfirmMs: number;
-  readonly chatLevels?: AlertLevels;
-}
+/** The settings the rules read: `AlertRulesConfig` (documented in alert-engine.ts) but its switches. */
+export type RuleSettings = Omit<AlertRulesConfig, 'enabled'>;
 
 export type Direction = 'up' | 'down';
 
