@@ -6,7 +6,7 @@ import { createTelegramBot, type WebhookRoute } from '../bot/bot.js';
 import type { DeliveryStats } from '../bot/delivery.js';
 import { AlertStreamConsumer, RedisDeliveryLedger } from '../bus/alert-stream.js';
 import { MemoryChatSettingsStore, RedisChatSettingsStore } from '../bus/chat-settings-store.js';
-import { redactUrl } from '../bus/keys.js';
+import { redactUrl, redisNames } from '../bus/keys.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { MemorySubscriptionStore, RedisSubscriptionStore } from '../bus/subscription-store.js';
@@ -100,10 +100,11 @@ export async function chooseBus(
   logger: Logger,
   defaultUrl = DEFAULT_REDIS_URL,
 ): Promise<Bus> {
+  const prefix = config.redisPrefix;
   if (config.redisUrl)
-    return new RedisBus({ url: config.redisUrl, logger: logger.child({ component: 'redis' }) });
+    return new RedisBus({ url: config.redisUrl, prefix, logger: logger.child({ component: 'redis' }) });
   if (await redisAnswers(defaultUrl)) {
-    return new RedisBus({ url: defaultUrl, logger: logger.child({ component: 'redis' }) });
+    return new RedisBus({ url: defaultUrl, prefix, logger: logger.child({ component: 'redis' }) });
   }
   logger.warn(
     `No Redis answers at ${defaultUrl}: using the in-process bus, so nothing is published outside this process ` +
@@ -124,7 +125,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   logger.info(
     {
       bus: bus.kind,
-      ...(bus.kind === 'redis' ? { url: redactUrl(config.redisUrl ?? DEFAULT_REDIS_URL) } : {}),
+      ...(bus.kind === 'redis'
+        ? { url: redactUrl(config.redisUrl ?? DEFAULT_REDIS_URL), prefix: config.redisPrefix }
+        : {}),
     },
     'bus ready',
   );
@@ -166,7 +169,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Live processors checkpoint their windows (every 5 min and at shutdown) and resume from them.
   const checkpointKey =
     processes && mode.kind === 'live'
-      ? `pulse:checkpoint:${config.shard ? `${config.shard.index}-${config.shard.count}` : 'all'}`
+      ? redisNames(config.redisPrefix).checkpointKey(
+          config.shard ? `${config.shard.index}-${config.shard.count}` : 'all',
+        )
       : null;
   let checkpointTimer: NodeJS.Timeout | undefined;
   const saveCheckpoint = async (key: string) => {
@@ -259,13 +264,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         ? new RedisSubscriptionStore(
             config.redisUrl ?? DEFAULT_REDIS_URL,
             logger.child({ component: 'subscriptions' }),
+            { prefix: config.redisPrefix },
           )
         : new MemorySubscriptionStore();
     const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
-    const ledger = bus.kind === 'redis' ? new RedisDeliveryLedger(redisUrl, logger) : undefined;
+    const ledger =
+      bus.kind === 'redis' ? new RedisDeliveryLedger(redisUrl, logger, config.redisPrefix) : undefined;
     const settings: ChatSettingsStore =
       bus.kind === 'redis'
-        ? new RedisChatSettingsStore(redisUrl, logger.child({ component: 'chat-settings' }))
+        ? new RedisChatSettingsStore(redisUrl, logger.child({ component: 'chat-settings' }), {
+            prefix: config.redisPrefix,
+          })
         : new MemoryChatSettingsStore();
     // With the processor in this process, the levels the bot publishes reach the rules at once
     // instead of at the next 30 s read (and a replay, which has no bot, never gets any).
@@ -307,6 +316,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       // bot can restart (or run as its own process) without losing or repeating an alert.
       const consumer = new AlertStreamConsumer({
         url: redisUrl,
+        prefix: config.redisPrefix,
         logger: logger.child({ component: 'alert-stream' }),
         ...(config.botConsumer ? { consumer: config.botConsumer } : {}),
         handle: async (alert) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_PREFIX, REDIS_PREFIX_PATTERN } from '../bus/keys.js';
 import { canonicalSymbol } from '../domain/symbols.js';
 import { ALERT_KINDS, type AlertKind, VENUE_IDS, type VenueId } from '../domain/types.js';
 import { VENUES } from '../streams/venues/registry.js';
@@ -37,6 +38,11 @@ export interface Config {
   readonly botConsumer: string | null;
   /** null = not set: try the default address, fall back to the in-process bus. */
   readonly redisUrl: string | null;
+  /**
+   * `REDIS_PREFIX`: every Redis key and channel is `{prefix}:…` (default `pulse`), so instances
+   * sharing one server keep apart. Pub/sub ignores the database index: only the prefix separates channels.
+   */
+  readonly redisPrefix: string;
   readonly symbols: readonly string[] | null;
   readonly topN: number;
   /** Enabled venues, in the order given. */
@@ -118,6 +124,18 @@ function url(env: Env, name: string, fallback: string, protocols: readonly strin
     );
   }
   return raw.replace(/\/+$/, '');
+}
+
+function redisPrefix(env: Env): string {
+  const raw = str(env, 'REDIS_PREFIX');
+  if (raw === undefined) return DEFAULT_REDIS_PREFIX;
+  if (!REDIS_PREFIX_PATTERN.test(raw)) {
+    throw new ConfigError(
+      'REDIS_PREFIX',
+      `use 1-32 letters, digits, _ or - (no ':'; got ${JSON.stringify(raw.slice(0, 40))})`,
+    );
+  }
+  return raw;
 }
 
 function symbols(env: Env): string[] | null {
@@ -377,6 +395,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
       str(env, 'REDIS_URL') === undefined
         ? null
         : url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    redisPrefix: redisPrefix(env),
     symbols: symbols(env),
     // `all` follows every listed linear perpetual (about 1,500 across the four venues).
     topN:

@@ -3,20 +3,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AlertJson } from '../domain/types.js';
-import { ALERT_STREAM, redactUrl } from './keys.js';
+import { DEFAULT_REDIS_NAMES, DEFAULT_REDIS_PREFIX, type RedisNames, redactUrl, redisNames } from './keys.js';
 import { redisRetryStrategy } from './redis-bus.js';
 
-/** The consumer group bot instances share: each alert goes to one of them. */
+/**
+ * The consumer group bot instances share: each alert goes to one of them. Not prefixed: a group
+ * belongs to one stream, and the stream is `{prefix}:alerts` already.
+ */
 export const BOT_CONSUMER_GROUP = 'perp-pulse-bot';
-/** `pulse:delivered:{alertId}`: chat ids the alert reached (kept 3 days). */
-export const deliveredKey = (alertId: string) => `pulse:delivered:${alertId}`;
+/** `pulse:delivered:{alertId}` (default prefix): chat ids the alert reached (kept 3 days). */
+export const deliveredKey = DEFAULT_REDIS_NAMES.deliveredKey;
 const DELIVERED_TTL_SEC = 3 * 24 * 3600;
 
 /** Which chats an alert reached, in Redis: a restarted bot sends nothing twice. */
 export class RedisDeliveryLedger {
   private readonly redis: Redis;
+  private readonly names: RedisNames;
 
-  constructor(url: string, logger: Logger) {
+  /** `prefix`: `REDIS_PREFIX`, default `pulse`. */
+  constructor(url: string, logger: Logger, prefix: string = DEFAULT_REDIS_PREFIX) {
+    this.names = redisNames(prefix);
     this.redis = new Redis(url, {
       protocol: 2,
       retryStrategy: redisRetryStrategy,
@@ -26,14 +32,14 @@ export class RedisDeliveryLedger {
   }
 
   async wasDelivered(alertId: string, chatId: number): Promise<boolean> {
-    return (await this.redis.sismember(deliveredKey(alertId), String(chatId))) === 1;
+    return (await this.redis.sismember(this.names.deliveredKey(alertId), String(chatId))) === 1;
   }
 
   async recordDelivered(alertId: string, chatId: number): Promise<void> {
     await this.redis
       .multi()
-      .sadd(deliveredKey(alertId), String(chatId))
-      .expire(deliveredKey(alertId), DELIVERED_TTL_SEC)
+      .sadd(this.names.deliveredKey(alertId), String(chatId))
+      .expire(this.names.deliveredKey(alertId), DELIVERED_TTL_SEC)
       .exec();
   }
 
@@ -63,12 +69,14 @@ export interface AlertStreamConsumerOptions {
   readonly maxInFlight?: number;
   /** An entry whose handling failed this many times is acknowledged and skipped (logged); default 5. */
   readonly maxAttempts?: number;
+  /** `REDIS_PREFIX`: the stream read is `{prefix}:alerts`; default `pulse`. */
+  readonly prefix?: string;
 }
 
 type Entry = [id: string, fields: string[]];
 
 /**
- * Reads `pulse:alerts` through a consumer group and acknowledges an entry only once its alert
+ * Reads `{prefix}:alerts` through a consumer group and acknowledges an entry only once its alert
  * was handled, so a bot restart loses no alert; pending entries of a crashed consumer are claimed.
  */
 export class AlertStreamConsumer {
@@ -82,10 +90,12 @@ export class AlertStreamConsumer {
   private running: Promise<void> | undefined;
   private readonly group: string;
   private readonly consumer: string;
+  private readonly stream: string;
 
   constructor(private readonly opts: AlertStreamConsumerOptions) {
     this.group = opts.group ?? BOT_CONSUMER_GROUP;
     this.consumer = opts.consumer ?? `bot-${hostname()}`;
+    this.stream = redisNames(opts.prefix ?? DEFAULT_REDIS_PREFIX).alertStream;
     // Its own connection: XREADGROUP BLOCK holds it.
     this.redis = new Redis(opts.url, {
       protocol: 2,
@@ -105,7 +115,7 @@ export class AlertStreamConsumer {
   private async ensureGroup(): Promise<void> {
     try {
       // `0`: a group created now also takes alerts written before the first bot started.
-      await this.redis.xgroup('CREATE', ALERT_STREAM, this.group, '0', 'MKSTREAM');
+      await this.redis.xgroup('CREATE', this.stream, this.group, '0', 'MKSTREAM');
       this.opts.logger.info({ group: this.group }, 'created the alert consumer group');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
@@ -160,7 +170,7 @@ export class AlertStreamConsumer {
   private async read(from: '0' | '>', blockMs: number): Promise<Entry[]> {
     const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', 50];
     if (blockMs > 0) args.push('BLOCK', blockMs);
-    args.push('STREAMS', ALERT_STREAM, from);
+    args.push('STREAMS', this.stream, from);
     const reply = (await this.redis.call('XREADGROUP', ...args)) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
@@ -169,7 +179,7 @@ export class AlertStreamConsumer {
     const idle = this.opts.claimIdleMs ?? 300_000;
     const reply = (await this.redis.call(
       'XAUTOCLAIM',
-      ALERT_STREAM,
+      this.stream,
       this.group,
       this.consumer,
       idle,
@@ -208,7 +218,7 @@ export class AlertStreamConsumer {
           if (!ok && !this.abort.signal.aborted) ok = this.giveUpAfterRepeatedFailures(id);
           if (!ok || this.abort.signal.aborted) return;
           // Not acknowledged when interrupted: the next start (or another bot) handles it again.
-          await this.redis.xack(ALERT_STREAM, this.group, id);
+          await this.redis.xack(this.stream, this.group, id);
           this.failures.delete(id);
           this.counters.acked++;
         })

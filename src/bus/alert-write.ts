@@ -1,12 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import {
-  ALERT_CHANNEL,
-  ALERT_ID_TTL_SEC,
-  ALERT_STATE_KEY,
-  ALERT_STREAM,
-  ALERT_STREAM_MAXLEN,
-  alertIdKey,
-} from './keys.js';
+import { ALERT_ID_TTL_SEC, ALERT_STREAM_MAXLEN, type RedisNames } from './keys.js';
 import type { AlertStateEntry } from './types.js';
 
 /**
@@ -55,20 +48,21 @@ export function defineAlertWrite(redis: Redis): void {
   redis.defineCommand('pulseWriteAlertOnce', { numberOfKeys: 3, lua: WRITE_ALERT_ONCE_LUA });
 }
 
-/** True when the alert went into `pulse:alerts` and `pulse:alert`; false when its id was already there. */
+/** True when the alert went into `{prefix}:alerts` and `{prefix}:alert`; false when its id was already there. */
 export async function writeAlertOnce(
   redis: Redis,
+  names: RedisNames,
   alertId: string,
   json: string,
   state: readonly AlertStateEntry[],
 ): Promise<boolean> {
   const written = await redis.pulseWriteAlertOnce(
-    alertIdKey(alertId),
-    ALERT_STREAM,
-    ALERT_STATE_KEY,
+    names.alertIdKey(alertId),
+    names.alertStream,
+    names.alertStateKey,
     ALERT_ID_TTL_SEC,
     ALERT_STREAM_MAXLEN,
-    ALERT_CHANNEL,
+    names.alertChannel,
     json,
     ...state.flatMap((e) => [e.key, e.json]),
   );

@@ -11,6 +11,7 @@ import {
   parseStoredSettings,
   requestedLevelsOf,
 } from './chat-settings.js';
+import { DEFAULT_REDIS_NAMES, DEFAULT_REDIS_PREFIX, type RedisNames, redisNames } from './keys.js';
 import { type ChatSettings, type ChatSettingsStore, DEFAULT_CHAT_SETTINGS } from './types.js';
 
 export {
@@ -58,10 +59,8 @@ function parseHeld(items: readonly string[], onBad: () => void): AlertJson[] {
   return out;
 }
 
-const settingsKey = (chatId: number) => `pulse:chat:${chatId}:settings`;
-const mutesKey = (chatId: number) => `pulse:chat:${chatId}:mutes`;
-const heldKey = (chatId: number) => `pulse:chat:${chatId}:held`;
-export const SCHEDULES_KEY = 'pulse:schedules';
+/** `pulse:schedules` (default prefix). */
+export const SCHEDULES_KEY = DEFAULT_REDIS_NAMES.schedulesKey;
 
 type ExecResult = [error: Error | null, result: unknown][] | null;
 
@@ -74,21 +73,25 @@ function replies(res: ExecResult): unknown[] {
 }
 
 /**
- * Settings in Redis: `pulse:chat:{chatId}:settings` (JSON, `v: 1`), `pulse:chat:{chatId}:mutes`
- * (hash SYMBOL → until, epoch ms; the key expires with its last mute), `pulse:chat:{chatId}:held`
- * (list of alert JSON, the newest 50, expires 2 days after the last hold) and `pulse:schedules`
+ * Settings in Redis: `{prefix}:chat:{chatId}:settings` (JSON, `v: 1`), `{prefix}:chat:{chatId}:mutes`
+ * (hash SYMBOL → until, epoch ms; the key expires with its last mute), `{prefix}:chat:{chatId}:held`
+ * (list of alert JSON, the newest 50, expires 2 days after the last hold) and `{prefix}:schedules`
  * (set of chat ids with quiet hours, a reminder or held alerts). Owns its connection; commands fail
  * after 2 reconnect attempts instead of queueing forever. Updates are read-modify-write: two bot
  * processes changing the same chat in the same instant may lose one change (last write wins).
  */
 export class RedisChatSettingsStore implements ChatSettingsStore {
   private readonly redis: Redis;
+  private readonly names: RedisNames;
   private closing: Promise<void> | undefined;
 
   constructor(
     redisUrl: string,
     private readonly logger?: Logger,
+    /** `prefix`: `REDIS_PREFIX`, default `pulse`. */
+    options: { readonly prefix?: string } = {},
   ) {
+    this.names = redisNames(options.prefix ?? DEFAULT_REDIS_PREFIX);
     this.redis = new Redis(redisUrl, {
       protocol: 2,
       maxRetriesPerRequest: 2,
@@ -98,7 +101,7 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
   }
 
   async get(chatId: number): Promise<ChatSettings> {
-    return this.read(chatId, await this.redis.get(settingsKey(chatId)));
+    return this.read(chatId, await this.redis.get(this.names.chatSettingsKey(chatId)));
   }
 
   private read(chatId: number, text: string | null): ChatSettings {
@@ -111,12 +114,12 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
 
   async update(chatId: number, patch: Partial<ChatSettings>): Promise<ChatSettings> {
     const next = mergeChatSettings(await this.get(chatId), patch);
-    const tx = this.redis.multi().set(settingsKey(chatId), toStoredJson(next));
-    if (hasSchedule(next)) tx.sadd(SCHEDULES_KEY, String(chatId));
-    else tx.llen(heldKey(chatId));
+    const tx = this.redis.multi().set(this.names.chatSettingsKey(chatId), toStoredJson(next));
+    if (hasSchedule(next)) tx.sadd(this.names.schedulesKey, String(chatId));
+    else tx.llen(this.names.chatHeldKey(chatId));
     const res = replies(await tx.exec());
     // Held alerts still need their summary: the chat stays in the sweep until they are taken.
-    if (!hasSchedule(next) && res[1] === 0) await this.redis.srem(SCHEDULES_KEY, String(chatId));
+    if (!hasSchedule(next) && res[1] === 0) await this.redis.srem(this.names.schedulesKey, String(chatId));
     return next;
   }
 
@@ -126,42 +129,45 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
     const res = replies(
       await this.redis
         .multi()
-        .hset(mutesKey(chatId), s, String(Math.round(untilMs)))
-        .hvals(mutesKey(chatId))
+        .hset(this.names.chatMutesKey(chatId), s, String(Math.round(untilMs)))
+        .hvals(this.names.chatMutesKey(chatId))
         .exec(),
     );
     const lastMs = Math.max(...(res[1] as string[]).map(Number).filter(Number.isFinite));
-    if (Number.isFinite(lastMs)) await this.redis.pexpireat(mutesKey(chatId), lastMs);
+    if (Number.isFinite(lastMs)) await this.redis.pexpireat(this.names.chatMutesKey(chatId), lastMs);
   }
 
   async mutedUntil(chatId: number, symbol: string, nowMs: number): Promise<number | null> {
     const s = canonicalSymbol(symbol);
     if (s === null) return null;
-    const raw = await this.redis.hget(mutesKey(chatId), s);
+    const raw = await this.redis.hget(this.names.chatMutesKey(chatId), s);
     if (raw === null) return null;
     const untilMs = Number(raw);
     if (Number.isFinite(untilMs) && untilMs > nowMs) return untilMs;
-    await this.redis.hdel(mutesKey(chatId), s);
+    await this.redis.hdel(this.names.chatMutesKey(chatId), s);
     return null;
   }
 
   async hold(chatId: number, alert: AlertJson): Promise<void> {
-    const key = heldKey(chatId);
+    const key = this.names.chatHeldKey(chatId);
     replies(
       await this.redis
         .multi()
         .rpush(key, JSON.stringify(alert))
         .ltrim(key, -MAX_HELD_ALERTS, -1)
         .expire(key, HELD_TTL_SEC)
-        .sadd(SCHEDULES_KEY, String(chatId))
+        .sadd(this.names.schedulesKey, String(chatId))
         .exec(),
     );
   }
 
   async takeHeld(chatId: number): Promise<AlertJson[]> {
     const settings = await this.get(chatId);
-    const tx = this.redis.multi().lrange(heldKey(chatId), 0, -1).del(heldKey(chatId));
-    if (!hasSchedule(settings)) tx.srem(SCHEDULES_KEY, String(chatId));
+    const tx = this.redis
+      .multi()
+      .lrange(this.names.chatHeldKey(chatId), 0, -1)
+      .del(this.names.chatHeldKey(chatId));
+    if (!hasSchedule(settings)) tx.srem(this.names.schedulesKey, String(chatId));
     const [items] = replies(await tx.exec());
     return parseHeld(items as string[], () =>
       this.logger?.warn({ chatId }, 'chat settings store: unreadable held alert dropped'),
@@ -169,7 +175,7 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
   }
 
   async chatsWithSchedules(): Promise<number[]> {
-    const ids = await this.redis.smembers(SCHEDULES_KEY);
+    const ids = await this.redis.smembers(this.names.schedulesKey);
     return ids
       .map(Number)
       .filter(Number.isSafeInteger)
@@ -177,14 +183,20 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
   }
 
   /**
-   * Scans `pulse:chat:*:settings` (SCAN, a batch of keys and one MGET at a time, so Redis is never
+   * Scans `{prefix}:chat:*:settings` (SCAN, a batch of keys and one MGET at a time, so Redis is never
    * blocked) and keeps only the settings with a threshold: memory grows with those chats, not all.
    */
   async requestedLevels(): Promise<AlertLevels> {
     const withThreshold: ChatSettings[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:chat:*:settings', 'COUNT', 500);
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        this.names.patterns.chatSettings,
+        'COUNT',
+        500,
+      );
       cursor = next;
       if (keys.length === 0) continue;
       for (const text of await this.redis.mget(...keys)) {
@@ -201,8 +213,12 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
     replies(
       await this.redis
         .multi()
-        .del(settingsKey(chatId), mutesKey(chatId), heldKey(chatId))
-        .srem(SCHEDULES_KEY, String(chatId))
+        .del(
+          this.names.chatSettingsKey(chatId),
+          this.names.chatMutesKey(chatId),
+          this.names.chatHeldKey(chatId),
+        )
+        .srem(this.names.schedulesKey, String(chatId))
         .exec(),
     );
   }
@@ -213,27 +229,31 @@ export class RedisChatSettingsStore implements ChatSettingsStore {
     const [settings, mutes, mutesTtlMs, held, scheduled] = replies(
       await this.redis
         .multi()
-        .get(settingsKey(oldChatId))
-        .hgetall(mutesKey(oldChatId))
-        .pttl(mutesKey(oldChatId))
-        .lrange(heldKey(oldChatId), 0, -1)
-        .sismember(SCHEDULES_KEY, String(oldChatId))
+        .get(this.names.chatSettingsKey(oldChatId))
+        .hgetall(this.names.chatMutesKey(oldChatId))
+        .pttl(this.names.chatMutesKey(oldChatId))
+        .lrange(this.names.chatHeldKey(oldChatId), 0, -1)
+        .sismember(this.names.schedulesKey, String(oldChatId))
         .exec(),
     ) as [string | null, Record<string, string>, number, string[], number];
     const tx = this.redis.multi();
-    if (settings !== null) tx.set(settingsKey(newChatId), settings);
+    if (settings !== null) tx.set(this.names.chatSettingsKey(newChatId), settings);
     if (Object.keys(mutes).length > 0) {
-      tx.hset(mutesKey(newChatId), mutes);
-      if (mutesTtlMs > 0) tx.pexpire(mutesKey(newChatId), mutesTtlMs);
+      tx.hset(this.names.chatMutesKey(newChatId), mutes);
+      if (mutesTtlMs > 0) tx.pexpire(this.names.chatMutesKey(newChatId), mutesTtlMs);
     }
     if (held.length > 0) {
-      tx.rpush(heldKey(newChatId), ...held);
-      tx.ltrim(heldKey(newChatId), -MAX_HELD_ALERTS, -1);
-      tx.expire(heldKey(newChatId), HELD_TTL_SEC);
+      tx.rpush(this.names.chatHeldKey(newChatId), ...held);
+      tx.ltrim(this.names.chatHeldKey(newChatId), -MAX_HELD_ALERTS, -1);
+      tx.expire(this.names.chatHeldKey(newChatId), HELD_TTL_SEC);
     }
-    if (scheduled === 1) tx.sadd(SCHEDULES_KEY, String(newChatId));
-    tx.del(settingsKey(oldChatId), mutesKey(oldChatId), heldKey(oldChatId));
-    tx.srem(SCHEDULES_KEY, String(oldChatId));
+    if (scheduled === 1) tx.sadd(this.names.schedulesKey, String(newChatId));
+    tx.del(
+      this.names.chatSettingsKey(oldChatId),
+      this.names.chatMutesKey(oldChatId),
+      this.names.chatHeldKey(oldChatId),
+    );
+    tx.srem(this.names.schedulesKey, String(oldChatId));
     replies(await tx.exec());
   }
 

@@ -133,7 +133,7 @@ export function parseStoredSettings(text: string): ChatSettings | null {
 }
 
 /**
- * The chat levels to publish (`pulse:alert-levels`) from every chat's settings: per level kind,
+ * The chat levels to publish (`{prefix}:alert-levels`) from every chat's settings: per level kind,
  * each enabled threshold snapped to the kind's grid (never below its floor), counted once per
  * chat; the `MAX_LEVELS_PER_KIND` levels most chats asked for are kept (ties: the lower level,
  * which catches more), ascending. A kind nobody set is absent.

@@ -5,7 +5,7 @@ import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
 
 /**
  * The in-process bus used when no Redis is available: keeps the latest snapshot per
- * instrument and the last alerts in memory, for the bot in the same process. Like `pulse:alerts`,
+ * instrument and the last alerts in memory, for the bot in the same process. Like the alert stream,
  * it takes each alert id once: an id among the last `maxRecentIds` published is skipped.
  */
 export class MemoryBus implements Bus {

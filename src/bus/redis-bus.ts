@@ -3,15 +3,7 @@ import type { Logger } from 'pino';
 import { type AlertLevels, parseAlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../domain/types.js';
 import { defineAlertWrite, writeAlertOnce } from './alert-write.js';
-import {
-  ALERT_LEVELS_KEY,
-  ALERT_STATE_KEY,
-  latestKey,
-  redactUrl,
-  STATUS_KEY,
-  snapshotChannel,
-  symbolsKey,
-} from './keys.js';
+import { DEFAULT_REDIS_PREFIX, type RedisNames, redactUrl, redisNames } from './keys.js';
 import type { AlertStateEntry, Bus, FeedHealthJson } from './types.js';
 
 export interface RedisBusOptions {
@@ -19,6 +11,8 @@ export interface RedisBusOptions {
   readonly logger: Logger;
   /** Alerts held while Redis is unreachable; past this the oldest is dropped (and counted). */
   readonly maxPendingAlerts?: number;
+  /** `REDIS_PREFIX`: every key and channel is `{prefix}:…`; default `pulse`. */
+  readonly prefix?: string;
 }
 
 export interface RedisBusCounters {
@@ -27,7 +21,7 @@ export interface RedisBusCounters {
   alertsPublished: number;
   alertsDropped: number;
   /**
-   * Alerts not written because their id was already in `pulse:alerts`: a replay of the same
+   * Alerts not written because their id was already in `{prefix}:alerts`: a replay of the same
    * recording, another processor (rolling deploy), or our own retry after a reply was lost.
    */
   alertsDuplicate: number;
@@ -39,7 +33,7 @@ export const redisRetryStrategy = (times: number) => Math.min(200 * times, 5000)
 /**
  * Publishes the contract to Redis. Snapshots are at-most-once: while Redis is down they are
  * dropped and counted (the next one supersedes them anyway). Alerts are held in a bounded
- * buffer and written, in order, when Redis is back. Each alert id enters `pulse:alerts` at most
+ * buffer and written, in order, when Redis is back. Each alert id enters `{prefix}:alerts` at most
  * once, whoever writes it (see `writeAlertOnce`), so retrying a write whose reply was lost is safe.
  */
 export class RedisBus implements Bus {
@@ -51,6 +45,7 @@ export class RedisBus implements Bus {
     alertsDropped: 0,
     alertsDuplicate: 0,
   };
+  readonly names: RedisNames;
   private readonly redis: Redis;
   private readonly alertRedis: Redis;
   /** Alerts and alert-engine state, in the order they happened: a later state must win. */
@@ -67,6 +62,7 @@ export class RedisBus implements Bus {
 
   constructor(private readonly opts: RedisBusOptions) {
     this.maxPending = opts.maxPendingAlerts ?? 10_000;
+    this.names = redisNames(opts.prefix ?? DEFAULT_REDIS_PREFIX);
     const connection = (name: string) =>
       new Redis(opts.url, {
         protocol: 2,
@@ -124,8 +120,8 @@ export class RedisBus implements Bus {
     const pipe = this.redis.pipeline();
     for (const s of snapshots) {
       const json = JSON.stringify(s);
-      pipe.set(latestKey(s.venue, s.symbol), json);
-      pipe.publish(snapshotChannel(s.venue, s.symbol), json);
+      pipe.set(this.names.latestKey(s.venue, s.symbol), json);
+      pipe.publish(this.names.snapshotChannel(s.venue, s.symbol), json);
     }
     let written = 0;
     try {
@@ -203,7 +199,7 @@ export class RedisBus implements Bus {
   }
 
   async loadAlertState(): Promise<string[]> {
-    return Object.values(await this.redis.hgetall(ALERT_STATE_KEY));
+    return Object.values(await this.redis.hgetall(this.names.alertStateKey));
   }
 
   /** Writes held alerts in order; stops at the first failure and keeps the rest. */
@@ -228,9 +224,15 @@ export class RedisBus implements Bus {
           }
           try {
             if (alert !== null)
-              written = await writeAlertOnce(this.alertRedis, alert.id, JSON.stringify(alert), state);
+              written = await writeAlertOnce(
+                this.alertRedis,
+                this.names,
+                alert.id,
+                JSON.stringify(alert),
+                state,
+              );
             else if (state.length > 0)
-              await this.alertRedis.hset(ALERT_STATE_KEY, ...state.flatMap((e) => [e.key, e.json]));
+              await this.alertRedis.hset(this.names.alertStateKey, ...state.flatMap((e) => [e.key, e.json]));
           } catch (err) {
             if (!isPermanentReplyError(err)) {
               // Kept and retried on reconnect; the id marker stops a second copy if this one landed.
@@ -257,27 +259,27 @@ export class RedisBus implements Bus {
   }
 
   async latest(venue: string, symbol: string): Promise<SnapshotJson | null> {
-    const raw = await this.redis.get(latestKey(venue, symbol));
+    const raw = await this.redis.get(this.names.latestKey(venue, symbol));
     return raw ? (JSON.parse(raw) as SnapshotJson) : null;
   }
 
   async latestMany(venue: string, symbols: readonly string[]): Promise<(SnapshotJson | null)[]> {
     if (symbols.length === 0) return [];
-    const raws = await this.redis.mget(...symbols.map((s) => latestKey(venue, s)));
+    const raws = await this.redis.mget(...symbols.map((s) => this.names.latestKey(venue, s)));
     return raws.map(parseSnapshot);
   }
 
   async publishFeedStatus(statuses: readonly FeedHealthJson[]): Promise<void> {
     if (statuses.length === 0) return;
     await this.redis.hset(
-      STATUS_KEY,
+      this.names.statusKey,
       ...statuses.flatMap((s) => [`${s.venue}@${s.shard}`, JSON.stringify(s)]),
     );
   }
 
   async feedStatus(): Promise<FeedHealthJson[]> {
     const out: FeedHealthJson[] = [];
-    for (const raw of Object.values(await this.redis.hgetall(STATUS_KEY))) {
+    for (const raw of Object.values(await this.redis.hgetall(this.names.statusKey))) {
       try {
         out.push(JSON.parse(raw) as FeedHealthJson);
       } catch {
@@ -288,7 +290,7 @@ export class RedisBus implements Bus {
   }
 
   async trackedSymbols(venue: string): Promise<string[]> {
-    return (await this.redis.smembers(symbolsKey(venue))).sort();
+    return (await this.redis.smembers(this.names.symbolsKey(venue))).sort();
   }
 
   async saveCheckpoint(key: string, documents: readonly { id: string; json: string }[]): Promise<void> {
@@ -302,11 +304,11 @@ export class RedisBus implements Bus {
   }
 
   async publishAlertLevels(levels: AlertLevels): Promise<void> {
-    await this.redis.set(ALERT_LEVELS_KEY, stringifyAlertLevels(levels));
+    await this.redis.set(this.names.alertLevelsKey, stringifyAlertLevels(levels));
   }
 
   async alertLevels(): Promise<AlertLevels> {
-    return parseAlertLevels(await this.redis.get(ALERT_LEVELS_KEY));
+    return parseAlertLevels(await this.redis.get(this.names.alertLevelsKey));
   }
 
   /** Stores the list now if Redis is up, and again after every reconnect. */
@@ -316,8 +318,8 @@ export class RedisBus implements Bus {
   }
 
   private async writeTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void> {
-    const tx = this.redis.multi().del(symbolsKey(venue));
-    if (symbols.length > 0) tx.sadd(symbolsKey(venue), ...symbols);
+    const tx = this.redis.multi().del(this.names.symbolsKey(venue));
+    if (symbols.length > 0) tx.sadd(this.names.symbolsKey(venue), ...symbols);
     await tx.exec();
   }
 

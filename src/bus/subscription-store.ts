@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { canonicalSymbol } from '../domain/symbols.js';
+import { DEFAULT_REDIS_PREFIX, type RedisNames, redisNames } from './keys.js';
 import type { SubscriptionStore } from './types.js';
 
 /** How many symbols one chat may follow; keeps `/list` and the fan-out of one chat small. */
@@ -66,25 +67,25 @@ function limitError(max: number): SubscriptionError {
 export interface SubscriptionStoreOptions {
   /** Default 100. `add` throws `SubscriptionError` with code `E_SUB_LIMIT` beyond it. */
   readonly maxSymbolsPerChat?: number;
+  /** `REDIS_PREFIX` (Redis store only): keys are `{prefix}:subs:…`, `{prefix}:chat:…`; default `pulse`. */
+  readonly prefix?: string;
 }
 
-const symbolKey = (symbol: string) => `pulse:subs:${symbol}`;
-const chatKey = (chatId: number) => `pulse:chat:${chatId}:subs`;
-const chatVenuesKey = (chatId: number) => `pulse:chat:${chatId}:subvenues`;
-
 /**
- * Subscriptions in Redis: `pulse:subs:{SYMBOL}` (set of chat ids), `pulse:chat:{chatId}:subs`
- * (set of symbols) and `pulse:chat:{chatId}:subvenues` (hash SYMBOL → comma-separated venues, only
+ * Subscriptions in Redis: `{prefix}:subs:{SYMBOL}` (set of chat ids), `{prefix}:chat:{chatId}:subs`
+ * (set of symbols) and `{prefix}:chat:{chatId}:subvenues` (hash SYMBOL → comma-separated venues, only
  * for symbols limited to some venues), all written in one MULTI.
  * Owns its connection; commands fail after 2 reconnect attempts instead of queueing forever.
  */
 export class RedisSubscriptionStore implements SubscriptionStore {
   private readonly redis: Redis;
+  private readonly names: RedisNames;
   private readonly maxSymbols: number;
   private closing: Promise<void> | undefined;
 
   constructor(redisUrl: string, logger?: Logger, options: SubscriptionStoreOptions = {}) {
     this.maxSymbols = options.maxSymbolsPerChat ?? DEFAULT_MAX_SYMBOLS_PER_CHAT;
+    this.names = redisNames(options.prefix ?? DEFAULT_REDIS_PREFIX);
     this.redis = new Redis(redisUrl, { protocol: 2, maxRetriesPerRequest: 2, connectionName: 'pulse-subs' });
     // Without a listener ioredis prints every failed reconnect as an unhandled error event.
     this.redis.on('error', (err) => logger?.warn({ err }, 'subscription store: redis error'));
@@ -94,23 +95,26 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     const s = toSymbol(symbol);
     const v = venue === undefined ? undefined : toVenue(venue);
     const [isMember, count, stored] = await Promise.all([
-      this.redis.sismember(chatKey(chatId), s),
-      this.redis.scard(chatKey(chatId)),
-      this.redis.hget(chatVenuesKey(chatId), s),
+      this.redis.sismember(this.names.chatSubsKey(chatId), s),
+      this.redis.scard(this.names.chatSubsKey(chatId)),
+      this.redis.hget(this.names.chatSubVenuesKey(chatId), s),
     ]);
     if (isMember === 1) {
       const current = parseVenues(stored);
       const next = mergeVenues(current, v);
       if (sameVenues(current, next)) return false;
-      if (next === null) await this.redis.hdel(chatVenuesKey(chatId), s);
-      else await this.redis.hset(chatVenuesKey(chatId), s, next.join(','));
+      if (next === null) await this.redis.hdel(this.names.chatSubVenuesKey(chatId), s);
+      else await this.redis.hset(this.names.chatSubVenuesKey(chatId), s, next.join(','));
       return true;
     }
     // Check-then-write: two concurrent adds may overshoot the limit by one, which is harmless.
     if (count >= this.maxSymbols) throw limitError(this.maxSymbols);
-    const tx = this.redis.multi().sadd(chatKey(chatId), s).sadd(symbolKey(s), String(chatId));
-    if (v === undefined) tx.hdel(chatVenuesKey(chatId), s);
-    else tx.hset(chatVenuesKey(chatId), s, v);
+    const tx = this.redis
+      .multi()
+      .sadd(this.names.chatSubsKey(chatId), s)
+      .sadd(this.names.subsKey(s), String(chatId));
+    if (v === undefined) tx.hdel(this.names.chatSubVenuesKey(chatId), s);
+    else tx.hset(this.names.chatSubVenuesKey(chatId), s, v);
     return firstReply(await tx.exec()) === 1;
   }
 
@@ -119,18 +123,18 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     if (s === null) return false;
     const res = await this.redis
       .multi()
-      .srem(chatKey(chatId), s)
-      .srem(symbolKey(s), String(chatId))
-      .hdel(chatVenuesKey(chatId), s)
+      .srem(this.names.chatSubsKey(chatId), s)
+      .srem(this.names.subsKey(s), String(chatId))
+      .hdel(this.names.chatSubVenuesKey(chatId), s)
       .exec();
     return firstReply(res) === 1;
   }
 
   async removeChat(chatId: number): Promise<void> {
-    const symbols = await this.redis.smembers(chatKey(chatId));
+    const symbols = await this.redis.smembers(this.names.chatSubsKey(chatId));
     const tx = this.redis.multi();
-    for (const s of symbols) tx.srem(symbolKey(s), String(chatId));
-    tx.del(chatKey(chatId), chatVenuesKey(chatId));
+    for (const s of symbols) tx.srem(this.names.subsKey(s), String(chatId));
+    tx.del(this.names.chatSubsKey(chatId), this.names.chatSubVenuesKey(chatId));
     await execOrThrow(tx.exec());
   }
 
@@ -138,24 +142,24 @@ export class RedisSubscriptionStore implements SubscriptionStore {
   async migrateChat(oldChatId: number, newChatId: number): Promise<void> {
     if (oldChatId === newChatId) return;
     const [symbols, oldVenues, newSymbols, newVenues] = await Promise.all([
-      this.redis.smembers(chatKey(oldChatId)),
-      this.redis.hgetall(chatVenuesKey(oldChatId)),
-      this.redis.smembers(chatKey(newChatId)),
-      this.redis.hgetall(chatVenuesKey(newChatId)),
+      this.redis.smembers(this.names.chatSubsKey(oldChatId)),
+      this.redis.hgetall(this.names.chatSubVenuesKey(oldChatId)),
+      this.redis.smembers(this.names.chatSubsKey(newChatId)),
+      this.redis.hgetall(this.names.chatSubVenuesKey(newChatId)),
     ]);
     if (symbols.length === 0) return;
     const already = new Set(newSymbols);
     const tx = this.redis.multi();
     for (const s of symbols) {
-      tx.srem(symbolKey(s), String(oldChatId));
-      tx.sadd(symbolKey(s), String(newChatId));
+      tx.srem(this.names.subsKey(s), String(oldChatId));
+      tx.sadd(this.names.subsKey(s), String(newChatId));
       const mine = parseVenues(oldVenues[s]);
       const merged = already.has(s) ? unionVenues(mine, parseVenues(newVenues[s])) : mine;
-      if (merged === null) tx.hdel(chatVenuesKey(newChatId), s);
-      else tx.hset(chatVenuesKey(newChatId), s, merged.join(','));
+      if (merged === null) tx.hdel(this.names.chatSubVenuesKey(newChatId), s);
+      else tx.hset(this.names.chatSubVenuesKey(newChatId), s, merged.join(','));
     }
-    tx.sadd(chatKey(newChatId), ...symbols);
-    tx.del(chatKey(oldChatId), chatVenuesKey(oldChatId));
+    tx.sadd(this.names.chatSubsKey(newChatId), ...symbols);
+    tx.del(this.names.chatSubsKey(oldChatId), this.names.chatSubVenuesKey(oldChatId));
     await execOrThrow(tx.exec());
   }
 
@@ -163,14 +167,14 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     const s = canonicalSymbol(symbol);
     if (s === null) return [];
     const [isMember, stored] = await Promise.all([
-      this.redis.sismember(chatKey(chatId), s),
-      this.redis.hget(chatVenuesKey(chatId), s),
+      this.redis.sismember(this.names.chatSubsKey(chatId), s),
+      this.redis.hget(this.names.chatSubVenuesKey(chatId), s),
     ]);
     return isMember === 1 ? parseVenues(stored) : [];
   }
 
   async listForChat(chatId: number): Promise<string[]> {
-    return (await this.redis.smembers(chatKey(chatId))).sort();
+    return (await this.redis.smembers(this.names.chatSubsKey(chatId))).sort();
   }
 
   /** Chats with a subscription and subscriptions in all, for `/stats` (a SCAN: operator use only). */
@@ -179,13 +183,13 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     let subscriptions = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:subs:*', 'COUNT', 500);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.names.patterns.subs, 'COUNT', 500);
       cursor = next;
       for (const key of keys) subscriptions += await this.redis.scard(key);
     } while (cursor !== '0');
     cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', 'pulse:chat:*:subs', 'COUNT', 500);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.names.patterns.chatSubs, 'COUNT', 500);
       cursor = next;
       chats += keys.length;
     } while (cursor !== '0');
@@ -195,7 +199,7 @@ export class RedisSubscriptionStore implements SubscriptionStore {
   async chatsFor(symbol: string): Promise<number[]> {
     const s = canonicalSymbol(symbol);
     if (s === null) return [];
-    const ids = await this.redis.smembers(symbolKey(s));
+    const ids = await this.redis.smembers(this.names.subsKey(s));
     return ids
       .map(Number)
       .filter(Number.isSafeInteger)

@@ -1,38 +1,41 @@
 import type { AlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, SnapshotJson } from '../domain/types.js';
 
-/** Where the processor's results go: Redis, or the in-process bus when no Redis is available. */
+/**
+ * Where the processor's results go: Redis, or the in-process bus when no Redis is available.
+ * Redis names below are under `{prefix}` (`REDIS_PREFIX`, default `pulse`).
+ */
 export interface Bus {
   readonly kind: 'redis' | 'memory';
   /**
-   * Sets `pulse:latest:{venue}:{SYMBOL}` and publishes on `pulse:snapshot:{venue}:{SYMBOL}`.
+   * Sets `{prefix}:latest:{venue}:{SYMBOL}` and publishes on `{prefix}:snapshot:{venue}:{SYMBOL}`.
    * Resolves to how many were written (the rest were dropped: pub/sub is at-most-once).
    */
   publishSnapshots(snapshots: readonly SnapshotJson[]): Promise<number>;
   /** Resolves once the bus can publish, or rejects after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
   /**
-   * Publishes on `pulse:alert` and appends to the `pulse:alerts` stream. Never loses an alert it
-   * accepted. `state`: alert-engine entries written in the same transaction (`pulse:alert-state`),
+   * Publishes on `{prefix}:alert` and appends to the `{prefix}:alerts` stream. Never loses an alert it
+   * accepted. `state`: alert-engine entries written in the same transaction (`{prefix}:alert-state`),
    * so a restart knows exactly which alerts went out.
    * Idempotent per `alert.id`: an id already written (by this process, a replay, or another
-   * processor) is skipped and counted, checked atomically in Redis (`pulse:alert-id:{id}`, kept
+   * processor) is skipped and counted, checked atomically in Redis (`{prefix}:alert-id:{id}`, kept
    * 3 days) or, in memory, among the last ids published; `state` is written either way.
    */
   publishAlert(alert: AlertJson, state?: readonly AlertStateEntry[]): Promise<void>;
   /** Alert-engine state that changed without an alert (a rule re-armed); written in order with alerts. */
   saveAlertState(state: readonly AlertStateEntry[]): Promise<void>;
-  /** Every stored alert-engine entry (`pulse:alert-state`). */
+  /** Every stored alert-engine entry (`{prefix}:alert-state`). */
   loadAlertState(): Promise<string[]>;
-  /** Reads `pulse:latest:{venue}:{SYMBOL}`. */
+  /** Reads `{prefix}:latest:{venue}:{SYMBOL}`. */
   latest(venue: string, symbol: string): Promise<SnapshotJson | null>;
-  /** Reads many `pulse:latest:{venue}:{SYMBOL}` in one round trip; null where absent or unreadable. */
+  /** Reads many `{prefix}:latest:{venue}:{SYMBOL}` in one round trip; null where absent or unreadable. */
   latestMany(venue: string, symbols: readonly string[]): Promise<(SnapshotJson | null)[]>;
-  /** Writes this process's feed health (`pulse:status`, one hash field per venue and shard). */
+  /** Writes this process's feed health (`{prefix}:status`, one hash field per venue and shard). */
   publishFeedStatus(statuses: readonly FeedHealthJson[]): Promise<void>;
   /** Every process's feed health, for `/status` in a bot that runs apart from the processor. */
   feedStatus(): Promise<FeedHealthJson[]>;
-  /** Symbols the processor tracks on a venue (`pulse:symbols:{venue}`). */
+  /** Symbols the processor tracks on a venue (`{prefix}:symbols:{venue}`). */
   trackedSymbols(venue: string): Promise<string[]>;
   setTrackedSymbols(venue: string, symbols: readonly string[]): Promise<void>;
   /** Replaces the analytics checkpoint stored under `key` (one JSON document per instrument). */
@@ -42,20 +45,20 @@ export interface Bus {
   ): Promise<void>;
   /** The checkpoint documents stored under `key`. */
   loadCheckpoint(key: string): Promise<string[]>;
-  /** Replaces the chat thresholds the processor evaluates (`pulse:alert-levels`), written by the bot. */
+  /** Replaces the chat thresholds the processor evaluates (`{prefix}:alert-levels`), written by the bot. */
   publishAlertLevels(levels: AlertLevels): Promise<void>;
   /** The chat thresholds to evaluate; {} when none were published or the value is unreadable. */
   alertLevels(): Promise<AlertLevels>;
   close(): Promise<void>;
 }
 
-/** One alert-engine rule state: field `key` of the `pulse:alert-state` hash. */
+/** One alert-engine rule state: field `key` of the `{prefix}:alert-state` hash. */
 export interface AlertStateEntry {
   readonly key: string;
   readonly json: string;
 }
 
-/** One venue's feed health as one processor (or shard) sees it: the `pulse:status` hash, field `{venue}@{shard}`. */
+/** One venue's feed health as one processor (or shard) sees it: the `{prefix}:status` hash, field `{venue}@{shard}`. */
 export interface FeedHealthJson {
   readonly v: 1;
   readonly venue: string;
@@ -111,7 +114,7 @@ export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
   fundingReminderMin: null,
 };
 
-/** Per-chat settings, mutes and quiet-hour holds, in Redis (`pulse:chat:{chatId}:*`). */
+/** Per-chat settings, mutes and quiet-hour holds, in Redis (`{prefix}:chat:{chatId}:*`). */
 export interface ChatSettingsStore {
   get(chatId: number): Promise<ChatSettings>;
   /** Merges `patch` into the chat's settings and returns the result. */
