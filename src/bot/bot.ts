@@ -29,6 +29,7 @@ import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
 import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
+import { TelegramLiveness, type TelegramReadiness } from './telegram-liveness.js';
 
 /** The update kinds the features handle; the same list in both transports. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -79,6 +80,14 @@ export interface TelegramBotOptions {
   readonly commandRatePerMin?: number;
   /** Wait before polling again after a 409, or before retrying a failed `setWebhook`; default 60,000. */
   readonly retryMs?: number;
+  /**
+   * Webhook mode: when nothing reached or answered the bot for this long, a `getWebhookInfo` checks
+   * that the Bot API still answers (a quiet webhook bot has no other traffic). Default 60,000 ms:
+   * half of `TELEGRAM_ANSWERED_WITHIN_MS`, so a healthy quiet bot never reads as unready.
+   */
+  readonly livenessProbeMs?: number;
+  /** `readiness()` is ok only if the Bot API answered within this; default `TELEGRAM_ANSWERED_WITHIN_MS` (2 min). */
+  readonly answeredWithinMs?: number;
 }
 
 /** A POST route for the HTTP server (`startHttp`'s `routes`). */
@@ -114,6 +123,8 @@ export interface TelegramBot {
   /** Delivery counters and queue lengths, for /metrics. */
   deliveryStats(): DeliveryStats;
   transport(): { readonly mode: 'polling' | 'webhook'; readonly state: TransportState };
+  /** Ready when updates reach the bot and the Bot API answered recently (`/readyz` `checks.telegram`). */
+  readiness(): TelegramReadiness;
   /** Stops polling (the webhook stays set, so Telegram keeps updates for the next start) and delivery; idempotent. */
   close(): Promise<void>;
 }
@@ -225,9 +236,18 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
 
   let state: TransportState = 'starting';
   let conflictLogged = false;
-  // Only a getUpdates that answered proves polling works (after a 409 too).
+  const liveness = new TelegramLiveness(Date.now, opts.answeredWithinMs);
+  // Every call's outcome (polls, sends, getMe) tells whether Telegram answers;
+  // only a getUpdates that answered proves polling works (after a 409 too).
   bot.api.config.use(async (prev, method, payload, signal) => {
-    const result = await prev(method, payload, signal);
+    let result: Awaited<ReturnType<typeof prev>>;
+    try {
+      result = await prev(method, payload, signal);
+    } catch (err) {
+      if (!closed) liveness.failed(err, method);
+      throw err;
+    }
+    liveness.answered(result, method);
     if (method === 'getUpdates' && result.ok && !closed && state !== 'polling') {
       if (state === 'conflict') log.info('polling resumed: this process is now the only poller');
       state = 'polling';
@@ -243,6 +263,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   let polling: Promise<void> | undefined;
   let webhookLoop: Promise<void> | undefined;
   let pollRetry: NodeJS.Timeout | undefined;
+  let livenessProbe: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
@@ -339,6 +360,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         );
         state = 'webhook';
         log.info({ webhookOrigin: originOf(url) }, 'telegram webhook set');
+        startLivenessProbe();
         break;
       } catch (err) {
         if (closed) break;
@@ -359,6 +381,21 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
       await sleep(retryMs, startAbort.signal);
     }
     firstTried();
+  }
+
+  /** Webhook mode only: long polling is itself a call every poll timeout. */
+  function startLivenessProbe(): void {
+    const probeMs = opts.livenessProbeMs ?? 60_000;
+    clearInterval(livenessProbe);
+    livenessProbe = setInterval(() => {
+      const age = liveness.ageMs();
+      if (closed || (age !== null && age < probeMs)) return;
+      // The outcome is recorded by the transformer above; only a debug line here.
+      bot.api
+        .getWebhookInfo(signal)
+        .catch((err) => log.debug({ err: describeError(err) }, 'liveness probe failed'));
+    }, probeMs);
+    livenessProbe.unref();
   }
 
   async function startTransport(): Promise<void> {
@@ -382,6 +419,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         log,
         accepting: () => !closed && bot.isInited(),
         handleUpdate: (update) => {
+          liveness.updateArrived();
           const task = bot.handleUpdate(update).catch((err: unknown) => {
             if (err instanceof BotError) logBotError(err);
             else log.error({ err: describeError(err), updateId: update.update_id }, 'update failed');
@@ -408,12 +446,14 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     sendText: (chatId, html) => delivery.sendText(chatId, html),
     deliveryStats: () => delivery.stats(),
     transport: () => ({ mode, state }),
+    readiness: () => liveness.readiness(mode, state),
     close() {
       closing ??= (async () => {
         closed = true;
         state = 'closed';
         startAbort.abort();
         clearTimeout(pollRetry);
+        clearInterval(livenessProbe);
         await starting;
         await webhookLoop;
         await schedules.close();
