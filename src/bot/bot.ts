@@ -81,9 +81,9 @@ export interface TelegramBotOptions {
   /** Wait before polling again after a 409, or before retrying a failed `setWebhook`; default 60,000. */
   readonly retryMs?: number;
   /**
-   * Webhook mode: when nothing reached or answered the bot for this long, a `getWebhookInfo` checks
-   * that the Bot API still answers (a quiet webhook bot has no other traffic). Default 60,000 ms:
-   * half of `TELEGRAM_ANSWERED_WITHIN_MS`, so a healthy quiet bot never reads as unready.
+   * Webhook mode: every this often a `getWebhookInfo` checks that the Bot API answers (a quiet
+   * webhook bot has no other traffic) and that the webhook is still ours and delivered to. Default
+   * 60,000 ms: half of `TELEGRAM_ANSWERED_WITHIN_MS`, so a healthy quiet bot never reads as unready.
    */
   readonly livenessProbeMs?: number;
   /** `readiness()` is ok only if the Bot API answered within this; default `TELEGRAM_ANSWERED_WITHIN_MS` (2 min). */
@@ -360,7 +360,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         );
         state = 'webhook';
         log.info({ webhookOrigin: originOf(url) }, 'telegram webhook set');
-        startLivenessProbe();
+        startLivenessProbe(url);
         break;
       } catch (err) {
         if (closed) break;
@@ -383,18 +383,23 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     firstTried();
   }
 
-  /** Webhook mode only: long polling is itself a call every poll timeout. */
-  function startLivenessProbe(): void {
-    const probeMs = opts.livenessProbeMs ?? 60_000;
+  /**
+   * Webhook mode only (long polling is itself a call every poll timeout): one getWebhookInfo per
+   * interval, even while sends succeed, since only it tells whether updates still reach us.
+   */
+  function startLivenessProbe(url: string): void {
     clearInterval(livenessProbe);
     livenessProbe = setInterval(() => {
-      const age = liveness.ageMs();
-      if (closed || (age !== null && age < probeMs)) return;
-      // The outcome is recorded by the transformer above; only a debug line here.
-      bot.api
-        .getWebhookInfo(signal)
-        .catch((err) => log.debug({ err: describeError(err) }, 'liveness probe failed'));
-    }, probeMs);
+      if (closed) return;
+      // Whether Telegram answered is recorded by the transformer above.
+      bot.api.getWebhookInfo(signal).then(
+        (info) => {
+          const problem = liveness.webhookInfo(info, url);
+          if (problem) log.error({ problem }, 'webhook updates do not reach this bot');
+        },
+        (err) => log.debug({ err: describeError(err) }, 'liveness probe failed'),
+      );
+    }, opts.livenessProbeMs ?? 60_000);
     livenessProbe.unref();
   }
 

@@ -39,9 +39,19 @@ export interface ApiAnswer {
   readonly description?: string;
 }
 
+/** What `getWebhookInfo` says about the webhook (the fields readiness reads). */
+export interface WebhookInfoLike {
+  readonly url?: string;
+  /** Unix seconds of Telegram's last failed attempt to deliver an update to the webhook. */
+  readonly last_error_date?: number;
+  readonly last_error_message?: string;
+}
+
 export class TelegramLiveness {
   private lastAnswerMs: number | null = null;
   private lastError: string | undefined;
+  /** Webhook mode: why Telegram's updates do not reach us, from the last `getWebhookInfo`. */
+  private webhookProblem: string | undefined;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -71,6 +81,28 @@ export class TelegramLiveness {
   /** A webhook update arrived with the right secret: Telegram reaches us. */
   updateArrived(): void {
     this.lastAnswerMs = this.now();
+    this.webhookProblem = undefined;
+  }
+
+  /**
+   * Telegram answering is not enough in webhook mode: another deployment may have replaced or
+   * deleted the webhook (a poller with the same token deletes it), or Telegram may fail to deliver
+   * to it (a proxy that drops the path answers 404). Either way no update reaches this bot.
+   * Returns the problem when it is new (to log once), else undefined.
+   */
+  webhookInfo(info: WebhookInfoLike, expectedUrl: string): string | undefined {
+    const before = this.webhookProblem;
+    const url = info.url ?? '';
+    const errorAgeMs = info.last_error_date === undefined ? null : this.now() - info.last_error_date * 1000;
+    this.webhookProblem =
+      url === ''
+        ? 'no webhook is set at Telegram: another deployment deleted it (one polling with this token does)'
+        : url !== expectedUrl
+          ? `the webhook set at Telegram (${originOf(url)}) is not WEBHOOK_URL: another deployment replaced it`
+          : errorAgeMs !== null && errorAgeMs <= this.answeredWithinMs
+            ? `Telegram could not deliver to the webhook ${Math.round(errorAgeMs / 1000)} s ago: ${info.last_error_message ?? 'no detail'}`
+            : undefined;
+    return this.webhookProblem !== before ? this.webhookProblem : undefined;
   }
 
   /** Wall time since the last answer; null when none. */
@@ -84,13 +116,13 @@ export class TelegramLiveness {
     const serving = SERVING_STATES.has(state);
     const reason = serving
       ? fresh
-        ? undefined
+        ? this.webhookProblem
         : age === null
           ? 'the Bot API has not answered yet'
           : `the Bot API has not answered for ${Math.round(age / 1000)} s (bound ${this.answeredWithinMs / 1000} s)`
       : stateReason(mode, state);
     return {
-      ok: serving && fresh,
+      ok: serving && fresh && this.webhookProblem === undefined,
       mode,
       state,
       lastAnswerAgeMs: age,
@@ -115,5 +147,14 @@ function stateReason(mode: 'polling' | 'webhook', state: string): string {
       return 'the bot is shutting down';
     default:
       return `transport state ${state}`;
+  }
+}
+
+/** Only the scheme and host: a webhook path often carries a secret. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(unparsable)';
   }
 }

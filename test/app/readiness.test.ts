@@ -133,6 +133,39 @@ describe('Telegram liveness', () => {
       reason: expect.stringContaining('409'),
     });
   });
+
+  it('in webhook mode, is not ready while Telegram fails to deliver to the webhook, nor once it is not ours', () => {
+    let now = 1_000_000_000;
+    const l = new TelegramLiveness(() => now, 120_000);
+    const hook = 'https://bot.example.test/secret-path';
+    l.answered({ ok: true }, 'getWebhookInfo');
+    const failing = {
+      url: hook,
+      last_error_date: now / 1000 - 30,
+      last_error_message: 'Wrong response from the webhook: 404 Not Found',
+    };
+    expect(l.webhookInfo(failing, hook)).toMatch(/404 Not Found/);
+    // Logged once: the same problem again is not new.
+    expect(l.webhookInfo(failing, hook)).toBeUndefined();
+    expect(l.readiness('webhook', 'webhook')).toMatchObject({
+      ok: false,
+      reason:
+        'Telegram could not deliver to the webhook 30 s ago: Wrong response from the webhook: 404 Not Found',
+    });
+    // An update that arrives proves delivery works again.
+    l.updateArrived();
+    expect(l.readiness('webhook', 'webhook').ok).toBe(true);
+    // An old delivery error is history.
+    now += 200_000;
+    l.answered({ ok: true }, 'getWebhookInfo');
+    l.webhookInfo(failing, hook);
+    expect(l.readiness('webhook', 'webhook').ok).toBe(true);
+    l.webhookInfo({ url: 'https://other.example.test/elsewhere' }, hook);
+    const replaced = l.readiness('webhook', 'webhook');
+    expect(replaced.reason).toMatch(/\(https:\/\/other\.example\.test\) is not WEBHOOK_URL/);
+    // The path may hold a secret: only the origin is shown.
+    expect(replaced.reason).not.toContain('elsewhere');
+  });
 });
 
 describe('a webhook bot with no traffic', () => {
@@ -168,6 +201,16 @@ describe('a webhook bot with no traffic', () => {
       timeout: 10_000,
     });
     expect(telegram.readiness().ok).toBe(true);
+    // Another deployment polling with the same token deletes the webhook: no update reaches us.
+    await fetch(`${tg.apiRoot}/bot${tg.token}/deleteWebhook`, { method: 'POST' });
+    await vi.waitFor(() => expect(telegram!.readiness().ok).toBe(false), { timeout: 10_000 });
+    expect(telegram.readiness().reason).toMatch(/^no webhook is set at Telegram/);
+    await fetch(`${tg.apiRoot}/bot${tg.token}/setWebhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://bot.example.test/hook', secret_token: 'readiness_secret' }),
+    });
+    await vi.waitFor(() => expect(telegram!.readiness().ok).toBe(true), { timeout: 10_000 });
     await tg.close();
     await vi.waitFor(() => expect(telegram!.readiness().ok).toBe(false), { timeout: 10_000 });
     expect(telegram.readiness()).toMatchObject({
