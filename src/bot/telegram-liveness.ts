@@ -4,6 +4,7 @@
  * and any orchestrator read `/readyz`).
  */
 import { describeError } from './delivery.js';
+import { originOf } from './webhook-route.js';
 
 /**
  * The Bot API must have answered within this much wall time. Long polling answers at least every
@@ -147,14 +148,5 @@ function stateReason(mode: 'polling' | 'webhook', state: string): string {
       return 'the bot is shutting down';
     default:
       return `transport state ${state}`;
-  }
-}
-
-/** Only the scheme and host: a webhook path often carries a secret. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '(unparsable)';
   }
 }
