@@ -23,6 +23,7 @@ import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
+import { firstPublishCheck, type ReadinessCheck } from './readiness.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
 
@@ -73,6 +74,17 @@ export function alertReport(byKind: Partial<Record<AlertKind, number>>, config: 
     `${'total'.padEnd(24)} ${String(total).padStart(7)}`,
     '',
   ].join('\n');
+}
+
+/** `/readyz` per role: a processor once its first snapshots reached the bus, a bot while Telegram answers. */
+function readinessChecks(
+  pipeline: Pipeline | null,
+  telegram: (() => ReadinessCheck) | undefined,
+): Record<string, () => ReadinessCheck> {
+  return {
+    ...(pipeline ? { publish: () => firstPublishCheck(pipeline.counters.snapshotsPublished) } : {}),
+    ...(telegram ? { telegram } : {}),
+  };
 }
 
 /** Logs the first occurrence, then at most one line per `everyMs` with the count since. */
@@ -136,6 +148,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   let deliveryStats: (() => DeliveryStats) | undefined;
   let webhookRoute: WebhookRoute | undefined;
   let startWebhookBot: (() => Promise<void>) | undefined;
+  let telegramReadiness: (() => ReadinessCheck) | undefined;
   let metrics: Metrics | undefined;
   const pipeline = new Pipeline({
     onPublished: (ms) => metrics?.observePublish(ms),
@@ -311,6 +324,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await store.close();
     });
     deliveryStats = () => bot.deliveryStats();
+    telegramReadiness = () => bot.readiness();
     if (bus.kind === 'redis') {
       // Alerts reach the bot through the pulse:alerts stream, acknowledged once delivered: the
       // bot can restart (or run as its own process) without losing or repeating an alert.
@@ -365,6 +379,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         staleAfterMs: config.staleAfterMs,
         metrics: metrics.registry,
         version: versionInfo(config.role),
+        checks: readinessChecks(processes ? pipeline : null, telegramReadiness),
       },
       webhookRoute ? { routes: { [webhookRoute.path]: webhookRoute.handle } } : {},
     );

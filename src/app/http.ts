@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/types.js';
+import { type ReadinessCheck, readiness } from './readiness.js';
 import type { VenueRuntime } from './venue-runtime.js';
 import type { VersionInfo } from './version.js';
 
@@ -27,28 +28,14 @@ export interface HealthSources {
   readonly staleAfterMs: number;
   readonly metrics: Registry;
   readonly version: VersionInfo;
-}
-
-interface VenueCheck {
-  readonly ok: boolean;
-  readonly connections: number;
-  readonly open: number;
-  readonly lastDataAgeMs: number | null;
-}
-
-/** A venue is ready when it has connections, all open, each with market data within the staleness bound. */
-function venueCheck(r: VenueRuntime, staleAfterMs: number, now: number): VenueCheck {
-  const conns = r.connections();
-  const ages = conns.map((c) => (c.lastDataAt ? now - c.lastDataAt : null));
-  const open = conns.filter((c) => c.isOpen).length;
-  const worst = ages.some((a) => a === null) ? null : Math.max(0, ...(ages as number[]));
-  const ok = conns.length > 0 && open === conns.length && worst !== null && worst <= staleAfterMs;
-  return { ok, connections: conns.length, open, lastDataAgeMs: worst };
+  /** Role-specific readiness checks by name (`telegram`, `publish`); see readiness.ts. */
+  readonly checks?: Readonly<Record<string, () => ReadinessCheck>>;
 }
 
 /**
- * `/healthz`: the process is alive. `/readyz`: Redis reachable (or the in-process bus) and every
- * enabled venue delivered data within its staleness bound; the body lists each check.
+ * `/healthz`: the process is alive. `/readyz`: Redis reachable (or the in-process bus), every
+ * enabled venue delivered data within its staleness bound, and each role check passes; the body
+ * lists each check, and `reasons` says why when the answer is 503.
  * `/metrics`: Prometheus text. `/version`: version, commit, build time, role.
  */
 export async function startHttp(
@@ -69,13 +56,16 @@ export async function startHttp(
     if (path === '/healthz') return json(200, { ok: true });
     if (path === '/version') return json(200, src.version);
     if (path === '/readyz') {
-      const now = Date.now();
-      const venues = Object.fromEntries(
-        src.venues().map((r) => [r.venue, venueCheck(r, src.staleAfterMs, now)]),
+      const body = readiness(
+        {
+          redis: { kind: src.bus.kind, connected: 'isReady' in src.bus && src.bus.isReady === true },
+          venues: src.venues(),
+          staleAfterMs: src.staleAfterMs,
+          ...(src.checks ? { checks: src.checks } : {}),
+        },
+        Date.now(),
       );
-      const redisOk = src.bus.kind === 'memory' || ('isReady' in src.bus && src.bus.isReady === true);
-      const ok = redisOk && Object.values(venues).every((v) => v.ok);
-      return json(ok ? 200 : 503, { ok, checks: { redis: { kind: src.bus.kind, ok: redisOk }, venues } });
+      return json(body.ok ? 200 : 503, body);
     }
     if (path === '/metrics') {
       src.metrics.metrics().then(

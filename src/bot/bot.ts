@@ -2,10 +2,8 @@
  * The Telegram bot: one grammY middleware stack (one Composer per feature) fed by either long
  * polling or a webhook, and alert delivery. Bot API: https://core.telegram.org/bots/api
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Api, Bot, BotError, type Context, GrammyError } from 'grammy';
-import type { Update, UserFromGetMe } from 'grammy/types';
+import type { UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import { MemoryChatSettingsStore } from '../bus/chat-settings-store.js';
 import type { Bus, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
@@ -29,6 +27,10 @@ import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
 import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
+import { TelegramLiveness, type TelegramReadiness } from './telegram-liveness.js';
+import { createWebhookRoute, originOf, settleWithin, type WebhookRoute } from './webhook-route.js';
+
+export type { WebhookRoute } from './webhook-route.js';
 
 /** The update kinds the features handle; the same list in both transports. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
@@ -79,12 +81,14 @@ export interface TelegramBotOptions {
   readonly commandRatePerMin?: number;
   /** Wait before polling again after a 409, or before retrying a failed `setWebhook`; default 60,000. */
   readonly retryMs?: number;
-}
-
-/** A POST route for the HTTP server (`startHttp`'s `routes`). */
-export interface WebhookRoute {
-  readonly path: string;
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Webhook mode: every this often a `getWebhookInfo` checks that the Bot API answers (a quiet
+   * webhook bot has no other traffic) and that the webhook is still ours and delivered to. Default
+   * 60,000 ms: half of `TELEGRAM_ANSWERED_WITHIN_MS`, so a healthy quiet bot never reads as unready.
+   */
+  readonly livenessProbeMs?: number;
+  /** `readiness()` is ok only if the Bot API answered within this; default `TELEGRAM_ANSWERED_WITHIN_MS` (2 min). */
+  readonly answeredWithinMs?: number;
 }
 
 /**
@@ -114,6 +118,8 @@ export interface TelegramBot {
   /** Delivery counters and queue lengths, for /metrics. */
   deliveryStats(): DeliveryStats;
   transport(): { readonly mode: 'polling' | 'webhook'; readonly state: TransportState };
+  /** Ready when updates reach the bot and the Bot API answered recently (`/readyz` `checks.telegram`). */
+  readiness(): TelegramReadiness;
   /** Stops polling (the webhook stays set, so Telegram keeps updates for the next start) and delivery; idempotent. */
   close(): Promise<void>;
 }
@@ -123,14 +129,6 @@ type ApiSignal = Parameters<Api['setMyCommands']>[2];
 
 /** Upper bound on each wait at close: grammY may be in a 3 s back-off or a stuck request. */
 const POLLING_EXIT_WAIT_MS = 5000;
-/** Telegram re-sends a webhook update it got no answer to: answer by then, finish in the background. */
-const WEBHOOK_ANSWER_WITHIN_MS = 5000;
-const WEBHOOK_MAX_IN_FLIGHT = 100;
-const WEBHOOK_MAX_BODY_BYTES = 1 << 20;
-/** Update ids remembered to drop Telegram's re-sends. */
-const WEBHOOK_RECENT_IDS = 1000;
-const REJECT_LOG_EVERY_MS = 60_000;
-
 export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   const log = opts.logger.child({ component: 'telegram' });
   const now = opts.now ?? Date.now;
@@ -225,9 +223,18 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
 
   let state: TransportState = 'starting';
   let conflictLogged = false;
-  // Only a getUpdates that answered proves polling works (after a 409 too).
+  const liveness = new TelegramLiveness(Date.now, opts.answeredWithinMs);
+  // Every call's outcome (polls, sends, getMe) tells whether Telegram answers;
+  // only a getUpdates that answered proves polling works (after a 409 too).
   bot.api.config.use(async (prev, method, payload, signal) => {
-    const result = await prev(method, payload, signal);
+    let result: Awaited<ReturnType<typeof prev>>;
+    try {
+      result = await prev(method, payload, signal);
+    } catch (err) {
+      if (!closed) liveness.failed(err, method);
+      throw err;
+    }
+    liveness.answered(result, method);
     if (method === 'getUpdates' && result.ok && !closed && state !== 'polling') {
       if (state === 'conflict') log.info('polling resumed: this process is now the only poller');
       state = 'polling';
@@ -243,6 +250,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   let polling: Promise<void> | undefined;
   let webhookLoop: Promise<void> | undefined;
   let pollRetry: NodeJS.Timeout | undefined;
+  let livenessProbe: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
@@ -339,6 +347,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         );
         state = 'webhook';
         log.info({ webhookOrigin: originOf(url) }, 'telegram webhook set');
+        startLivenessProbe(url);
         break;
       } catch (err) {
         if (closed) break;
@@ -359,6 +368,26 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
       await sleep(retryMs, startAbort.signal);
     }
     firstTried();
+  }
+
+  /**
+   * Webhook mode only (long polling is itself a call every poll timeout): one getWebhookInfo per
+   * interval, even while sends succeed, since only it tells whether updates still reach us.
+   */
+  function startLivenessProbe(url: string): void {
+    clearInterval(livenessProbe);
+    livenessProbe = setInterval(() => {
+      if (closed) return;
+      // Whether Telegram answered is recorded by the transformer above.
+      bot.api.getWebhookInfo(signal).then(
+        (info) => {
+          const problem = liveness.webhookInfo(info, url);
+          if (problem) log.error({ problem }, 'webhook updates do not reach this bot');
+        },
+        (err) => log.debug({ err: describeError(err) }, 'liveness probe failed'),
+      );
+    }, opts.livenessProbeMs ?? 60_000);
+    livenessProbe.unref();
   }
 
   async function startTransport(): Promise<void> {
@@ -382,6 +411,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
         log,
         accepting: () => !closed && bot.isInited(),
         handleUpdate: (update) => {
+          liveness.updateArrived();
           const task = bot.handleUpdate(update).catch((err: unknown) => {
             if (err instanceof BotError) logBotError(err);
             else log.error({ err: describeError(err), updateId: update.update_id }, 'update failed');
@@ -408,12 +438,14 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     sendText: (chatId, html) => delivery.sendText(chatId, html),
     deliveryStats: () => delivery.stats(),
     transport: () => ({ mode, state }),
+    readiness: () => liveness.readiness(mode, state),
     close() {
       closing ??= (async () => {
         closed = true;
         state = 'closed';
         startAbort.abort();
         clearTimeout(pollRetry);
+        clearInterval(livenessProbe);
         await starting;
         await webhookLoop;
         await schedules.close();
@@ -433,108 +465,6 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
       return closing;
     },
   };
-}
-
-interface WebhookRouteOptions {
-  readonly path: string;
-  readonly secret: string;
-  readonly log: Logger;
-  /** False while closing or before getMe: answer 503 so Telegram re-sends later. */
-  readonly accepting: () => boolean;
-  readonly handleUpdate: (update: Update) => Promise<void>;
-  readonly inFlight: () => number;
-}
-
-/**
- * Our own handler around `bot.handleUpdate` rather than grammY's `webhookCallback`: it reads a
- * bounded body, logs rejected requests (throttled, never the header), drops Telegram's re-sends by
- * `update_id`, bounds concurrent updates and answers within a few seconds while slow work finishes;
- * webhookCallback answers 500 on a slow update (which Telegram re-sends) and also replaces bot.start.
- */
-function createWebhookRoute(o: WebhookRouteOptions): WebhookRoute {
-  // Hashing first gives equal lengths, so timingSafeEqual compares in constant time whatever was sent.
-  const expected = sha256(o.secret);
-  const recentIds = new Set<number>();
-  let rejected = 0;
-  let lastRejectLogMs = Number.NEGATIVE_INFINITY;
-  const answer = (res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
-    if (!res.headersSent) res.writeHead(status, headers).end();
-  };
-
-  function reject(req: IncomingMessage, res: ServerResponse, header: string | undefined): void {
-    rejected++;
-    if (Date.now() - lastRejectLogMs >= REJECT_LOG_EVERY_MS) {
-      o.log.warn(
-        { remoteAddress: req.socket.remoteAddress, headerPresent: header !== undefined, rejected },
-        'webhook request rejected: wrong or missing X-Telegram-Bot-Api-Secret-Token',
-      );
-      lastRejectLogMs = Date.now();
-      rejected = 0;
-    }
-    answer(res, 401, { connection: 'close' });
-  }
-
-  return {
-    path: o.path,
-    handle(req, res) {
-      if (req.method !== 'POST') return answer(res, 405, { allow: 'POST' });
-      const raw = req.headers['x-telegram-bot-api-secret-token'];
-      const header = Array.isArray(raw) ? raw[0] : raw;
-      if (header === undefined || !timingSafeEqual(sha256(header), expected)) return reject(req, res, header);
-      if (!o.accepting() || o.inFlight() >= WEBHOOK_MAX_IN_FLIGHT)
-        return answer(res, 503, { 'retry-after': '5' });
-      readBody(req, WEBHOOK_MAX_BODY_BYTES).then(
-        (body) => {
-          const update = parseUpdate(body);
-          if (update === null) return answer(res, 400);
-          if (recentIds.has(update.update_id)) return answer(res, 200);
-          recentIds.add(update.update_id);
-          if (recentIds.size > WEBHOOK_RECENT_IDS)
-            recentIds.delete(recentIds.values().next().value as number);
-          void settleWithin(o.handleUpdate(update), WEBHOOK_ANSWER_WITHIN_MS).then(() => answer(res, 200));
-        },
-        () => answer(res, 413, { connection: 'close' }),
-      );
-    },
-  };
-}
-
-function parseUpdate(body: string): Update | null {
-  try {
-    const parsed = JSON.parse(body) as { update_id?: unknown } | null;
-    return typeof parsed === 'object' && parsed !== null && Number.isSafeInteger(parsed.update_id)
-      ? (parsed as Update)
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > maxBytes) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
-/** The scheme and host of a webhook URL: its path may carry a secret (a token in the path is common). */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '(unparsable)';
-  }
 }
 
 /** Tells the user when a handler failed (Redis down, say) instead of staying silent. */
@@ -565,12 +495,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done);
   });
-}
-
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** The subscription store, with settings removed or migrated together with the chat. */

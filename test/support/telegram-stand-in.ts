@@ -65,7 +65,8 @@ interface PendingPoll {
 
 const BOT_USER = { id: 42, is_bot: true, first_name: 'Pulse', username: 'perp_pulse_test_bot' } as const;
 
-export async function startTelegramStandIn(token = '123456:TEST-token'): Promise<TelegramStandIn> {
+/** `port`: a fixed one (a program already pointed at it, e.g. one that found it closed); default any free. */
+export async function startTelegramStandIn(token = '123456:TEST-token', port = 0): Promise<TelegramStandIn> {
   const botInfo: UserFromGetMe = {
     ...BOT_USER,
     can_join_groups: true,
@@ -261,12 +262,12 @@ export async function startTelegramStandIn(token = '123456:TEST-token'): Promise
       }
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = (server.address() as AddressInfo).port;
 
   const standIn: TelegramStandIn = {
-    apiRoot: `http://127.0.0.1:${port}`,
+    apiRoot: `http://127.0.0.1:${listening}`,
     token,
     botInfo,
     pushUpdate(update) {
