@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 
 /**
- * The URL of a real Redis for one test file, isolated by its own database index (1–25 are reserved,
+ * The URL of a real Redis for one test file, isolated by its own database index (1–26 are reserved,
  * one per file; global-setup makes sure the server has them). Pub/sub channels are not
  * per-database: tests that subscribe use symbols of their own.
  */
