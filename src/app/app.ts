@@ -351,7 +351,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (bot.webhook) {
       webhookRoute = bot.webhook;
       startWebhookBot = () => bot.start();
-    } else await bot.start();
+    } else {
+      // Not awaited (it never rejects, and close() waits for it): a Bot API that does not answer
+      // must not hold up the health endpoints and, with ROLE=all, the market data.
+      void bot.start();
+    }
   } else {
     logger.info('TELEGRAM_BOT_TOKEN is not set: no bot; alerts are logged and published only');
   }
