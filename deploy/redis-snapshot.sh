@@ -10,8 +10,18 @@ field() { $cli INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 
 # rdb_saves counts completed snapshots (LASTSAVE has whole seconds: a quick save can keep it).
 before=$(field rdb_saves)
-# SCHEDULE: if a save (or an AOF rewrite) is running, start ours right after it instead of failing.
-$cli BGSAVE SCHEDULE >/dev/null
+# SCHEDULE: during an AOF rewrite, ours starts right after it. A save already running began
+# before this call, so wait for it and start ours afterwards (the copy must hold everything).
+tries=0
+until $cli BGSAVE SCHEDULE | grep -qi 'background saving'; do
+  tries=$((tries + 1))
+  if [ "$tries" -gt 600 ]; then
+    echo "snapshot: Redis refused BGSAVE for 5 minutes" >&2
+    exit 1
+  fi
+  sleep 0.5
+  before=$(field rdb_saves)
+done
 tries=0
 while [ "$(field rdb_saves)" = "$before" ] || [ "$(field rdb_bgsave_in_progress)" != 0 ]; do
   tries=$((tries + 1))
