@@ -231,6 +231,36 @@ export function guideBuildTargets(guide: string): { readonly all: boolean; reado
   return { all, services: [...services] };
 }
 
+/**
+ * The services that the guide's `docker compose <verb> ... SERVICE` commands (exec, logs, stop,
+ * up, run, cp, build) name, so a misspelt one fails here instead of on the operator's VM.
+ */
+export function guideServiceNames(guide: string): string[] {
+  const names = new Set<string>();
+  for (const line of guide.split('\n')) {
+    if (!/^\s*(\$\s+)?docker compose\b/.test(line)) continue;
+    for (const part of line.replace(/\s#.*$/, '').split(/&&|;|\||</)) {
+      const m = /^\s*(?:\$\s+)?docker compose(?:\s+-f\s+\S+)*\s+(exec|logs|stop|up|run|cp|build)\b(.*)$/.exec(
+        part,
+      );
+      if (!m) continue;
+      const words = m[2]!.trim().split(/\s+/);
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i]!;
+        if (w === '-v')
+          i++; // a volume argument, not a service
+        else if (w.startsWith('-') || w === '') continue;
+        else {
+          names.add(m[1] === 'cp' ? w.split(':')[0]! : w);
+          // exec and run take one service; what follows is its command.
+          if (m[1] === 'exec' || m[1] === 'run' || m[1] === 'cp') break;
+        }
+      }
+    }
+  }
+  return [...names];
+}
+
 /** Named services that do not exist, or that neither build nor share a built service's image. */
 export function servicesThatCannotBuild(compose: ComposeFile, names: readonly string[]): Unreachable[] {
   const out: Unreachable[] = [];

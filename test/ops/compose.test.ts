@@ -10,6 +10,7 @@ import {
   dockerfileEnv,
   environmentOf,
   guideBuildTargets,
+  guideServiceNames,
   interpolate,
   interpolateAll,
   mergeCompose,
@@ -102,6 +103,18 @@ describe('compose-check helpers (on small fixtures)', () => {
     ]);
   });
 
+  it('reads the service each guide command names', () => {
+    const text = [
+      '$ docker compose exec -T redis sh < deploy/redis-snapshot.sh',
+      '$ docker compose cp redis:/data/dump.rdb backups/x.rdb',
+      '$ docker compose run --rm --no-deps -v "$PWD/b:/b:ro" redis sh /deploy/x.sh',
+      '$ docker compose stop bot processor',
+      '$ docker compose up -d --no-deps bott',
+      '$ docker compose logs -f bot | grep x',
+    ].join('\n');
+    expect(guideServiceNames(text).sort()).toEqual(['bot', 'bott', 'processor', 'redis']);
+  });
+
   it('merges an overlay the way -f base -f overlay does', () => {
     const merged = mergeCompose(
       { services: { bot: { image: 'i', environment: { ROLE: 'bot' }, expose: ['1'] } } },
@@ -157,6 +170,12 @@ describe('docker-compose.yml against the README and docs/deploy.md', () => {
     // A bare `docker compose build` builds both images at once: too much for the 1 GB VM.
     expect(targets.all).toBe(false);
     expect(servicesThatCannotBuild(base, targets.services)).toEqual([]);
+  });
+
+  it('every service a guide command names exists (base file and webhook overlay)', () => {
+    const all = Object.keys(mergeCompose(base, overlay).services);
+    expect(guideServiceNames(guide).filter((n) => !all.includes(n))).toEqual([]);
+    expect(guideServiceNames(guide)).toEqual(expect.arrayContaining(['redis', 'processor', 'bot']));
   });
 
   it('the bot is optional: every command works without a token, and the bot runs only in its profile', () => {
