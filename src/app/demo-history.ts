@@ -66,7 +66,7 @@ export async function demoHistory(opts: DemoHistoryOptions): Promise<string[]> {
           fromTs,
           toTs: nowTs,
           maxRequestsPerSec: DEMO_HISTORY_REQUESTS_PER_SEC,
-          logger: log,
+          logger: opts.logger,
           signal: opts.signal,
           onPoints: (instrument, points) => {
             const entry = symbolOf.get(instrument);
