@@ -241,10 +241,9 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
   }
 
   const endpoints = { ...config.endpoints };
-  const wallStartMs = Date.now();
   const clock =
     mode.kind === 'demo' && processes
-      ? demoClock(wallStartMs, wallStartMs, demo.timeScale ?? DEMO_TIME_SCALE)
+      ? demoClock(undefined, undefined, demo.timeScale ?? DEMO_TIME_SCALE)
       : null;
   if (clock) {
     const market = demoMarket(clock.startTs);
