@@ -18,7 +18,15 @@ import { Recorder } from '../streams/recorder.js';
 import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
-import { demoClock, demoMarket, demoVenueModule, startDemoVenue } from './demo.js';
+import {
+  DEMO_TIME_SCALE,
+  type DemoOptions,
+  demoClock,
+  demoMarket,
+  demoVenueModule,
+  startDemoVenue,
+} from './demo.js';
+import { demoHistory } from './demo-history.js';
 import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -125,7 +133,8 @@ export async function chooseBus(
   return new MemoryBus();
 }
 
-export async function startApp(config: Config, logger: Logger): Promise<App> {
+/** `demo`: settings of `--demo` that only tests change (see `DemoOptions`). */
+export async function startApp(config: Config, logger: Logger, demo: DemoOptions = {}): Promise<App> {
   rxConfig.onUnhandledError = (err) => logger.error({ err }, 'unhandled error in a stream subscriber');
   const closers: (() => Promise<void> | void)[] = [];
   const subscriptions: Subscription[] = [];
@@ -250,7 +259,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
 
   const endpoints = { ...config.endpoints };
-  const clock = mode.kind === 'demo' && processes ? demoClock() : null;
+  const clock =
+    mode.kind === 'demo' && processes
+      ? demoClock(undefined, undefined, demo.timeScale ?? DEMO_TIME_SCALE)
+      : null;
   if (clock) {
     const market = demoMarket(clock.startTs);
     for (const id of config.venues) {
@@ -259,9 +271,27 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       endpoints[id] = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
     }
     logger.info(
-      { venues: config.venues },
-      'demo: local venue simulators run at 60x event time (a 15m window fills in 15 s)',
+      { venues: config.venues, timeScale: clock.timeScale },
+      `demo: local venue simulators run at ${clock.timeScale}x event time (a 15m window fills in ${900 / clock.timeScale} s)`,
     );
+    // The demo's warm start, before any live event: the simulators' last day as this
+    // processor's own past, so every rule can fire within minutes (see demo-history.ts).
+    if (config.backfill) {
+      const documents = await demoHistory({
+        venues: config.venues,
+        endpoints,
+        market,
+        clock,
+        want: { symbols: config.symbols, topN: config.topN },
+        shard: config.shard,
+        logger,
+        signal: abort.signal,
+      });
+      logger.info(
+        { instruments: pipeline.restore(documents) },
+        "demo: a day of OI history from the simulators' REST endpoints, resumed as this processor's own past",
+      );
+    }
   }
 
   if (config.role === 'bot' && bus.kind !== 'redis') {

@@ -85,4 +85,15 @@ export interface RestPollPlan {
   readonly usedWeightHeader?: string;
   /** The venue's weight limit per minute, against which `usedWeightHeader` is read. */
   readonly venueWeightLimitPerMinute?: number;
+  /**
+   * The clock the cycles, budget and receive times run on; default the wall clock. `--demo` polls
+   * its simulators on their accelerated event clock, so OI is as fresh in event time as live.
+   */
+  readonly clock?: RestPollClock;
+}
+
+/** A clock that may run faster than the timers: `now()` advances `timeScale` ms per wall ms. */
+export interface RestPollClock {
+  now(): number;
+  readonly timeScale: number;
 }

@@ -13,6 +13,7 @@ export interface RestPollerOptions {
   /** Receives every response body as a recording line with `source` set (for `--record`). */
   readonly onRawFrame?: (frame: RawFrame) => void;
   readonly timeoutMs?: number;
+  /** Default `plan.clock`'s, else `Date.now`. */
   readonly now?: () => number;
   /** Length of the budget window; the venues count per minute (tests shorten it). */
   readonly windowMs?: number;
@@ -62,10 +63,19 @@ export class RestPoller {
   private running: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly windowMs: number;
+  /** Clock ms per wall ms: every wait is in clock time, slept in wall time. */
+  private readonly timeScale: number;
 
   constructor(private readonly opts: RestPollerOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? opts.plan.clock?.now ?? Date.now;
+    this.timeScale = opts.plan.clock?.timeScale ?? 1;
     this.windowMs = opts.windowMs ?? 60_000;
+  }
+
+  /** Waits `clockMs` of the poller's clock; resolves early (never rejects) on close. */
+  private wait(clockMs: number): Promise<void> {
+    const wallMs = this.timeScale === 1 ? clockMs : clockMs / this.timeScale;
+    return sleep(wallMs, undefined, { signal: this.abort.signal }).catch(() => {});
   }
 
   start(): void {
@@ -95,7 +105,7 @@ export class RestPoller {
       if (!this.cycleDisturbed) this.lastCycleMs = this.now() - cycleStart;
       this.cycleDisturbed = false;
       const restMs = cycleStart + plan.cycleMs - this.now();
-      if (restMs > 0) await sleep(restMs, undefined, { signal }).catch(() => {});
+      if (restMs > 0) await this.wait(restMs);
     }
   }
 
@@ -119,7 +129,7 @@ export class RestPoller {
       }
       if (waitMs <= 0 || signal.aborted) break;
       this.counters.budgetWaits++;
-      await sleep(waitMs, undefined, { signal }).catch(() => {});
+      await this.wait(waitMs);
     }
     if (weight > 0) this.spent.push({ ts: this.now(), weight });
   }
@@ -143,7 +153,7 @@ export class RestPoller {
       this.counters.errors++;
       this.status('rest_error', `${req.path}: ${(err as Error).message}`);
       logger.warn({ path: req.path, message: (err as Error).message }, 'REST request failed');
-      await sleep(1000, undefined, { signal }).catch(() => {});
+      await this.wait(1000);
       return;
     }
     const receiveTs = this.now();
@@ -168,7 +178,7 @@ export class RestPoller {
         { path: req.path, status: res.status, waitMs },
         'venue rate limit hit; pausing REST polling',
       );
-      await sleep(waitMs, undefined, { signal }).catch(() => {});
+      await this.wait(waitMs);
       return;
     }
     if (!res.ok) {

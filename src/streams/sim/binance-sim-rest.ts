@@ -302,7 +302,14 @@ const FAILURE_BODIES: Record<number, object> = {
  * The simulator's HTTP side: answers, request weight per clock minute in `X-MBX-USED-WEIGHT-1M`
  * (429 with `Retry-After` past the limit), injected failures, and a log of requested paths.
  */
-export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: () => number }) {
+export function createBinanceRestHandler(
+  ctx: RestContext & {
+    readonly eventTs: () => number;
+    /** The clock whose minutes the weight is counted in; default the wall clock. */
+    readonly weightClock?: () => number;
+  },
+) {
+  const weightNow = ctx.weightClock ?? Date.now;
   const failures: { prefix: string; failure: RestFailure }[] = [];
   const requested: string[] = [];
   const log: RestRequestLogEntry[] = [];
@@ -314,7 +321,7 @@ export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: 
     const pathWithQuery = `${url.pathname}${url.search}`;
     requested.push(pathWithQuery);
     log.push({ path: pathWithQuery, wallMs: Date.now() });
-    const minute = Math.floor(Date.now() / MINUTE_MS);
+    const minute = Math.floor(weightNow() / MINUTE_MS);
     if (weight.minute !== minute) Object.assign(weight, { minute, used: 0 });
     const reply = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
       const own = { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(weight.used) };
@@ -345,7 +352,7 @@ export function createBinanceRestHandler(ctx: RestContext & { readonly eventTs: 
         : { status: 405, weight: 1, body: { code: -1000, msg: 'Method not allowed' } };
     weight.used += answer.weight;
     if (weight.used > ctx.weightLimitPerMinute) {
-      const retryAfterSec = Math.ceil(((minute + 1) * MINUTE_MS - Date.now()) / 1000);
+      const retryAfterSec = Math.ceil(((minute + 1) * MINUTE_MS - weightNow()) / 1000);
       return reply(429, FAILURE_BODIES[429], { 'retry-after': String(retryAfterSec) });
     }
     reply(answer.status, answer.body);

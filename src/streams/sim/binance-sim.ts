@@ -42,6 +42,12 @@ export interface BinanceSimulatorOptions extends SimulatorOptions {
   readonly fundingIntervalHours?: Readonly<Record<string, number>>;
   /** Request weight per clock minute before 429s; default 2400. */
   readonly weightLimitPerMinute?: number;
+  /**
+   * The clock whose minutes the request weight is counted in (and `Retry-After` measured on):
+   * `wall` (default), or `event`, which runs the REST side at the same speed as the frames when
+   * the event clock is accelerated (`--demo` polls open interest on that clock).
+   */
+  readonly weightClock?: 'wall' | 'event';
 }
 
 export interface BinanceSimulator extends SimulatorControls {
@@ -164,7 +170,13 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
     }
   };
 
-  const rest = createBinanceRestHandler({ market, intervals, weightLimitPerMinute, eventTs });
+  const rest = createBinanceRestHandler({
+    market,
+    intervals,
+    weightLimitPerMinute,
+    eventTs,
+    ...(opts.weightClock === 'event' ? { weightClock: eventTs } : {}),
+  });
   const http = createServer(rest.handle);
   const wss = new WebSocketServer({ server: http, path: WS_PATH });
   wss.on('connection', (ws, req) => {

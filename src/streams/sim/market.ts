@@ -27,6 +27,20 @@ export interface ScriptedEvent {
   readonly priceChangePct: number;
 }
 
+/**
+ * A scripted funding regime: from `atTs` (until `untilTs`, default for good) the symbol's rate per
+ * interval is `fundingRate` and/or its interval is `intervalHours`, on every venue at once. A
+ * venue's own cap still applies only in how it reads the rate (`funding.atBound`).
+ */
+export interface ScriptedFundingEvent {
+  readonly symbol: string;
+  readonly atTs: number;
+  readonly untilTs?: number;
+  /** Rate per funding interval, e.g. `0.00375` = 0.375%. */
+  readonly fundingRate?: number;
+  readonly intervalHours?: number;
+}
+
 export interface MarketState {
   readonly markPrice: number;
   readonly lastPrice: number;
@@ -35,8 +49,9 @@ export interface MarketState {
   readonly oiBase: number;
   /** Per funding interval (0.0001 = 0.01%). */
   readonly fundingRate: number;
-  readonly fundingIntervalHours: 8;
-  /** The next multiple of 8 h UTC strictly after the event time. */
+  /** 8 unless a scripted funding event says otherwise. */
+  readonly fundingIntervalHours: number;
+  /** The next multiple of the interval (UTC) strictly after the event time. */
   readonly nextFundingTs: number;
   readonly turnover24hUsd: number;
 }
@@ -48,6 +63,8 @@ export interface ScriptedMarketOptions {
   /** Anchor time: at `startTs` price and OI equal `basePrice` and `baseOiBase` (before events). */
   readonly startTs: number;
   readonly events?: readonly ScriptedEvent[];
+  /** Funding regimes; later ones win where they overlap. */
+  readonly funding?: readonly ScriptedFundingEvent[];
 }
 
 export interface ScriptedMarket {
@@ -148,6 +165,19 @@ export function createScriptedMarket(opts: ScriptedMarketOptions): ScriptedMarke
   const seed = opts.seed ?? 1;
   const specs = new Map(opts.symbols.map((s) => [s.symbol, s]));
   const events = opts.events ?? [];
+  const fundingEvents = opts.funding ?? [];
+
+  /** The scripted rate and interval in force at `ts`, where any. */
+  const fundingAt = (symbol: string, ts: number) => {
+    let rate: number | undefined;
+    let hours: number | undefined;
+    for (const f of fundingEvents) {
+      if (f.symbol !== symbol || ts < f.atTs || (f.untilTs !== undefined && ts >= f.untilTs)) continue;
+      rate = f.fundingRate ?? rate;
+      hours = f.intervalHours ?? hours;
+    }
+    return { rate, hours: hours ?? FUNDING_INTERVAL_HOURS };
+  };
 
   const spec = (symbol: string): MarketSymbolSpec => {
     const s = specs.get(symbol);
@@ -169,14 +199,16 @@ export function createScriptedMarket(opts: ScriptedMarketOptions): ScriptedMarke
       oiFactor *= 1 + (e.oiChangePct / 100) * p;
     }
     const markPrice = s.basePrice * priceFactor;
+    const funding = fundingAt(symbol, ts);
+    const intervalMs = funding.hours * HOUR_MS;
     return {
       markPrice,
       lastPrice: markPrice * (1 + 0.0002 * noise(seed, key, 3, ts / 2_000)),
       indexPrice: markPrice * (1 + 0.0001 + 0.0003 * noise(seed, key, 4, ts / 30_000)),
       oiBase: s.baseOiBase * oiFactor,
-      fundingRate: 0.0001 + walk(FUNDING_OCTAVES, seed, key, 5, ts),
-      fundingIntervalHours: FUNDING_INTERVAL_HOURS,
-      nextFundingTs: Math.floor(ts / FUNDING_INTERVAL_MS) * FUNDING_INTERVAL_MS + FUNDING_INTERVAL_MS,
+      fundingRate: funding.rate ?? 0.0001 + walk(FUNDING_OCTAVES, seed, key, 5, ts),
+      fundingIntervalHours: funding.hours,
+      nextFundingTs: Math.floor(ts / intervalMs) * intervalMs + intervalMs,
       turnover24hUsd:
         s.baseOiBase * s.basePrice * 1.2 * Math.exp(0.2 * noise(seed, key, 6, ts / (12 * HOUR_MS))),
     };

@@ -198,6 +198,24 @@ describe('Binance simulator REST', () => {
     }
   });
 
+  it('counts request weight per minute of its event clock with weightClock event', async () => {
+    // An event clock that jumps a minute per request: every request starts a new weight minute.
+    let eventTs = Date.UTC(2026, 0, 1);
+    const s = await start({ weightClock: 'event', eventClock: () => (eventTs += 60_000) });
+    for (let i = 0; i < 3; i++) {
+      const res = await get(s, '/fapi/v1/openInterest?symbol=BTCUSDT');
+      expect(res.status).toBe(200);
+      expect(used(res.headers)).toBe(1);
+    }
+    // On the wall clock (the default) the same three requests add up in one minute (or two).
+    await sim?.close();
+    const wall = await start({ eventClock: () => (eventTs += 60_000) });
+    const last = [];
+    for (let i = 0; i < 3; i++)
+      last.push(used((await get(wall, '/fapi/v1/openInterest?symbol=BTCUSDT')).headers));
+    expect(Math.max(...last)).toBeGreaterThan(1);
+  });
+
   it('injects 429 and 418 with Retry-After once, on the matching path only', async () => {
     const s = await start();
     s.failRestNext('/fapi/v1/openInterest', { status: 429 });
