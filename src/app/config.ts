@@ -184,12 +184,7 @@ function endpoints(env: Env): Config['endpoints'] {
       restUrl: url(env, `${prefix}_REST_URL`, VENUES[id].defaultRestUrl, ['http:', 'https:']),
     };
   };
-  return {
-    binance: entry('binance'),
-    bybit: entry('bybit'),
-    okx: entry('okx'),
-    hyperliquid: entry('hyperliquid'),
-  };
+  return Object.fromEntries(VENUE_IDS.map((id) => [id, entry(id)])) as Config['endpoints'];
 }
 
 /** Ports Telegram delivers webhooks to (https://core.telegram.org/bots/api#setwebhook). */

@@ -1,7 +1,7 @@
 /**
  * Open-interest history from the venues' REST APIs, for a warm start: with the last 24 h of OI
  * fetched at start-up, the 15 m and 24 h windows have a baseline at once instead of after a day.
- * `oiHistoryFetcher` picks a venue's fetcher (`venues/<venue>-history.ts`); `runBackfill` runs it
+ * `oiHistoryFetcher` picks a venue's fetcher (the registry's `oiHistory`, `venues/<venue>-history.ts`); `runBackfill` runs it
  * over a universe under a request budget, skipping (and logging) instruments that fail.
  */
 import type { Logger } from 'pino';
@@ -12,9 +12,7 @@ import {
   type OiHistoryPoint,
   RequestPacer,
 } from './core/history.js';
-import { createBinanceOiHistoryFetcher } from './venues/binance-history.js';
-import { createBybitOiHistoryFetcher } from './venues/bybit-history.js';
-import { createOkxOiHistoryFetcher } from './venues/okx-history.js';
+import { VENUES } from './venues/registry.js';
 
 export {
   choosePeriod,
@@ -26,17 +24,12 @@ export {
 } from './core/history.js';
 
 /**
- * Requests per second each venue's backfill may make, well inside the venue's limits:
- * Binance `openInterestHist` has its own IP limit of 1000 per 5 min (3.3/s; one request per
- * instrument for 24 h); Bybit allows 600 requests per 5 s per IP (four requests per instrument);
- * OKX allows 10 per 2 s per IP and instrument (three per instrument). Hyperliquid has no history.
+ * Requests per second each venue's backfill may make (the registry's `oiHistory`; 0 where the venue
+ * has no history).
  */
-export const BACKFILL_REQUESTS_PER_SEC: Readonly<Record<VenueId, number>> = {
-  binance: 2,
-  bybit: 10,
-  okx: 5,
-  hyperliquid: 0,
-};
+export const BACKFILL_REQUESTS_PER_SEC: Readonly<Record<VenueId, number>> = Object.fromEntries(
+  Object.values(VENUES).map((m) => [m.id, m.oiHistory?.maxRequestsPerSec ?? 0]),
+) as Record<VenueId, number>;
 
 /** Instruments fetched at the same time; the budget, not this, sets the pace. */
 export const BACKFILL_CONCURRENCY = 4;
@@ -50,17 +43,8 @@ export function oiHistoryFetcher(
   restBaseUrl: string,
   fetchImpl: typeof fetch = fetch,
 ): OiHistoryFetcher | null {
-  const base = restBaseUrl.replace(/\/+$/, '');
-  switch (venue) {
-    case 'binance':
-      return createBinanceOiHistoryFetcher(base, fetchImpl);
-    case 'bybit':
-      return createBybitOiHistoryFetcher(base, fetchImpl);
-    case 'okx':
-      return createOkxOiHistoryFetcher(base, fetchImpl);
-    case 'hyperliquid':
-      return null;
-  }
+  const history = VENUES[venue].oiHistory;
+  return history ? history.createFetcher(restBaseUrl.replace(/\/+$/, ''), fetchImpl) : null;
 }
 
 export interface BackfillOptions {

@@ -1,13 +1,17 @@
 import type { VenueId } from '../../domain/types.js';
 import type { RestPollPlan, VenueAdapter } from '../core/adapter.js';
+import type { OiHistoryFetcher } from '../core/history.js';
 import type { FetchUniverse, UniverseEntry } from '../core/universe.js';
 import { BINANCE_REST_URL, BINANCE_WS_URL, createBinanceAdapter, createBinanceRestPlan } from './binance.js';
+import { createBinanceOiHistoryFetcher } from './binance-history.js';
 import { fetchBinanceUniverse } from './binance-universe.js';
 import { BYBIT_REST_URL, BYBIT_WS_URL, createBybitAdapter } from './bybit.js';
+import { createBybitOiHistoryFetcher } from './bybit-history.js';
 import { fetchBybitUniverse } from './bybit-universe.js';
 import { createHyperliquidAdapter, HYPERLIQUID_REST_URL, HYPERLIQUID_WS_URL } from './hyperliquid.js';
 import { fetchHyperliquidUniverse } from './hyperliquid-universe.js';
 import { createOkxAdapter, OKX_REST_URL, OKX_WS_URL } from './okx.js';
+import { createOkxOiHistoryFetcher } from './okx-history.js';
 import { fetchOkxUniverse } from './okx-universe.js';
 
 export interface VenueContext {
@@ -29,6 +33,13 @@ export interface VenueModule {
   createAdapter(ctx: VenueContext): VenueAdapter;
   /** Data the venue only offers over REST (Binance open interest), polled within a budget. */
   createRestPlan?(ctx: VenueContext): RestPollPlan;
+  /** The venue's OI history for a warm start; absent where it has none (Hyperliquid: current OI only). */
+  readonly oiHistory?: {
+    /** A fetcher against the venue's REST base (no trailing slash). */
+    createFetcher(restBaseUrl: string, fetchImpl: typeof fetch): OiHistoryFetcher;
+    /** HTTP requests started per second by a backfill, well inside the venue's limits. */
+    readonly maxRequestsPerSec: number;
+  };
 }
 
 export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
@@ -41,6 +52,8 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
       createBinanceAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
     createRestPlan: (ctx) =>
       createBinanceRestPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
+    // `openInterestHist` has its own IP limit of 1000 per 5 min (3.3/s); one request per instrument.
+    oiHistory: { createFetcher: createBinanceOiHistoryFetcher, maxRequestsPerSec: 2 },
   },
   bybit: {
     id: 'bybit',
@@ -49,6 +62,8 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
     fetchUniverse: fetchBybitUniverse,
     createAdapter: (ctx) =>
       createBybitAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
+    // 600 requests per 5 s per IP; four requests per instrument.
+    oiHistory: { createFetcher: createBybitOiHistoryFetcher, maxRequestsPerSec: 10 },
   },
   okx: {
     id: 'okx',
@@ -57,6 +72,8 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
     fetchUniverse: fetchOkxUniverse,
     createAdapter: (ctx) =>
       createOkxAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
+    // 10 requests per 2 s per IP and instrument; three per instrument.
+    oiHistory: { createFetcher: createOkxOiHistoryFetcher, maxRequestsPerSec: 5 },
   },
   hyperliquid: {
     id: 'hyperliquid',
