@@ -6,7 +6,7 @@ export interface SizeFloor {
   readonly pricePct: number;
 }
 
-/** Thresholds of the market-intelligence figures (issue #4). Every field has a documented default. */
+/** Thresholds of the market-intelligence figures. Every field has a documented default. */
 export interface IntelConfig {
   /**
    * Funding pressure levels on |aprPct|: at or above `elevated` → elevated, `high` → high,

@@ -1,5 +1,5 @@
 /**
- * Market intelligence for one instrument (issue #4): funding pressure, the OI delta split into
+ * Market intelligence for one instrument: funding pressure, the OI delta split into
  * position and price effects, momentum, who is in control, activity and freshness. Pure functions
  * of the instrument's state; the time is its event time (`lastEventTs`).
  */

@@ -2,7 +2,8 @@
  * Alert delivery: one FIFO per chat, paced to Telegram's limits (global, per chat, per group),
  * a burst waiting in one chat merged into one message, every Bot API answer mapped to what to
  * do next, and a ledger so a restart sends nothing twice. Limits and permanent errors:
- * https://core.telegram.org/bots/faq and /work/shared/reliability.md ("Telegram Bot API").
+ * https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this and
+ * https://core.telegram.org/bots/api#making-requests.
  */
 import { performance } from 'node:perf_hooks';
 import type { Api } from 'grammy';

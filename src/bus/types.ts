@@ -93,7 +93,7 @@ export interface SubscriptionStore {
   close(): Promise<void>;
 }
 
-/** One chat's alert preferences (issue #5). Absent fields mean "the server default". */
+/** One chat's alert preferences. Absent fields mean "the server default". */
 export interface ChatSettings {
   /** Per alert kind: off, or a threshold in the kind's unit (OI kinds: percent) replacing the server's. */
   readonly kinds: Readonly<

@@ -112,7 +112,7 @@ export type ControlState =
 export type MomentumState = 'accelerating' | 'steady' | 'fading' | 'reversing';
 export type ActivityLevel = 'quiet' | 'normal' | 'active' | 'extreme';
 
-/** Market-intelligence fields of the snapshot (issue #4); null while the inputs are not known or not covered. */
+/** Market-intelligence fields of the snapshot; null while the inputs are not known or not covered. */
 export interface MomentumJson {
   /** Mark price change over the window, percent. */
   readonly priceChange15mPct: number | null;

@@ -109,7 +109,7 @@ describe('telegram bot against the Bot API stand-in', () => {
   it('registers its command menu', () => {
     const [call] = tg.calls('setMyCommands');
     const commands = (call!.params.commands as { command: string }[]).map((c) => c.command);
-    // every command issue #5 promises, each once
+    // every command the product promises, each once
     expect([...commands].sort()).toEqual(
       [
         'start',

@@ -52,7 +52,7 @@ async function ask(tg: TelegramStandIn, chatId: number, text: string): Promise<s
   return String(reply.params.text);
 }
 
-// Every command the product promises (issue #5), each in the menu with a one-line description.
+// Every command the product promises, each in the menu with a one-line description.
 const PROMISED = [
   'start',
   'help',
