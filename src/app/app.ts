@@ -23,6 +23,7 @@ import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
+import { botReadsAlerts, ReplayRefusedError } from './replay-guard.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
 
@@ -112,6 +113,23 @@ export async function chooseBus(
   return new MemoryBus();
 }
 
+/**
+ * A replay writes alerts to the alert stream and overwrites the latest snapshots: into a Redis a bot
+ * reads, it would page subscribers. Refused unless `--force`.
+ */
+async function guardReplayTarget(
+  url: string,
+  mode: Extract<Config['mode'], { kind: 'replay' }>,
+  logger: Logger,
+): Promise<void> {
+  if (!(await botReadsAlerts(url))) return;
+  if (!mode.force) throw new ReplayRefusedError(url);
+  logger.warn(
+    { url: redactUrl(url) },
+    '--force: replaying into a Redis a bot reads; its alerts are marked replay, and the bot sends none older than ALERT_MAX_AGE_MIN',
+  );
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   rxConfig.onUnhandledError = (err) => logger.error({ err }, 'unhandled error in a stream subscriber');
   const closers: (() => Promise<void> | void)[] = [];
@@ -152,6 +170,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     publishIntervalMs: config.publishIntervalMs,
     // A replay's rule state must not overwrite the live processor's cooldowns in Redis.
     persistAlertState: config.mode.kind !== 'replay',
+    markReplay: config.mode.kind === 'replay',
     awaitAlertState: config.mode.kind === 'live' && config.role !== 'bot' && bus.kind === 'redis',
     logger: logger.child({ component: 'pipeline' }),
     onAlert: (alert) => {
@@ -197,6 +216,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // A replay's whole point is what it publishes: wait for Redis rather than drop everything.
     try {
       await bus.ready(10_000);
+      if (bus.kind === 'redis') await guardReplayTarget(config.redisUrl ?? DEFAULT_REDIS_URL, mode, logger);
     } catch (err) {
       await close();
       throw err;
@@ -294,6 +314,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
       adminChatIds: config.adminChatIds,
       commandRatePerMin: config.commandRatePerMin,
+      // The demo's alerts carry its accelerated event time: aged on that clock, they are fresh.
+      delivery: { maxAlertAgeMs: config.alertMaxAgeMs, ...(clock ? { ageClock: clock.now } : {}) },
     });
     closers.push(async () => {
       await bot.close();
