@@ -18,7 +18,7 @@ import { Recorder } from '../streams/recorder.js';
 import { GAP_SOURCE, newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
-import { demoClock, demoMarket, demoVenueModule, startDemoVenue } from './demo.js';
+import { DEMO_TIME_SCALE, demoClock, demoMarket, demoVenueModule, startDemoVenue } from './demo.js';
 import { feedHealth } from './feed-status.js';
 import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -314,8 +314,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
       adminChatIds: config.adminChatIds,
       commandRatePerMin: config.commandRatePerMin,
-      // The demo's alerts carry its accelerated event time: aged on that clock, they are fresh.
-      delivery: { maxAlertAgeMs: config.alertMaxAgeMs, ...(clock ? { ageClock: clock.now } : {}) },
+      // The demo's alerts carry its accelerated event time: aged on that clock, by as many event
+      // minutes as ALERT_MAX_AGE_MIN wall minutes are there.
+      delivery: clock
+        ? { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now }
+        : { maxAlertAgeMs: config.alertMaxAgeMs },
     });
     closers.push(async () => {
       await bot.close();

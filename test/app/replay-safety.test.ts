@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startApp } from '../../src/app/app.js';
+import { loadConfig } from '../../src/app/config.js';
 import { RedisBus } from '../../src/bus/redis-bus.js';
 import { RedisSubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { AlertJson } from '../../src/domain/types.js';
@@ -209,6 +211,30 @@ describe('ROLE=bot with alerts older than ALERT_MAX_AGE_MIN', () => {
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.length).toBeLessThanOrEqual(2);
     expect(lines.map((l) => (JSON.parse(l) as { expired: number }).expired).reduce((a, b) => a + b)).toBe(2);
+  }, 60_000);
+});
+
+describe('--demo with a bot', () => {
+  it("delivers the demo's alerts: they are aged on the demo's accelerated clock", async () => {
+    await flushTestDb(url);
+    const telegram = await startTelegramStandIn(token);
+    const store = new RedisSubscriptionStore(url);
+    await store.add(3001, 'SOL');
+    const config = loadConfig(
+      { REDIS_URL: url, TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: telegram.apiRoot, VENUES: 'bybit' },
+      ['--demo'],
+    );
+    const app = await startApp(config, pino({ level: 'silent' }));
+    try {
+      // the scripted SOL surge crosses 3% in 15m about 21 s after the start
+      await telegram.waitFor(() => telegram.sent(3001).length >= 1, 45_000);
+      expect(app.venues).toHaveLength(1);
+    } finally {
+      await app.close();
+      await store.close();
+      await telegram.close();
+    }
+    expect(String(telegram.sent(3001)[0]!.params.text)).toContain('SOL');
   }, 60_000);
 });
 
