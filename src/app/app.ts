@@ -32,6 +32,7 @@ import { type HttpServer, startHttp } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { firstPublishCheck, type ReadinessCheck } from './readiness.js';
+import { botReadsAlerts, ReplayRefusedError } from './replay-guard.js';
 import { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
 
@@ -133,6 +134,24 @@ export async function chooseBus(
   return new MemoryBus();
 }
 
+/**
+ * A replay writes alerts to the alert stream and overwrites the latest snapshots: into a Redis a bot
+ * reads, it would page subscribers. Refused unless `--force`.
+ */
+async function guardReplayTarget(
+  url: string,
+  prefix: string,
+  mode: Extract<Config['mode'], { kind: 'replay' }>,
+  logger: Logger,
+): Promise<void> {
+  if (!(await botReadsAlerts(url, prefix))) return;
+  if (!mode.force) throw new ReplayRefusedError(url, redisNames(prefix).alertStream);
+  logger.warn(
+    { url: redactUrl(url) },
+    '--force: replaying into a Redis a bot reads; its alerts are marked replay, and the bot sends none older than ALERT_MAX_AGE_MIN',
+  );
+}
+
 /** `demo`: settings of `--demo` that only tests change (see `DemoOptions`). */
 export async function startApp(config: Config, logger: Logger, demo: DemoOptions = {}): Promise<App> {
   rxConfig.onUnhandledError = (err) => logger.error({ err }, 'unhandled error in a stream subscriber');
@@ -177,6 +196,7 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
     publishIntervalMs: config.publishIntervalMs,
     // A replay's rule state must not overwrite the live processor's cooldowns in Redis.
     persistAlertState: config.mode.kind !== 'replay',
+    markReplay: config.mode.kind === 'replay',
     awaitAlertState: config.mode.kind === 'live' && config.role !== 'bot' && bus.kind === 'redis',
     logger: logger.child({ component: 'pipeline' }),
     onAlert: (alert) => {
@@ -224,6 +244,8 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
     // A replay's whole point is what it publishes: wait for Redis rather than drop everything.
     try {
       await bus.ready(10_000);
+      if (bus.kind === 'redis')
+        await guardReplayTarget(config.redisUrl ?? DEFAULT_REDIS_URL, config.redisPrefix, mode, logger);
     } catch (err) {
       await close();
       throw err;
@@ -346,6 +368,11 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
       ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
       adminChatIds: config.adminChatIds,
       commandRatePerMin: config.commandRatePerMin,
+      // The demo's alerts carry its accelerated event time: aged on that clock, by as many event
+      // minutes as ALERT_MAX_AGE_MIN wall minutes are there.
+      delivery: clock
+        ? { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now }
+        : { maxAlertAgeMs: config.alertMaxAgeMs },
     });
     closers.push(async () => {
       await bot.close();

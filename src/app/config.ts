@@ -24,6 +24,8 @@ export type RunMode =
       readonly speed: number | 'max';
       /** `--report`: print, per alert rule, how many alerts the recording produced. */
       readonly report?: boolean;
+      /** `--force`: replay even into a Redis where a bot reads the alerts (its consumer group exists). */
+      readonly force?: boolean;
     }
   | { readonly kind: 'demo'; readonly recordPath?: string };
 
@@ -63,6 +65,8 @@ export interface Config {
   readonly commandRatePerMin: number;
   readonly oiAlertPct15m: number;
   readonly alertCooldownMs: number;
+  /** `ALERT_MAX_AGE_MIN`: the bot sends no alert older than this (wall clock minus the alert's `ts`). */
+  readonly alertMaxAgeMs: number;
   /** `OI_ALERT_PCT_24H`: rule oi_change_24h. */
   readonly oiAlertPct24h: number;
   /** `MOMENTUM_ALERT_ACCEL`: rule momentum_spike fires at this OI acceleration (× usual 15m pace). */
@@ -297,6 +301,8 @@ function mode(argv: readonly string[]): RunMode {
   let speed: number | 'max' = 1;
   let demo = false;
   let report = false;
+  let force = false;
+  let speedGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -307,6 +313,7 @@ function mode(argv: readonly string[]): RunMode {
     if (arg === '--record') record = value();
     else if (arg === '--replay') replay = value();
     else if (arg === '--speed') {
+      speedGiven = true;
       const v = value();
       if (v === 'max') speed = 'max';
       else {
@@ -316,17 +323,28 @@ function mode(argv: readonly string[]): RunMode {
       }
     } else if (arg === '--demo') demo = true;
     else if (arg === '--report') report = true;
+    else if (arg === '--force') force = true;
     else
       throw new ConfigError(
         arg ?? '',
-        'unknown option; use --record FILE, --replay FILE [--speed N|max] [--report] or --demo',
+        'unknown option; use --record FILE, --replay FILE [--speed N|max] [--report] [--force] or --demo',
       );
   }
+  // Without --replay these would be ignored, and the process would start live against the venues.
+  if (speedGiven && replay === undefined) throw new ConfigError('--speed', 'only works with --replay FILE');
+  if (force && replay === undefined) throw new ConfigError('--force', 'only works with --replay FILE');
   if (report && replay === undefined) throw new ConfigError('--report', 'only works with --replay FILE');
   if (replay !== undefined && (record !== undefined || demo)) {
     throw new ConfigError('--replay', 'cannot be combined with --record or --demo');
   }
-  if (replay !== undefined) return { kind: 'replay', path: replay, speed, ...(report ? { report } : {}) };
+  if (replay !== undefined)
+    return {
+      kind: 'replay',
+      path: replay,
+      speed,
+      ...(report ? { report } : {}),
+      ...(force ? { force } : {}),
+    };
   if (demo) return { kind: 'demo', ...(record ? { recordPath: record } : {}) };
   return { kind: 'live', ...(record ? { recordPath: record } : {}) };
 }
@@ -418,6 +436,10 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
     oiAlertPct15m: number(env, 'OI_ALERT_PCT_15M', 3, positive),
     alertCooldownMs:
       number(env, 'ALERT_COOLDOWN_MIN', 30, (n) => (n >= 0 ? null : 'must be 0 or more')) * 60_000,
+    alertMaxAgeMs:
+      number(env, 'ALERT_MAX_AGE_MIN', 15, (n) =>
+        n >= 1 && n <= 1440 ? null : 'must be from 1 to 1440 (minutes)',
+      ) * 60_000,
     oiAlertPct24h: number(env, 'OI_ALERT_PCT_24H', 10, positive),
     momentumAlertAccel: number(env, 'MOMENTUM_ALERT_ACCEL', 3, (n) => (n > 1 ? null : 'must be more than 1')),
     alertKinds: alertKinds(env),
@@ -430,7 +452,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
       Number.isInteger(n) && n >= 10 ? null : 'must be a whole number of at least 10',
     ),
     staleAfterMs: number(env, 'STALE_AFTER_MS', 30_000, (n) =>
-      Number.isInteger(n) && n >= 100 ? null : 'must be at least 100',
+      Number.isInteger(n) && n >= 100 ? null : 'must be a whole number of at least 100',
     ),
     httpPort,
     logLevel,

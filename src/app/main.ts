@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { startApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { ReplayRefusedError } from './replay-guard.js';
+import { describeUnknown, unknownSettings } from './unknown-env.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -16,7 +18,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger: Logger = createLogger(config.logLevel);
+  // With --report, stdout is the report alone (`> report.txt`); the logs go to stderr.
+  const reporting = config.mode.kind === 'replay' && config.mode.report === true;
+  const logger: Logger = createLogger(config.logLevel, undefined, reporting ? 2 : 1);
+  const unknown = unknownSettings(process.env);
+  if (unknown.length > 0) {
+    logger.warn(
+      { variables: unknown.map((u) => u.name) },
+      `set but not perp-pulse settings, so ignored: ${describeUnknown(unknown)}`,
+    );
+  }
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting so the supervisor restarts the process');
     setTimeout(() => process.exit(1), 200).unref();
@@ -31,6 +42,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`perp-pulse: bad setting ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ReplayRefusedError) {
+      process.stderr.write(`perp-pulse: ${err.message}\n`);
       process.exit(2);
     }
     logger.fatal({ err }, 'could not start');

@@ -197,6 +197,13 @@ export function createMetrics(src: MetricSources): Metrics {
     );
     liveCounter(
       registry,
+      'perp_pulse_alerts_expired_total',
+      'Alerts older than ALERT_MAX_AGE_MIN: acknowledged and sent to no chat.',
+      [],
+      () => [[{}, stats()?.expired ?? 0]],
+    );
+    liveCounter(
+      registry,
       'perp_pulse_telegram_429_total',
       'Telegram answers 429 (retry_after honoured).',
       [],

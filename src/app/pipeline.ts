@@ -55,6 +55,8 @@ export interface PipelineOptions {
   /** At most one snapshot per instrument per interval reaches the bus. */
   readonly publishIntervalMs: number;
   readonly logger: Logger;
+  /** Mark every alert `"replay": true` (a `--replay` run); default false. */
+  readonly markReplay?: boolean;
   /** Called once per fired alert, after it was handed to the bus. */
   readonly onAlert?: (alert: AlertJson) => void;
   /** Instruments kept in memory; events for more are dropped and counted. */
@@ -296,7 +298,8 @@ export class Pipeline {
     this.pendingAlerts.add(tracked);
   }
 
-  private fire(alert: AlertJson, state: readonly { key: string; json: string }[]): void {
+  private fire(fired: AlertJson, state: readonly { key: string; json: string }[]): void {
+    const alert: AlertJson = this.opts.markReplay ? { ...fired, replay: true } : fired;
     this.counters.alertsFired++;
     if (alert.kind === 'oi_change_15m' && alert.venue !== 'all' && alert.direction) {
       const inst = this.instruments.get(alert.venue)?.get(alert.snapshot.instrument);

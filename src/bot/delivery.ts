@@ -11,6 +11,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { SubscriptionStore } from '../bus/types.js';
 import type { AlertJson } from '../domain/types.js';
+import { alertTooOld, DEFAULT_ALERT_MAX_AGE_MS, expiredAlerts } from './alert-age.js';
 import { alertKeyboard, formatAlert, formatMergedAlerts, splitMessage } from './alert-format.js';
 import { MAX_MESSAGE_CHARS } from './format.js';
 import { type ChatDecision, type ChatPolicy, SEND_ALL } from './policy.js';
@@ -122,6 +123,15 @@ export interface AlertDeliveryOptions {
   readonly maxMessageChars?: number;
   /** Wall clock for message text and the policy; pacing uses a monotonic clock. */
   readonly now?: () => number;
+  /**
+   * Default 15 min (`ALERT_MAX_AGE_MIN`). An alert whose `ts` is older than this is sent to no chat:
+   * on arrival it is settled `expired` (so the stream acknowledges it) and counted; one that ages
+   * out waiting in a chat's queue is settled `expired` for that chat. A replay, a bot back after an
+   * outage, or a backlog then never pages subscribers about the past. `Infinity` turns it off.
+   */
+  readonly maxAlertAgeMs?: number;
+  /** The clock alert ages are measured on; default `now`. The demo passes its accelerated event clock. */
+  readonly ageClock?: () => number;
 }
 
 export interface DeliveryStats {
@@ -142,6 +152,11 @@ export interface DeliveryStats {
   readonly skipped: number;
   /** (alert, chat) pairs the policy held for the quiet-hours summary. */
   readonly held: number;
+  /**
+   * Alerts older than `maxAlertAgeMs`, sent to no chat: one per alert refused on arrival, one per
+   * chat for an alert that aged out in that chat's queue.
+   */
+  readonly expired: number;
 }
 
 export interface AlertDelivery {
@@ -166,7 +181,15 @@ export interface AlertDelivery {
 }
 
 /** `held`/`skipped`: the policy's decision, final for that chat. */
-export type SettleOutcome = 'sent' | 'failed' | 'dropped' | 'duplicate' | 'closed' | 'held' | 'skipped';
+export type SettleOutcome =
+  | 'sent'
+  | 'failed'
+  | 'dropped'
+  | 'duplicate'
+  | 'closed'
+  | 'held'
+  | 'skipped'
+  | 'expired';
 
 /** Resolves when every chat's message of one alert is done with (see `SettleOutcome`). */
 export interface DeliveryHandle {
@@ -232,6 +255,9 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   const maxChars = opts.maxMessageChars ?? MAX_MESSAGE_CHARS;
   const now = opts.now ?? Date.now;
   const mono = () => performance.now();
+  const maxAgeMs = opts.maxAlertAgeMs ?? DEFAULT_ALERT_MAX_AGE_MS;
+  const ageNow = opts.ageClock ?? now;
+  const expired = expiredAlerts(log, maxAgeMs);
 
   const queues = new Map<number, ChatQueue>();
   /** Per group: when its last `perGroup` messages were answered (monotonic ms), oldest first. */
@@ -380,9 +406,23 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     for (const i of items) i.settle(outcome);
   };
 
+  /** Settles `expired` the chat's waiting alerts that aged out in the queue; true when there were any. */
+  function dropExpired(q: ChatQueue): boolean {
+    const nowMs = ageNow();
+    const stale = q.items.filter((i) => i.kind === 'alert' && alertTooOld(i.alert, nowMs, maxAgeMs));
+    if (stale.length === 0) return false;
+    for (const item of stale) {
+      q.items.splice(q.items.indexOf(item), 1);
+      if (item.kind === 'alert') expired.report(item.alert, nowMs);
+      item.settle('expired');
+    }
+    return true;
+  }
+
   async function run(chatId: number, q: ChatQueue): Promise<void> {
     // The trailing wait keeps the queue (and its interval) until the per-chat interval has passed.
     while (await pace(chatId, q, true)) {
+      if (dropExpired(q) && q.items.length === 0) continue;
       let batch: Batch | undefined;
       try {
         batch = takeBatch(q);
@@ -424,7 +464,21 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
         q.nextSendAtMs = Math.max(q.nextSendAtMs, mono() + waitMs);
       }
       if (!(await pace(chatId, q, false))) return settleAll(batch.items, 'closed');
+      // Waiting out 429s can take long: a message none of which went out yet is not sent stale.
+      if (part === 0 && batchExpired(batch)) return;
     }
+  }
+
+  /** Settles `expired` a batch of alerts only, every one of them too old by now; true when it did. */
+  function batchExpired(batch: Batch): boolean {
+    const nowMs = ageNow();
+    const alerts = batch.items.flatMap((i) => (i.kind === 'alert' ? [i.alert] : []));
+    if (alerts.length < batch.items.length || !alerts.every((a) => alertTooOld(a, nowMs, maxAgeMs))) {
+      return false;
+    }
+    for (const a of alerts) expired.report(a, nowMs);
+    settleAll(batch.items, 'expired');
+    return true;
   }
 
   async function delivered(chatId: number, batch: Batch, chatLog: Logger): Promise<void> {
@@ -539,6 +593,11 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
   async function admit(alert: AlertJson): Promise<DeliveryHandle> {
     const nothing: DeliveryHandle = { settled: Promise.resolve([]) };
     if (closed) return { settled: Promise.resolve(['closed']) };
+    const nowMs = ageNow();
+    if (alertTooOld(alert, nowMs, maxAgeMs)) {
+      expired.report(alert, nowMs);
+      return { settled: Promise.resolve(['expired']) };
+    }
     if (recent.has(alert.id)) {
       log.debug({ alertId: alert.id }, 'alert already delivered: skipped');
       return nothing;
@@ -609,12 +668,13 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     stats() {
       let queued = 0;
       for (const q of queues.values()) queued += q.items.length;
-      return { queued, ...counts };
+      return { queued, ...counts, expired: expired.count };
     },
 
     close() {
       closing ??= (async () => {
         closed = true;
+        expired.flush();
         for (const t of timers) {
           clearTimeout(t.handle);
           t.resolve(false);

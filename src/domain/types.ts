@@ -248,4 +248,9 @@ export interface AlertJson {
    * server's alerts skip entries that carry it.
    */
   readonly forThreshold?: number;
+  /**
+   * Set by `--replay`: the alert was computed from a recording, not from live data, and its `ts` is
+   * the recording's event time. Absent on live alerts.
+   */
+  readonly replay?: boolean;
 }

@@ -24,7 +24,8 @@ const alert = (id: string, symbol = 'BTC'): AlertJson =>
     kind: 'oi_change_15m',
     venue: 'bybit',
     symbol,
-    ts: 1_795_000_000_000,
+    // Fresh: the bot sends no alert older than ALERT_MAX_AGE_MIN.
+    ts: Date.now(),
     text: `${symbol} alert ${id}`,
     thresholdPct: 3,
     windowMs: 900_000,

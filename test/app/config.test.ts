@@ -158,6 +158,10 @@ describe('config', () => {
     ['FUNDING_PRESSURE_APR_PCT', '20,50'],
     ['INPUT_STALE_AFTER_MS', '10'],
     ['BACKFILL', 'maybe'],
+    ['ALERT_MAX_AGE_MIN', '0'],
+    ['ALERT_MAX_AGE_MIN', '0.5'],
+    ['ALERT_MAX_AGE_MIN', '1441'],
+    ['ALERT_MAX_AGE_MIN', 'soon'],
   ])('stops on a bad %s naming it', (name, value) => {
     const err = errorOf({ [name]: value });
     expect(err.variable).toBe(name);
@@ -210,5 +214,24 @@ describe('config', () => {
     expect(errorOf({}, ['--replay']).variable).toBe('--replay');
     expect(errorOf({}, ['--bogus']).variable).toBe('--bogus');
     expect(errorOf({}, ['--replay', 'a', '--demo']).variable).toBe('--replay');
+  });
+
+  it('refuses --speed and --force without --replay instead of starting live', () => {
+    expect(errorOf({}, ['--speed', 'max']).variable).toBe('--speed');
+    expect(errorOf({}, ['--demo', '--speed', '10']).variable).toBe('--speed');
+    expect(errorOf({}, ['--force']).variable).toBe('--force');
+    expect(errorOf({}, ['--speed', 'max']).message).toBe('--speed: only works with --replay FILE');
+    expect(loadConfig({}, ['--speed', 'max', '--replay', 'a', '--force']).mode).toEqual({
+      kind: 'replay',
+      path: 'a',
+      speed: 'max',
+      force: true,
+    });
+  });
+
+  it('reads ALERT_MAX_AGE_MIN: 15 minutes by default, 1 to 1440', () => {
+    expect(loadConfig({}).alertMaxAgeMs).toBe(15 * 60_000);
+    expect(loadConfig({ ALERT_MAX_AGE_MIN: '1' }).alertMaxAgeMs).toBe(60_000);
+    expect(loadConfig({ ALERT_MAX_AGE_MIN: '1440' }).alertMaxAgeMs).toBe(1440 * 60_000);
   });
 });

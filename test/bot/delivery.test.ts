@@ -46,7 +46,8 @@ const alert = (id: string, symbol = 'BTC'): AlertJson => ({
   kind: 'oi_change_15m',
   venue: 'bybit',
   symbol,
-  ts: 0,
+  // Fresh: delivery sends nothing older than ALERT_MAX_AGE_MIN.
+  ts: Date.now(),
   text: id,
   thresholdPct: 3,
   delta: { base: 2_500, usd: 213e6, pct: 5 },
@@ -287,7 +288,7 @@ async function waitUntil(predicate: () => boolean, timeoutMs = 5000): Promise<vo
 /** Alert number `n`: its OI change is `+n.00% in 15m`, which both message layouts show once. */
 const numbered = (n: number, symbol = 'BTC'): AlertJson => ({
   ...alert(`${symbol}-n${n}`, symbol),
-  ts: n,
+  ts: Date.now() + n,
   delta: { base: n, usd: n * 1e6, pct: n },
 });
 /** The alert numbers a message carries, in message order. */
@@ -504,6 +505,49 @@ function maxInWindow(atMs: readonly number[], windowMs: number): number {
   }
   return best;
 }
+
+describe('alerts older than maxAlertAgeMs', () => {
+  const MIN = 60_000;
+
+  it('sends an old alert to no chat: settled expired (so the stream acknowledges it) and counted', async () => {
+    const { store, delivery, sent } = await setup([], { maxAlertAgeMs: 15 * MIN });
+    await store.add(1, 'BTC');
+    const old = await delivery.deliver({ ...alert('old'), ts: Date.now() - 16 * MIN });
+    expect(await old.settled).toEqual(['expired']);
+    const fresh = await delivery.deliver({ ...alert('fresh'), ts: Date.now() - 14 * MIN });
+    expect(await fresh.settled).toEqual(['sent']);
+    // stamped ahead of this clock (another host's, the demo's): fresh
+    const ahead = await delivery.deliver({ ...alert('ahead'), ts: Date.now() + 60 * MIN });
+    expect(await ahead.settled).toEqual(['sent']);
+    expect(sent.map((m) => m.text).join('\n')).not.toContain('old');
+    expect(sent).toHaveLength(2);
+    expect(delivery.stats()).toMatchObject({ expired: 1, sent: 2 });
+  });
+
+  it('drops an alert that aged out waiting in a chat queue, or waiting out a 429', async () => {
+    let clockMs = Date.now();
+    const rateLimited = tgError(429, 'Too Many Requests: retry after 0.2', { retry_after: 0.2 });
+    const { store, delivery, sent, attempts } = await setup([150, rateLimited], {
+      maxAlertAgeMs: 15 * MIN,
+      maxAlertsPerMessage: 1,
+      ageClock: () => clockMs,
+    });
+    await store.add(1, 'BTC');
+    await store.add(2, 'ETH');
+    const first = await delivery.deliver({ ...alert('first'), ts: clockMs });
+    await waitUntil(() => attempts.length === 1); // on the wire for 150 ms
+    const queued = await delivery.deliver({ ...alert('queued'), ts: clockMs });
+    const retried = await delivery.deliver({ ...alert('retried', 'ETH'), ts: clockMs });
+    await waitUntil(() => attempts.length === 2); // chat 2 answered 429: waits 200 ms
+    clockMs += 16 * MIN;
+    expect(await first.settled).toEqual(['sent']);
+    expect(await queued.settled).toEqual(['expired']);
+    expect(await retried.settled).toEqual(['expired']);
+    expect(sent.map((m) => m.chatId)).toEqual([1]);
+    expect(attempts).toHaveLength(2);
+    expect(delivery.stats().expired).toBe(2);
+  });
+});
 
 describe('against the Bot API stand-in', () => {
   let telegram: TelegramStandIn;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../../src/app/config.js';
+import { unknownSettings } from '../../src/app/unknown-env.js';
 import {
   activeServices,
   type ComposeFile,
@@ -219,6 +220,14 @@ describe('docker-compose.yml against the README and docs/deploy.md', () => {
       redisUrl: 'redis://redis:6379',
     });
     expect(loadConfig(containerEnv(c.services.processor!, dotEnv, imageEnv)).role).toBe('processor');
+    // Every name the example .env and the compose file put into a container is a setting or a
+    // known compose name: the start-up line about unknown variables stays silent.
+    const everything = {
+      ...dotEnv,
+      ...Object.fromEntries([...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => [m[1]!, 'x'])),
+    };
+    for (const service of ['bot', 'processor'] as const)
+      expect(unknownSettings(containerEnv(c.services[service]!, everything, imageEnv))).toEqual([]);
   });
 
   it('a setting in .env reaches both containers; ROLE and REDIS_URL there do not', () => {
