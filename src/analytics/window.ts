@@ -162,6 +162,18 @@ export function oiDelta(
   };
 }
 
+/**
+ * `oiDelta(w, nowTs, nowOiBase, ·).pct` without building the delta (a per-event pre-check):
+ * the same number, null exactly when `oiDelta` is null.
+ */
+export function oiDeltaPct(w: OiWindow, nowTs: number, nowOiBase: number): number | null {
+  const i = locate(w, nowTs - w.windowMs);
+  if (i === NONE) return null;
+  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
+  if (!(oiThen > 0)) return null;
+  return (100 * (nowOiBase - oiThen)) / oiThen;
+}
+
 /** A past value from another source than the live feed (a venue's REST history). */
 export interface HistoryPoint {
   readonly ts: number;
