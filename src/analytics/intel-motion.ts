@@ -1,6 +1,6 @@
 import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
 import type { IntelConfig, SizeFloor } from './intel-config.js';
-import { type OiWindow, valueAt } from './window.js';
+import { AT_CURRENT, AT_NONE, type OiWindow, slotIndexAt, valueAt } from './window.js';
 
 /** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
 export interface DeltaSplit {
@@ -62,16 +62,23 @@ export function meanStepChange(w24h: OiWindow, stepMs: number, nowTs: number): M
   const steps = Math.round(w24h.windowMs / stepMs);
   if (!(steps >= 1)) return null;
   const startTs = nowTs - w24h.windowMs;
-  let prev = valueAt(w24h, startTs);
-  if (prev === null) return null;
+  // Read through slot indexes (the same values `valueAt` returns): 97 samples per snapshot must
+  // not allocate a point each.
+  let i = slotIndexAt(w24h, startTs);
+  if (i === AT_NONE) return null;
+  let prevOi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
+  let prevMark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
   let oiSum = 0;
   let markSum = 0;
   for (let k = 1; k <= steps; k++) {
-    const cur = valueAt(w24h, startTs + k * stepMs);
-    if (cur === null) return null;
-    oiSum += Math.abs(cur.oiBase - prev.oiBase);
-    markSum += Math.abs(cur.markPrice - prev.markPrice);
-    prev = cur;
+    i = slotIndexAt(w24h, startTs + k * stepMs);
+    if (i === AT_NONE) return null;
+    const oi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
+    const mark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
+    oiSum += Math.abs(oi - prevOi);
+    markSum += Math.abs(mark - prevMark);
+    prevOi = oi;
+    prevMark = mark;
   }
   return { oiBase: oiSum / steps, markPrice: markSum / steps };
 }
