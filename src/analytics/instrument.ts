@@ -113,31 +113,6 @@ const isNum = (v: number | undefined): v is number => v !== undefined && Number.
 /** An event time this far ahead of both the receive time and the instrument's last event is not believed. */
 export const MAX_TIME_JUMP_MS = 3_600_000;
 
-type Field =
-  | 'markPrice'
-  | 'lastPrice'
-  | 'indexPrice'
-  | 'oiBase'
-  | 'fundingRate'
-  | 'fundingRateCap'
-  | 'fundingRateFloor'
-  | 'fundingIntervalHours'
-  | 'nextFundingTs'
-  | 'turnover24hUsd';
-
-const FIELDS: readonly Field[] = [
-  'markPrice',
-  'lastPrice',
-  'indexPrice',
-  'oiBase',
-  'fundingRate',
-  'fundingRateCap',
-  'fundingRateFloor',
-  'fundingIntervalHours',
-  'nextFundingTs',
-  'turnover24hUsd',
-];
-
 /**
  * Merges one event: every field it carries replaces the held value; an absent (or non-finite)
  * field leaves it unchanged. The event counts at `max(ev.eventTs, lastEventTs)`, so time never
@@ -147,14 +122,58 @@ const FIELDS: readonly Field[] = [
  */
 export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boolean {
   if (ev.venue !== state.venue || ev.instrument !== state.instrument) return false;
+  // Field by field, not a loop over names: keyed loads from events of every venue's shape were
+  // the costliest part of an event (most events carry two or three of these fields).
   let changed = false;
-  for (const field of FIELDS) {
-    const value = ev[field];
-    if (value === undefined || !Number.isFinite(value)) continue;
-    if (state[field] !== value) {
-      state[field] = value;
-      changed = true;
-    }
+  let v = ev.markPrice;
+  if (isNum(v) && state.markPrice !== v) {
+    state.markPrice = v;
+    changed = true;
+  }
+  v = ev.lastPrice;
+  if (isNum(v) && state.lastPrice !== v) {
+    state.lastPrice = v;
+    changed = true;
+  }
+  v = ev.indexPrice;
+  if (isNum(v) && state.indexPrice !== v) {
+    state.indexPrice = v;
+    changed = true;
+  }
+  v = ev.oiBase;
+  if (isNum(v) && state.oiBase !== v) {
+    state.oiBase = v;
+    changed = true;
+  }
+  v = ev.fundingRate;
+  if (isNum(v) && state.fundingRate !== v) {
+    state.fundingRate = v;
+    changed = true;
+  }
+  v = ev.fundingRateCap;
+  if (isNum(v) && state.fundingRateCap !== v) {
+    state.fundingRateCap = v;
+    changed = true;
+  }
+  v = ev.fundingRateFloor;
+  if (isNum(v) && state.fundingRateFloor !== v) {
+    state.fundingRateFloor = v;
+    changed = true;
+  }
+  v = ev.fundingIntervalHours;
+  if (isNum(v) && state.fundingIntervalHours !== v) {
+    state.fundingIntervalHours = v;
+    changed = true;
+  }
+  v = ev.nextFundingTs;
+  if (isNum(v) && state.nextFundingTs !== v) {
+    state.nextFundingTs = v;
+    changed = true;
+  }
+  v = ev.turnover24hUsd;
+  if (isNum(v) && state.turnover24hUsd !== v) {
+    state.turnover24hUsd = v;
+    changed = true;
   }
   // A timestamp far ahead of both our clock and the instrument's own time (a corrupt frame) must
   // not drag event time into the future, where it would freeze every window and rule until real

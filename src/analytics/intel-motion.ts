@@ -1,6 +1,6 @@
 import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
 import type { IntelConfig, SizeFloor } from './intel-config.js';
-import { type OiWindow, valueAt } from './window.js';
+import { AT_CURRENT, AT_NONE, type OiWindow, slotIndexAt, valueAt } from './window.js';
 
 /** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
 export interface DeltaSplit {
@@ -57,23 +57,94 @@ export interface MeanStepChange {
  * 96 for 24h in 15m steps) and averages |value(k+1) − value(k)| over the n steps. Each sample is
  * quantized down to the long window's resolution (864 s for 24h), so a step spans one or two of its
  * buckets; over the n steps they add up to the window. Null until the window covers.
+ *
+ * Remembered per window (see `MeanCache`): a publish and the aggregate build the same instrument's
+ * snapshot again, and a live process builds one per second, each of them 97 ring reads.
  */
 export function meanStepChange(w24h: OiWindow, stepMs: number, nowTs: number): MeanStepChange | null {
+  const grid = sampleGridMs(w24h, stepMs);
+  const gridStep = grid > 0 ? Math.floor(nowTs / grid) : Number.NaN;
+  const held = meanCache.get(w24h);
+  if (
+    held !== undefined &&
+    held.gridStep === gridStep &&
+    held.stepMs === stepMs &&
+    held.currentBucket === w24h.currentBucket &&
+    held.firstTs === w24h.firstTs
+  ) {
+    return held.mean;
+  }
   const steps = Math.round(w24h.windowMs / stepMs);
   if (!(steps >= 1)) return null;
   const startTs = nowTs - w24h.windowMs;
-  let prev = valueAt(w24h, startTs);
-  if (prev === null) return null;
+  // Read through slot indexes (the same values `valueAt` returns): 97 samples must not allocate a
+  // point each.
+  let i = slotIndexAt(w24h, startTs);
+  if (i === AT_NONE) return null;
+  let fromRing = i !== AT_CURRENT;
+  let prevOi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
+  let prevMark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
   let oiSum = 0;
   let markSum = 0;
   for (let k = 1; k <= steps; k++) {
-    const cur = valueAt(w24h, startTs + k * stepMs);
-    if (cur === null) return null;
-    oiSum += Math.abs(cur.oiBase - prev.oiBase);
-    markSum += Math.abs(cur.markPrice - prev.markPrice);
-    prev = cur;
+    i = slotIndexAt(w24h, startTs + k * stepMs);
+    if (i === AT_NONE) return null;
+    if (i === AT_CURRENT) fromRing = false;
+    const oi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
+    const mark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
+    oiSum += Math.abs(oi - prevOi);
+    markSum += Math.abs(mark - prevMark);
+    prevOi = oi;
+    prevMark = mark;
   }
-  return { oiBase: oiSum / steps, markPrice: markSum / steps };
+  const mean = { oiBase: oiSum / steps, markPrice: markSum / steps };
+  // Only a mean read wholly from the ring is kept: the current value changes with every event.
+  if (fromRing && Number.isFinite(gridStep)) {
+    meanCache.set(w24h, {
+      gridStep,
+      stepMs,
+      currentBucket: w24h.currentBucket,
+      firstTs: w24h.firstTs,
+      mean,
+    });
+  }
+  return mean;
+}
+
+/**
+ * A mean read wholly from the ring, and what it was read from. The samples' buckets are
+ * `floor((nowTs − windowMs + k·stepMs) ÷ resolutionMs)`: with windowMs, stepMs and resolutionMs
+ * whole multiples of a grid g (their greatest common divisor), every one of them is the same for
+ * all `nowTs` of one `floor(nowTs ÷ g)` (36 s for 24h, 15m and 864 s). The ring's values change
+ * only when its current bucket moves on (`observeOi`) or history is put before its first
+ * observation (`prependHistory`, which moves `firstTs` back); a restored window is a new object.
+ */
+interface MeanCache {
+  readonly gridStep: number;
+  readonly stepMs: number;
+  readonly currentBucket: number;
+  readonly firstTs: number;
+  readonly mean: MeanStepChange;
+}
+
+const meanCache = new WeakMap<OiWindow, MeanCache>();
+
+/** The grid g above, or 0 when the three spans are not whole milliseconds (no caching then). */
+function sampleGridMs(w: OiWindow, stepMs: number): number {
+  const { windowMs, resolutionMs } = w;
+  if (!Number.isSafeInteger(windowMs) || !Number.isSafeInteger(stepMs) || !Number.isSafeInteger(resolutionMs))
+    return 0;
+  if (!(stepMs > 0)) return 0;
+  return gcd(gcd(windowMs, stepMs), resolutionMs);
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
 }
 
 function pace(latestAbs: number, meanAbs: number): number | null {

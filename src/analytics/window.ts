@@ -121,6 +121,19 @@ function locate(w: OiWindow, instantTs: number): number {
   return w.slotBucket[i] === j ? i : NONE;
 }
 
+/** `slotIndexAt`: the value is the window's current one. */
+export const AT_CURRENT = CURRENT;
+/** `slotIndexAt`: history does not reach back there (`valueAt` is null). */
+export const AT_NONE = NONE;
+
+/**
+ * Where `valueAt(w, instantTs)` reads: a ring slot index (`slotOiBase[i]`, `slotMarkPrice[i]`),
+ * `AT_CURRENT` or `AT_NONE`. For loops over many instants that must not allocate a point each.
+ */
+export function slotIndexAt(w: OiWindow, instantTs: number): number {
+  return locate(w, instantTs);
+}
+
 /**
  * The value in effect at `instantTs` quantized down to a bucket boundary (the last observation at
  * or before `floor(instantTs / res) · res − 1`), or null when history does not reach back there.
@@ -160,6 +173,18 @@ export function oiDelta(
     usd: nowOiBase * nowMarkPrice - oiThen * markThen,
     pct: (100 * base) / oiThen,
   };
+}
+
+/**
+ * `oiDelta(w, nowTs, nowOiBase, ·).pct` without building the delta (a per-event pre-check):
+ * the same number, null exactly when `oiDelta` is null.
+ */
+export function oiDeltaPct(w: OiWindow, nowTs: number, nowOiBase: number): number | null {
+  const i = locate(w, nowTs - w.windowMs);
+  if (i === NONE) return null;
+  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
+  if (!(oiThen > 0)) return null;
+  return (100 * (nowOiBase - oiThen)) / oiThen;
 }
 
 /** A past value from another source than the live feed (a venue's REST history). */

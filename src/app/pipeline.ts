@@ -24,7 +24,7 @@ import {
   toSnapshot,
 } from '../analytics/instrument.js';
 import { DEFAULT_INTEL_CONFIG, type IntelConfig } from '../analytics/intel-config.js';
-import { oiDelta } from '../analytics/window.js';
+import { oiDeltaPct } from '../analytics/window.js';
 import type { Bus } from '../bus/types.js';
 import { type AlertLevels, stringifyAlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
@@ -230,9 +230,9 @@ export class Pipeline {
     if (ev.oiBase === undefined) return;
     // Between steps, a cheap pre-check on the 15m window; the snapshot is built only when the OI rule may fire.
     if (state.oiBase === null || state.markPrice === null) return;
-    const delta = oiDelta(state.window15m, state.lastEventTs, state.oiBase, state.markPrice);
-    if (delta === null) return;
-    if (Math.abs(delta.pct) >= this.oiCheckPct || this.oiRearm.rearms(state, delta.pct)) {
+    const pct = oiDeltaPct(state.window15m, state.lastEventTs, state.oiBase);
+    if (pct === null) return;
+    if (Math.abs(pct) >= this.oiCheckPct || this.oiRearm.rearms(state, pct)) {
       // At a threshold either way (a drain right after a surge is a new event), or a fired side
       // is back under its re-arm level: the move is over, re-arm at once (a new jump seconds
       // later is a new alert), not at the next step.

@@ -4,6 +4,7 @@ import {
   type OiPoint,
   observeOi,
   oiDelta,
+  oiDeltaPct,
   prependHistory,
   valueAt,
   windowCovers,
@@ -83,6 +84,8 @@ describe('OI window against a reference that keeps every observation', () => {
           const nowTs = lastTs + Math.floor(rand() * 2 * windowMs * (rand() < 0.5 ? 0.01 : 1));
           const expected = ref.delta(nowTs, oiBase, markPrice);
           expect(oiDelta(w, nowTs, oiBase, markPrice)).toStrictEqual(expected);
+          // The pre-check's shortcut is the very same number, null at the same times.
+          expect(oiDeltaPct(w, nowTs, oiBase)).toBe(expected === null ? null : expected.pct);
           expect(windowCovers(w, nowTs)).toBe(ref.valueAt(nowTs - windowMs) !== null);
           if (expected !== null) nonNullDeltas++;
           const instantTs = lastTs - windowMs + Math.floor(rand() * 2 * windowMs);
