@@ -5,7 +5,7 @@
 import type { AlertSeverity, FundingPressure, SnapshotJson } from '../domain/types.js';
 import { formatAmount } from '../domain/units.js';
 import { type Direction, NOTHING, type Rule, unchangedOr } from './alert-rules.js';
-import { FRESH, levelStep, type RuleState } from './alert-state.js';
+import { crossingStep, FRESH, levelStep, type RuleState } from './alert-state.js';
 import { fundingText, venueLabel } from './alert-text.js';
 import { fundingPayer } from './funding.js';
 
@@ -85,15 +85,7 @@ export const fundingLevelRule: Rule = (prev, s, cfg, p) => {
   const figure = payerSide(s) === p.side ? Math.abs(aprPct) : 0;
   const before = prev ?? FRESH;
   const last = before.lastFiredMagnitude;
-  const step = levelStep(
-    before,
-    s.ts,
-    cfg.cooldownMs,
-    figure,
-    figure >= level,
-    figure < level / 2,
-    last !== null && figure >= cfg.escalationFactor * last,
-  );
+  const step = crossingStep(before, s.ts, cfg, figure, level, level / 2);
   if (step.fire === null) return unchangedOr(step);
   const pressure = s.funding.pressure ?? null;
   const escalated = step.fire === 'escalated';

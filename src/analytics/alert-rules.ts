@@ -8,7 +8,7 @@
 import type { AlertKind, AlertSeverity, ControlState, DeltaJson, SnapshotJson } from '../domain/types.js';
 import { formatSignedPct } from '../domain/units.js';
 import type { AlertRulesConfig } from './alert-engine.js';
-import { FRESH, levelStep, type RuleState, type Step } from './alert-state.js';
+import { crossingStep, FRESH, type RuleState, type Step } from './alert-state.js';
 import { fundingText, nowText, oiChangeText, positionUsdOf, venueLabel, words } from './alert-text.js';
 import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
 
@@ -86,15 +86,7 @@ export function oiRule(which: '15m' | '24h'): Rule {
     const figure = p.sign * delta.pct;
     const before = prev ?? FRESH;
     const last = before.lastFiredMagnitude;
-    const step = levelStep(
-      before,
-      s.ts,
-      cfg.cooldownMs,
-      figure,
-      figure >= thresholdPct,
-      figure < cfg.rearmFraction * thresholdPct,
-      last !== null && figure >= cfg.escalationFactor * last,
-    );
+    const step = crossingStep(before, s.ts, cfg, figure, thresholdPct, cfg.rearmFraction * thresholdPct);
     if (step.fire === null) return unchangedOr(step);
     const escalated = step.fire === 'escalated';
     const text =
@@ -191,15 +183,14 @@ export const momentumSpike: Rule = (prev, s, cfg, p) => {
     Math.abs(pricePct) >= cfg.momentumMinPriceChangePct &&
     Math.abs(d.pct) >= cfg.momentumMinOiChangePct;
   const before = prev ?? FRESH;
-  const last = before.lastFiredMagnitude;
-  const step = levelStep(
+  const step = crossingStep(
     before,
     s.ts,
-    cfg.cooldownMs,
+    cfg,
     figure,
-    figure >= thresholdAccel && moves,
-    figure < cfg.rearmFraction * thresholdAccel,
-    last !== null && figure >= cfg.escalationFactor * last,
+    thresholdAccel,
+    cfg.rearmFraction * thresholdAccel,
+    moves,
   );
   if (step.fire === null) return unchangedOr(step);
   const text =

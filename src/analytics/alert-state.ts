@@ -91,6 +91,32 @@ export function levelStep(
   return { next, fire };
 }
 
+/**
+ * `levelStep` for a rule whose figure crosses a threshold (OI change, OI pace, funding APR): it
+ * fires at `threshold` (when `alsoNeeded` holds too), re-arms below `rearmBelow`, and escalates
+ * at `escalationFactor` times the last alert's figure.
+ */
+export function crossingStep(
+  prev: RuleState,
+  ts: number,
+  cfg: { readonly cooldownMs: number; readonly escalationFactor: number },
+  figure: number,
+  threshold: number,
+  rearmBelow: number,
+  alsoNeeded = true,
+): Step {
+  const last = prev.lastFiredMagnitude;
+  return levelStep(
+    prev,
+    ts,
+    cfg.cooldownMs,
+    figure,
+    figure >= threshold && alsoNeeded,
+    figure < rearmBelow,
+    last !== null && figure >= cfg.escalationFactor * last,
+  );
+}
+
 export function sameState(a: RuleState, b: RuleState): boolean {
   return (
     a.armed === b.armed &&
