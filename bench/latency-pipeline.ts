@@ -72,7 +72,7 @@ if (process.send && process.argv[2]) {
   await bus.ready(5000);
   const pipeline = new Pipeline({
     bus,
-    alertRule: { oiAlertPct15m: args.oiAlertPct15m, cooldownMs: 0 },
+    rules: { oiChange15mPct: args.oiAlertPct15m, cooldownMs: 0 },
     publishIntervalMs: args.publishIntervalMs,
     logger: silentLogger,
   });

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const bus = new MemoryBus();
   const pipeline = new Pipeline({
     bus,
-    alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * 60_000 },
+    rules: { oiChange15mPct: 3, cooldownMs: 30 * 60_000 },
     publishIntervalMs: 1000,
     logger: pino({ level: 'silent' }),
   });

@@ -106,7 +106,7 @@ async function createInstances(args: StageArgs, startTimer: boolean): Promise<In
   await bus.ready(5000);
   const pipeline = new Pipeline({
     bus,
-    alertRule: { oiAlertPct15m: args.oiAlertPct15m, cooldownMs: args.alertCooldownMs },
+    rules: { oiChange15mPct: args.oiAlertPct15m, cooldownMs: args.alertCooldownMs },
     publishIntervalMs: args.publishIntervalMs,
     logger: silentLogger,
   });

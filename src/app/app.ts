@@ -181,8 +181,9 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
   const pipeline = new Pipeline({
     onPublished: (ms) => metrics?.observePublish(ms),
     bus,
-    alertRule: { oiAlertPct15m: config.oiAlertPct15m, cooldownMs: config.alertCooldownMs },
     rules: {
+      oiChange15mPct: config.oiAlertPct15m,
+      cooldownMs: config.alertCooldownMs,
       oiChange24hPct: config.oiAlertPct24h,
       momentumAccel: config.momentumAlertAccel,
       fundingPressureMin: 'high',

@@ -30,16 +30,9 @@ import { type AlertLevels, stringifyAlertLevels } from '../domain/alert-levels.j
 import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { OiRearmWatch } from './oi-rearm-watch.js';
 
-/** The walking skeleton's two alert settings; `rules` sets the rest. */
-export interface OiAlertConfig {
-  readonly oiAlertPct15m: number;
-  readonly cooldownMs: number;
-}
-
 export interface PipelineOptions {
   readonly bus: Bus;
-  readonly alertRule: OiAlertConfig;
-  /** Every other rule setting (defaults: DEFAULT_ALERT_RULES); `alertRule` wins for its two. */
+  /** The rules' settings, one config for every rule; what is left out keeps DEFAULT_ALERT_RULES. */
   readonly rules?: Partial<AlertRulesConfig>;
   /** Market-intelligence thresholds (defaults: DEFAULT_INTEL_CONFIG). */
   readonly intel?: IntelConfig;
@@ -134,12 +127,7 @@ export class Pipeline {
   private closed = false;
 
   constructor(private readonly opts: PipelineOptions) {
-    this.rules = {
-      ...DEFAULT_ALERT_RULES,
-      ...opts.rules,
-      oiChange15mPct: opts.alertRule.oiAlertPct15m,
-      cooldownMs: opts.alertRule.cooldownMs,
-    };
+    this.rules = { ...DEFAULT_ALERT_RULES, ...opts.rules };
     this.intel = opts.intel ?? DEFAULT_INTEL_CONFIG;
     this.aggregate = opts.aggregate ?? true;
     this.persistAlertState = opts.persistAlertState ?? true;

@@ -76,7 +76,7 @@ describe('alert rules across a processor restart', () => {
       await bus.ready(5000);
       const pipeline = new Pipeline({
         bus,
-        alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * 60_000 },
+        rules: { oiChange15mPct: 3, cooldownMs: 30 * 60_000 },
         publishIntervalMs: 50,
         logger,
       });
@@ -175,7 +175,7 @@ async function runPipelineOnce(events: readonly MarketEvent[], restore: boolean)
   const alerts: AlertJson[] = [];
   const pipeline = new Pipeline({
     bus,
-    alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * MIN },
+    rules: { oiChange15mPct: 3, cooldownMs: 30 * MIN },
     publishIntervalMs: 20,
     persistAlertState: false,
     logger,

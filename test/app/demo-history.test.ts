@@ -54,7 +54,7 @@ describe('demoHistory', () => {
     }
     const pipeline = new Pipeline({
       bus: new MemoryBus(),
-      alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * 60_000 },
+      rules: { oiChange15mPct: 3, cooldownMs: 30 * 60_000 },
       publishIntervalMs: 1000,
       logger,
     });

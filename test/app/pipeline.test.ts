@@ -24,7 +24,7 @@ describe('pipeline and feed gaps', () => {
     const alerts: AlertJson[] = [];
     const p = new Pipeline({
       bus,
-      alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * MIN },
+      rules: { oiChange15mPct: 3, cooldownMs: 30 * MIN },
       publishIntervalMs: 10,
       logger: pino({ level: 'silent' }),
       onAlert: (a) => alerts.push(a),
@@ -57,7 +57,7 @@ describe('pipeline and the cross-venue aggregate', () => {
     const bus = new MemoryBus();
     const p = new Pipeline({
       bus,
-      alertRule: { oiAlertPct15m: 3, cooldownMs: 30 * MIN },
+      rules: { oiChange15mPct: 3, cooldownMs: 30 * MIN },
       publishIntervalMs: 10,
       logger: pino({ level: 'silent' }),
     });

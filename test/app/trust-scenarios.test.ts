@@ -127,7 +127,7 @@ describe('a reversal is a new event', () => {
     const fired: AlertJson[] = [];
     const pipeline = new Pipeline({
       bus: new MemoryBus(),
-      alertRule: { oiAlertPct15m: 3, cooldownMs: COOL },
+      rules: { oiChange15mPct: 3, cooldownMs: COOL },
       publishIntervalMs: 1000,
       logger: pino({ level: 'silent' }),
       onAlert: (a) => fired.push(a),
@@ -251,7 +251,7 @@ describe('chat levels, processor side', () => {
     const bus = new MemoryBus();
     const pipeline = new Pipeline({
       bus,
-      alertRule: { oiAlertPct15m: 3, cooldownMs: COOL },
+      rules: { oiChange15mPct: 3, cooldownMs: COOL },
       publishIntervalMs: 1000,
       logger: pino({ level: 'silent' }),
     });

@@ -62,7 +62,7 @@ describe('Redis contract as a subscriber sees it', () => {
     await until(() => bus.isReady);
     const pipeline = new Pipeline({
       bus,
-      alertRule: { oiAlertPct15m: 3, cooldownMs: 1_800_000 },
+      rules: { oiChange15mPct: 3, cooldownMs: 1_800_000 },
       publishIntervalMs: 100,
       logger,
     });
@@ -115,7 +115,7 @@ describe('Redis contract as a subscriber sees it', () => {
     const fired: AlertJson[] = [];
     const pipeline = new Pipeline({
       bus,
-      alertRule: { oiAlertPct15m: 3, cooldownMs: 1_800_000 },
+      rules: { oiChange15mPct: 3, cooldownMs: 1_800_000 },
       publishIntervalMs: 1000,
       logger,
       onAlert: (a) => fired.push(a),
