@@ -15,7 +15,6 @@ import {
   type DeliveryHandle,
   type DeliveryLedger,
   type DeliveryStats,
-  describeError,
 } from './delivery.js';
 import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
 import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
@@ -27,6 +26,7 @@ import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
 import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
+import { describeError } from './telegram-errors.js';
 import { TelegramLiveness, type TelegramReadiness } from './telegram-liveness.js';
 import { createWebhookRoute, originOf, settleWithin, type WebhookRoute } from './webhook-route.js';
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ChatSettingsStore } from '../bus/types.js';
 import type { AlertLevels } from '../domain/alert-levels.js';
-import { describeError } from './delivery.js';
+import { describeError } from './telegram-errors.js';
 
 export interface AlertLevelPublisherOptions {
   readonly store: Pick<ChatSettingsStore, 'requestedLevels'>;

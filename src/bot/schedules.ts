@@ -9,8 +9,9 @@ import type { ChatSettings, ChatSettingsStore, SubscriptionStore } from '../bus/
 import { type AlertJson, type SnapshotJson, VENUE_IDS } from '../domain/types.js';
 import { formatDuration, formatSignedPct } from '../domain/units.js';
 import { inQuietHours, kindLabel } from './chat-policy.js';
-import { DeliveryError, describeError } from './delivery.js';
+import { DeliveryError } from './delivery.js';
 import { escapeHtml, limitLength, MAX_MESSAGE_CHARS } from './format.js';
+import { describeError } from './telegram-errors.js';
 
 const MINUTE_MS = 60_000;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

@@ -3,7 +3,7 @@
  * that cannot reach Telegram delivers nothing, so it must not report ready (Docker's HEALTHCHECK
  * and any orchestrator read `/readyz`).
  */
-import { describeError } from './delivery.js';
+import { describeError } from './telegram-errors.js';
 import { originOf } from './webhook-route.js';
 
 /**

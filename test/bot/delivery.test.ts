@@ -5,14 +5,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AlertDelivery,
   type AlertDeliveryOptions,
-  classifyTelegramError,
   createAlertDelivery,
   DeliveryError,
   type DeliveryLedger,
-  describeError,
   type MessageSender,
 } from '../../src/bot/delivery.js';
 import type { ChatPolicy } from '../../src/bot/policy.js';
+import { classifyTelegramError, describeError } from '../../src/bot/telegram-errors.js';
 import { MemorySubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';

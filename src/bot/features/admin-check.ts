@@ -1,6 +1,6 @@
 import type { Context } from 'grammy';
 import type { Logger } from 'pino';
-import { describeError } from '../delivery.js';
+import { describeError } from '../telegram-errors.js';
 
 const ADMIN_CACHE_TTL_MS = 60_000;
 const ADMIN_CACHE_MAX = 1_000;

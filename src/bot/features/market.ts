@@ -9,7 +9,7 @@ import {
   type MarketTimeframe,
   rankedSnapshots,
 } from '../format-market.js';
-import { isNotModified } from './queries.js';
+import { isNotModified } from '../telegram-errors.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
   invalidSymbolReply,

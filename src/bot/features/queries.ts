@@ -1,8 +1,8 @@
-import { Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
+import { Composer, type Context, InlineKeyboard } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
-import { describeError } from '../delivery.js';
 import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
+import { describeError, isNotModified } from '../telegram-errors.js';
 import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import { ONLY_ADMINS } from './subscriptions.js';
@@ -21,11 +21,6 @@ export function subscribeKeyboard(symbol: string, subscribed: boolean): InlineKe
   return subscribed
     ? new InlineKeyboard().text('🔕 Unsubscribe', `unsub:${symbol}`)
     : new InlineKeyboard().text('🔔 Subscribe', `sub:${symbol}`);
-}
-
-/** Telegram answers 400 to an edit that changes nothing; for a button press that is not an error. */
-export function isNotModified(err: unknown): boolean {
-  return err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);
 }
 
 /**

@@ -1,11 +1,11 @@
-import { Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
+import { Composer, type Context, InlineKeyboard } from 'grammy';
 import { ChatSettingsError, MAX_REMINDER_MIN, resetPatch } from '../../bus/chat-settings-store.js';
 import type { ChatSettings, ChatSettingsStore } from '../../bus/types.js';
 import { ALERT_KINDS, type AlertKind, VENUE_IDS } from '../../domain/types.js';
 import { KIND_LABELS, THRESHOLD_FIGURES } from '../chat-policy.js';
 import { formatLevelFloors, storedThreshold, thresholdConfirmation } from '../chat-thresholds.js';
-import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
+import { describeError, isNotModified } from '../telegram-errors.js';
 import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 
@@ -240,9 +240,6 @@ export function settingsKeyboard(settings: ChatSettings): InlineKeyboard {
   });
   return keyboard;
 }
-
-const isNotModified = (err: unknown) =>
-  err instanceof GrammyError && err.error_code === 400 && /not modified/i.test(err.description);
 
 /**
  * `/settings`: shows this chat's alert settings with a keyboard of kind toggles, and changes them

@@ -1,8 +1,8 @@
 import { Composer, type Context } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { ChatSettingsStore } from '../../bus/types.js';
-import { describeError } from '../delivery.js';
 import { escapeHtml, limitLength } from '../format.js';
+import { describeError } from '../telegram-errors.js';
 import { createAdminCheck } from './admin-check.js';
 import { type FeatureDeps, replyHtml } from './reply.js';
 import {
