@@ -20,10 +20,10 @@ import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { maxInWindow, startVenueTap, universeSpecs, type VenueTap } from '../support/universe-specs.js';
 
 /**
- * The full universe of all four venues in one process (issue: "about 1,500 instruments without
- * exceeding a venue's documented limits"): every simulator lists its whole linear-perpetual
- * universe, TOP_N=all follows every instrument, and a recording proxy in front of each simulator measures
- * what the app sends per connection and per minute against venues.md §0.
+ * The full universe of all four venues in one process (about 1,500 instruments without exceeding a
+ * venue's documented limits): every simulator lists its whole linear-perpetual universe, TOP_N=all
+ * follows every instrument, and a recording proxy in front of each simulator measures what the app
+ * sends per connection and per minute against the venues' documented connection and request limits.
  */
 const url = testRedisUrl(7);
 const MIN = 60_000;

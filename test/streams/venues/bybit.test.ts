@@ -45,7 +45,7 @@ describe('bybit tickers parser', () => {
     expect(parser.parse(pong!, 2)).toEqual({ events: [], control: 'pong' });
   });
 
-  it('keeps OI and funding across a delta that omits them (ccxt #21451), halving the two-sided OI', () => {
+  it('keeps OI and funding across a delta that omits them (https://github.com/ccxt/ccxt/issues/21451), halving the two-sided OI', () => {
     const parser = createBybitAdapter({ fundingIntervalHours: new Map([['NKNUSDT', 4]]) }).createParser();
     const [snapshot, delta] = fixture('ccxt-21450-21451.ndjson');
     parser.parse(snapshot!, 0);
@@ -143,7 +143,7 @@ describe('bybit parser state', () => {
 /**
  * The docs do not say whether a delta carries `openInterest` and `singleOpenInterest` together.
  * Real snapshots since 2026-06-11 carry both (one is twice the other); the one real OI-bearing
- * delta on record (ccxt #21450, 2024) carries `openInterest` and `openInterestValue` only.
+ * delta on record (https://github.com/ccxt/ccxt/issues/21450, 2024) carries `openInterest` and `openInterestValue` only.
  */
 describe('bybit open interest from either field', () => {
   const delta = (cs: number, data: Record<string, string>) =>
@@ -160,7 +160,7 @@ describe('bybit open interest from either field', () => {
     return parser;
   };
 
-  it('a delta with only openInterest (the ccxt #21450 shape) moves OI: the newest field wins', () => {
+  it('a delta with only openInterest (the shape of ccxt issue 21450) moves OI: the newest field wins', () => {
     const parser = afterRealSnapshot();
     const [ev] = parser.parse(
       delta(764144450701, { openInterest: '60100.000', openInterestValue: '3820000000.00' }),
