@@ -47,7 +47,7 @@ function freePort(): Promise<number> {
 let child: ChildProcess | undefined;
 
 /** Test files use one database index each, up to this one (see test/support/redis.ts). */
-const HIGHEST_DB = 26;
+const HIGHEST_DB = 34;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Our own server when we can start one: the tests flush their databases, which must never hit a
