@@ -19,10 +19,12 @@ import {
 import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
 import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
 import { marketFeature } from './features/market.js';
+import { muteFeature } from './features/mute.js';
 import { queriesFeature } from './features/queries.js';
-import type { FeatureDeps } from './features/reply.js';
 import { settingsFeature } from './features/settings.js';
-import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
+import { subscriptionsFeature } from './features/subscriptions.js';
+import { createAdminCheck } from './kit/admin-check.js';
+import type { FeatureDeps } from './kit/deps.js';
 import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
@@ -146,6 +148,8 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     venues: opts.venues,
     logger: log,
     now,
+    // One cache of getChatMember answers for every feature's commands and buttons.
+    mayChange: createAdminCheck({ now, logger: log.child({ feature: 'admin-check' }) }),
   };
   const adminChatIds = [...new Set(opts.adminChatIds ?? [])];
   const ownSettings = opts.settings ? null : new MemoryChatSettingsStore();

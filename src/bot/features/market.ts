@@ -9,8 +9,8 @@ import {
   type MarketTimeframe,
   rankedSnapshots,
 } from '../format-market.js';
-import { isNotModified } from '../telegram-errors.js';
-import { type FeatureDeps, replyHtml } from './reply.js';
+import type { FeatureDeps } from '../kit/deps.js';
+import { htmlOptions, replyHtml } from '../kit/html.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
@@ -20,7 +20,8 @@ import {
   trackedSymbols,
   unknownVenueReply,
   usageReply,
-} from './symbol-arg.js';
+} from '../kit/symbol-arg.js';
+import { isNotModified } from '../telegram-errors.js';
 
 /** `/market`, `/top` and `/status` read more of the bus than the other features. */
 export type MarketDeps = Omit<FeatureDeps, 'bus'> & {
@@ -113,11 +114,7 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
 
   const render = (view: MarketView, byVenue: Map<string, SnapshotJson>, snapshot: SnapshotJson) => ({
     text: formatMarketMessage(snapshot, view.tf, deps.now()),
-    options: {
-      parse_mode: 'HTML' as const,
-      link_preview_options: { is_disabled: true },
-      reply_markup: marketKeyboard(view, [...byVenue.keys()]),
-    },
+    options: htmlOptions({ reply_markup: marketKeyboard(view, [...byVenue.keys()]) }),
   });
 
   feature.command('market', async (ctx) => {
