@@ -1,4 +1,5 @@
 import { Composer, type Context, InlineKeyboard } from 'grammy';
+import { LRUCache } from 'lru-cache';
 import type { Bus } from '../../bus/types.js';
 import type { SnapshotJson } from '../../domain/types.js';
 import { escapeHtml, formatStatusMessage } from '../format.js';
@@ -93,13 +94,10 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
   const feature = new Composer<Context>();
   const log = deps.logger.child({ feature: 'market' });
   const allVenues = ['all', ...deps.venues];
-  // chatId:messageId → callback data of the shown view; insertion order makes it an LRU.
-  const shown = new Map<string, string>();
+  // chatId:messageId → callback data of the shown view; a forgotten one is read from its keyboard.
+  const shown = new LRUCache<string, string>({ max: MAX_REMEMBERED_VIEWS });
   const remember = (chatId: number, messageId: number, data: string) => {
-    const key = `${chatId}:${messageId}`;
-    shown.delete(key);
-    shown.set(key, data);
-    if (shown.size > MAX_REMEMBERED_VIEWS) shown.delete(shown.keys().next().value as string);
+    shown.set(`${chatId}:${messageId}`, data);
   };
 
   async function snapshotsOf(symbol: string): Promise<Map<string, SnapshotJson>> {
