@@ -109,27 +109,6 @@ async function ask(chatId: number, text: string): Promise<{ text: string; parseM
 }
 
 describe('telegram bot against the Bot API stand-in', () => {
-  it('registers its command menu', () => {
-    const [call] = tg.calls('setMyCommands');
-    const commands = (call!.params.commands as { command: string }[]).map((c) => c.command);
-    // every command the product promises, each once
-    expect([...commands].sort()).toEqual(
-      [
-        'start',
-        'help',
-        'subscribe',
-        'unsubscribe',
-        'list',
-        'oi',
-        'funding',
-        'market',
-        'top',
-        'settings',
-        'status',
-      ].sort(),
-    );
-  });
-
   it('points plain text in a private chat to the commands, and answers a button it does not know', async () => {
     const reply = await ask(107, 'sol');
     expect(reply.text).toContain('/market SOL');
