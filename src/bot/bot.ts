@@ -1,8 +1,10 @@
 /**
- * The Telegram bot: one grammY middleware stack (one Composer per feature) fed by either long
- * polling or a webhook, and alert delivery. Bot API: https://core.telegram.org/bots/api
+ * The Telegram bot's wiring: one grammY middleware stack (one Composer per feature, sharing one
+ * `FeatureDeps`), fed by the transport (`transport.ts`: long polling or a webhook), plus alert
+ * delivery, the quiet-hour and reminder schedules and the alert-level publisher.
+ * Bot API: https://core.telegram.org/bots/api
  */
-import { type Api, Bot, BotError, type Context, GrammyError } from 'grammy';
+import { Bot, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Logger } from 'pino';
 import { MemoryChatSettingsStore } from '../bus/chat-settings-store.js';
@@ -19,21 +21,22 @@ import {
 import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
 import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
 import { marketFeature } from './features/market.js';
+import { muteFeature } from './features/mute.js';
 import { queriesFeature } from './features/queries.js';
-import type { FeatureDeps } from './features/reply.js';
 import { settingsFeature } from './features/settings.js';
-import { muteFeature, subscriptionsFeature } from './features/subscriptions.js';
+import { subscriptionsFeature } from './features/subscriptions.js';
+import { createAdminCheck } from './kit/admin-check.js';
+import type { FeatureDeps } from './kit/deps.js';
 import { AlertLevelPublisher } from './level-publisher.js';
 import { commandRateLimit } from './rate-limit.js';
 import { ScheduleRunner } from './schedules.js';
 import { describeError } from './telegram-errors.js';
-import { TelegramLiveness, type TelegramReadiness } from './telegram-liveness.js';
-import { createWebhookRoute, originOf, settleWithin, type WebhookRoute } from './webhook-route.js';
+import type { TelegramReadiness } from './telegram-liveness.js';
+import { type ApiSignal, createTelegramTransport, type TransportState } from './transport.js';
+import type { WebhookRoute } from './webhook-route.js';
 
+export { ALLOWED_UPDATES, type TransportState } from './transport.js';
 export type { WebhookRoute } from './webhook-route.js';
-
-/** The update kinds the features handle; the same list in both transports. */
-export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
 export interface TelegramBotOptions {
   readonly token: string;
@@ -91,20 +94,6 @@ export interface TelegramBotOptions {
   readonly answeredWithinMs?: number;
 }
 
-/**
- * `starting`; `polling` (a getUpdates answered) or `webhook` (setWebhook accepted); `conflict`
- * (409: another poller or webhook, retried every `retryMs`); `unauthorized` (401: token wrong,
- * not retried); `failed` (setWebhook refused so far, retried); `closed`.
- */
-export type TransportState =
-  | 'starting'
-  | 'polling'
-  | 'webhook'
-  | 'conflict'
-  | 'unauthorized'
-  | 'failed'
-  | 'closed';
-
 export interface TelegramBot {
   readonly bot: Bot;
   /** In webhook mode, the route that receives Telegram's POSTs; null when polling. */
@@ -124,17 +113,10 @@ export interface TelegramBot {
   close(): Promise<void>;
 }
 
-// grammY types signals with the abort-controller polyfill; Node's AbortSignal works at runtime.
-type ApiSignal = Parameters<Api['setMyCommands']>[2];
-
-/** Upper bound on each wait at close: grammY may be in a 3 s back-off or a stuck request. */
-const POLLING_EXIT_WAIT_MS = 5000;
 export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
   const log = opts.logger.child({ component: 'telegram' });
   const now = opts.now ?? Date.now;
   const pollTimeoutSec = opts.pollTimeoutSec ?? 30;
-  const retryMs = opts.retryMs ?? 60_000;
-  const mode = opts.webhook ? 'webhook' : 'polling';
   const bot = new Bot(opts.token, {
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
     // grammY's default of 500 s would let one unanswered sendMessage stall a chat's queue for minutes.
@@ -146,6 +128,8 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     venues: opts.venues,
     logger: log,
     now,
+    // One cache of getChatMember answers for every feature's commands and buttons.
+    mayChange: createAdminCheck({ now, logger: log.child({ feature: 'admin-check' }) }),
   };
   const adminChatIds = [...new Set(opts.adminChatIds ?? [])];
   const ownSettings = opts.settings ? null : new MemoryChatSettingsStore();
@@ -217,250 +201,42 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     muteFeature({ ...deps, settings }),
     unknownCommandFeature(),
   );
-  const logBotError = (err: BotError) =>
-    log.error({ err: describeError(err.error), updateId: err.ctx.update.update_id }, 'bot middleware failed');
-  bot.catch(logBotError);
-
-  let state: TransportState = 'starting';
-  let conflictLogged = false;
-  const liveness = new TelegramLiveness(Date.now, opts.answeredWithinMs);
-  // Every call's outcome (polls, sends, getMe) tells whether Telegram answers;
-  // only a getUpdates that answered proves polling works (after a 409 too).
-  bot.api.config.use(async (prev, method, payload, signal) => {
-    let result: Awaited<ReturnType<typeof prev>>;
-    try {
-      result = await prev(method, payload, signal);
-    } catch (err) {
-      if (!closed) liveness.failed(err, method);
-      throw err;
-    }
-    liveness.answered(result, method);
-    if (method === 'getUpdates' && result.ok && !closed && state !== 'polling') {
-      if (state === 'conflict') log.info('polling resumed: this process is now the only poller');
-      state = 'polling';
-      conflictLogged = false;
-    }
-    return result;
+  const transport = createTelegramTransport({
+    bot,
+    log,
+    pollTimeoutSec,
+    retryMs: opts.retryMs ?? 60_000,
+    ...(opts.webhook ? { webhook: opts.webhook } : {}),
+    ...(opts.livenessProbeMs !== undefined ? { livenessProbeMs: opts.livenessProbeMs } : {}),
+    ...(opts.answeredWithinMs !== undefined ? { answeredWithinMs: opts.answeredWithinMs } : {}),
+    beforeStart: (signal) => registerCommandMenus(bot, adminChatIds, log, signal),
   });
-
-  const startAbort = new AbortController();
-  const signal = startAbort.signal as unknown as ApiSignal;
   let closed = false;
-  let starting: Promise<void> | undefined;
-  let polling: Promise<void> | undefined;
-  let webhookLoop: Promise<void> | undefined;
-  let pollRetry: NodeJS.Timeout | undefined;
-  let livenessProbe: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
-  const inFlight = new Set<Promise<void>>();
-
-  function logUnauthorized(): void {
-    state = 'unauthorized';
-    log.error(
-      'Telegram answered 401 Unauthorized: TELEGRAM_BOT_TOKEN is wrong or revoked; the bot stays off',
-    );
-  }
-
-  function onPollingEnd(err: unknown): void {
-    if (closed) {
-      log.debug({ err: describeError(err) }, 'polling ended during close');
-      return;
-    }
-    if (err instanceof GrammyError && err.error_code === 401) {
-      logUnauthorized();
-      return;
-    }
-    if (err instanceof GrammyError && err.error_code === 409) {
-      state = 'conflict';
-      if (!conflictLogged) {
-        log.error(
-          { description: err.description, retryInSec: Math.round(retryMs / 1000) },
-          'Telegram answered 409 Conflict: another process is polling with this bot token, or set a webhook for it. ' +
-            'Run one bot per token: stop the other instance (or use BOT_MODE=webhook everywhere). Polling again periodically.',
-        );
-        conflictLogged = true;
-      } else {
-        log.debug({ description: err.description }, 'still in conflict with another poller');
-      }
-    } else {
-      log.error({ err: describeError(err) }, 'long polling stopped with an error; polling again later');
-    }
-    pollRetry = setTimeout(poll, retryMs);
-  }
-
-  function poll(): void {
-    if (closed) return;
-    polling = bot
-      .start({
-        timeout: pollTimeoutSec,
-        allowed_updates: [...ALLOWED_UPDATES],
-        onStart: (me) => {
-          if (state !== 'starting') return; // a restart after a 409 is reported when a poll answers
-          state = 'polling';
-          log.info({ username: me.username }, 'telegram bot polling');
-        },
-      })
-      .catch(onPollingEnd);
-  }
-
-  async function registerCommands(): Promise<void> {
-    try {
-      await bot.api.setMyCommands(menuOf(COMMANDS), {}, signal);
-    } catch (err) {
-      if (!closed) log.warn({ err: describeError(err) }, 'could not register the command menu; continuing');
-    }
-    // Operator commands show only in the admin chats' menus.
-    for (const chatId of adminChatIds) {
-      if (closed) return;
-      const menu = menuOf([...COMMANDS, ...ADMIN_COMMANDS]);
-      await bot.api.setMyCommands(menu, { scope: { type: 'chat', chat_id: chatId } }, signal).catch((err) => {
-        if (!closed) log.warn({ chatId, err: describeError(err) }, 'could not set the admin command menu');
-      });
-    }
-  }
-
-  /** grammY's bot.start deletes any webhook; say so in one line, since another deployment may rely on it. */
-  async function warnIfWebhookSet(): Promise<void> {
-    try {
-      const info = await bot.api.getWebhookInfo(signal);
-      if (!info.url) return;
-      log.warn(
-        { webhookOrigin: originOf(info.url) },
-        'A webhook is set for this bot token but BOT_MODE is polling: deleting it and polling. ' +
-          'If another deployment serves that webhook, set BOT_MODE=webhook here (or stop that deployment).',
-      );
-    } catch (err) {
-      if (!closed) log.debug({ err: describeError(err) }, 'getWebhookInfo failed');
-    }
-  }
-
-  /** getMe (handleUpdate needs botInfo) and setWebhook, each retried every `retryMs` until accepted. */
-  async function setWebhookUntilAccepted(url: string, secret: string, firstTried: () => void): Promise<void> {
-    for (let attempt = 0; !closed; attempt++) {
-      try {
-        // Not bot.init(): its retries are unbounded and silent.
-        if (!bot.isInited()) bot.botInfo = await bot.api.getMe(signal);
-        await bot.api.setWebhook(
-          url,
-          { secret_token: secret, allowed_updates: [...ALLOWED_UPDATES] },
-          signal,
-        );
-        state = 'webhook';
-        log.info({ webhookOrigin: originOf(url) }, 'telegram webhook set');
-        startLivenessProbe(url);
-        break;
-      } catch (err) {
-        if (closed) break;
-        if (err instanceof GrammyError && err.error_code === 401) {
-          logUnauthorized();
-          break;
-        }
-        state = 'failed';
-        // describeError keeps message and description only: the payload (with the secret) is never logged.
-        if (attempt === 0)
-          log.error(
-            { err: describeError(err), retryInSec: Math.round(retryMs / 1000) },
-            'setWebhook failed: check WEBHOOK_URL (public https on port 443, 80, 88 or 8443); retrying periodically',
-          );
-        else log.debug({ err: describeError(err) }, 'setWebhook failed again');
-      }
-      firstTried();
-      await sleep(retryMs, startAbort.signal);
-    }
-    firstTried();
-  }
-
-  /**
-   * Webhook mode only (long polling is itself a call every poll timeout): one getWebhookInfo per
-   * interval, even while sends succeed, since only it tells whether updates still reach us.
-   */
-  function startLivenessProbe(url: string): void {
-    clearInterval(livenessProbe);
-    livenessProbe = setInterval(() => {
-      if (closed) return;
-      // Whether Telegram answered is recorded by the transformer above.
-      bot.api.getWebhookInfo(signal).then(
-        (info) => {
-          const problem = liveness.webhookInfo(info, url);
-          if (problem) log.error({ problem }, 'webhook updates do not reach this bot');
-        },
-        (err) => log.debug({ err: describeError(err) }, 'liveness probe failed'),
-      );
-    }, opts.livenessProbeMs ?? 60_000);
-    livenessProbe.unref();
-  }
-
-  async function startTransport(): Promise<void> {
-    await registerCommands();
-    if (closed) return;
-    if (!opts.webhook) {
-      await warnIfWebhookSet();
-      return poll();
-    }
-    const { url, secret } = opts.webhook;
-    // Resolves after the first attempt; a refused setWebhook is retried in the background.
-    await new Promise<void>((firstTried) => {
-      webhookLoop = setWebhookUntilAccepted(url, secret, firstTried);
-    });
-  }
-
-  const webhook: WebhookRoute | null = opts.webhook
-    ? createWebhookRoute({
-        path: new URL(opts.webhook.url).pathname,
-        secret: opts.webhook.secret,
-        log,
-        accepting: () => !closed && bot.isInited(),
-        handleUpdate: (update) => {
-          liveness.updateArrived();
-          const task = bot.handleUpdate(update).catch((err: unknown) => {
-            if (err instanceof BotError) logBotError(err);
-            else log.error({ err: describeError(err), updateId: update.update_id }, 'update failed');
-          });
-          inFlight.add(task);
-          void task.finally(() => inFlight.delete(task));
-          return task;
-        },
-        inFlight: () => inFlight.size,
-      })
-    : null;
 
   return {
     bot,
-    webhook,
+    webhook: transport.webhook,
     start() {
       if (closed) return Promise.resolve();
       schedules.start();
       void levels?.start();
-      starting ??= startTransport();
-      return starting;
+      return transport.start();
     },
     deliverAlert: (alert) => delivery.deliver(alert),
     sendText: (chatId, html) => delivery.sendText(chatId, html),
     deliveryStats: () => delivery.stats(),
-    transport: () => ({ mode, state }),
-    readiness: () => liveness.readiness(mode, state),
+    transport: () => ({ mode: transport.mode, state: transport.state() }),
+    readiness: () => transport.readiness(),
     close() {
       closing ??= (async () => {
         closed = true;
-        state = 'closed';
-        startAbort.abort();
-        clearTimeout(pollRetry);
-        clearInterval(livenessProbe);
-        await starting;
-        await webhookLoop;
+        // Updates stop first (and the ones being handled finish), then what they feed.
+        await transport.close();
         await schedules.close();
         await levels?.close();
         await delivery.close();
         await ownSettings?.close();
-        if (bot.isRunning()) {
-          // stop() confirms the last offset with one more getUpdates that it cannot abort: bounded here.
-          const stopped = bot
-            .stop()
-            .catch((err) => log.debug({ err: describeError(err) }, 'offset confirm failed'));
-          await settleWithin(stopped, POLLING_EXIT_WAIT_MS);
-        }
-        if (polling) await settleWithin(polling, POLLING_EXIT_WAIT_MS);
-        if (inFlight.size > 0) await settleWithin(Promise.allSettled([...inFlight]), POLLING_EXIT_WAIT_MS);
       })();
       return closing;
     },
@@ -484,19 +260,6 @@ function replyOnFailure(log: Logger) {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
-
 /** The subscription store, with settings removed or migrated together with the chat. */
 function withSettings(store: SubscriptionStore, settings: ChatSettingsStore): SubscriptionStore {
   return {
@@ -516,4 +279,27 @@ function withSettings(store: SubscriptionStore, settings: ChatSettingsStore): Su
     },
     close: () => store.close(),
   };
+}
+
+/** The command menu for everyone, and with the operator commands in the admin chats; never rejects. */
+async function registerCommandMenus(
+  bot: Bot,
+  adminChatIds: readonly number[],
+  log: Logger,
+  signal: ApiSignal,
+): Promise<void> {
+  const closed = () => signal?.aborted === true;
+  try {
+    await bot.api.setMyCommands(menuOf(COMMANDS), {}, signal);
+  } catch (err) {
+    if (!closed()) log.warn({ err: describeError(err) }, 'could not register the command menu; continuing');
+  }
+  // Operator commands show only in the admin chats' menus.
+  for (const chatId of adminChatIds) {
+    if (closed()) return;
+    const menu = menuOf([...COMMANDS, ...ADMIN_COMMANDS]);
+    await bot.api.setMyCommands(menu, { scope: { type: 'chat', chat_id: chatId } }, signal).catch((err) => {
+      if (!closed()) log.warn({ chatId, err: describeError(err) }, 'could not set the admin command menu');
+    });
+  }
 }

@@ -1,9 +1,10 @@
 /**
- * Per-chat command rate limit: a token bucket per chat, in a bounded LRU map. Commands and button
- * presses (callback queries) spend a token; plain text passes free. Over the limit a chat gets one
- * short "Slow down" answer, then silence until its bucket holds a token again.
+ * Per-chat command rate limit: a token bucket per chat, in a bounded LRU (lru-cache). Commands
+ * and button presses (callback queries) spend a token; plain text passes free. Over the limit a
+ * chat gets one short "Slow down" answer, then silence until its bucket holds a token again.
  */
 import type { Context, MiddlewareFn } from 'grammy';
+import { LRUCache } from 'lru-cache';
 
 export interface CommandRateLimitOptions {
   /** Commands per minute per chat, also the burst size. */
@@ -35,7 +36,9 @@ export function createCommandRateLimiter(opts: CommandRateLimitOptions): Command
   const refillPerMs = opts.perMin / 60_000;
   const maxChats = Math.max(1, opts.maxChats ?? 10_000);
   const now = opts.now ?? Date.now;
-  const buckets = new Map<number, Bucket>();
+  // No TTL: a forgotten chat would start full anyway, so only the bound matters. `get` marks the
+  // chat as recently seen; `set` of a new chat evicts the least recently seen when full.
+  const buckets = new LRUCache<number, Bucket>({ max: maxChats });
 
   return {
     take(key) {
@@ -43,17 +46,12 @@ export function createCommandRateLimiter(opts: CommandRateLimitOptions): Command
       let bucket = buckets.get(key);
       if (bucket === undefined) {
         bucket = { tokens: capacity, atMs: nowMs, warned: false };
-        if (buckets.size >= maxChats) {
-          const oldest = buckets.keys().next();
-          if (!oldest.done) buckets.delete(oldest.value);
-        }
+        buckets.set(key, bucket);
       } else {
-        buckets.delete(key); // re-inserted below: Map order is the LRU order
         const elapsedMs = Math.max(0, nowMs - bucket.atMs);
         bucket.tokens = Math.min(capacity, bucket.tokens + elapsedMs * refillPerMs);
         bucket.atMs = nowMs;
       }
-      buckets.set(key, bucket);
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
         bucket.warned = false;

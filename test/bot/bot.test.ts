@@ -7,6 +7,9 @@ import { MemorySubscriptionStore, RedisSubscriptionStore } from '../../src/bus/s
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import { tracker } from '../support/track.js';
+
+const track = tracker();
 
 const url = testRedisUrl(4);
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -106,27 +109,6 @@ async function ask(chatId: number, text: string): Promise<{ text: string; parseM
 }
 
 describe('telegram bot against the Bot API stand-in', () => {
-  it('registers its command menu', () => {
-    const [call] = tg.calls('setMyCommands');
-    const commands = (call!.params.commands as { command: string }[]).map((c) => c.command);
-    // every command the product promises, each once
-    expect([...commands].sort()).toEqual(
-      [
-        'start',
-        'help',
-        'subscribe',
-        'unsubscribe',
-        'list',
-        'oi',
-        'funding',
-        'market',
-        'top',
-        'settings',
-        'status',
-      ].sort(),
-    );
-  });
-
   it('points plain text in a private chat to the commands, and answers a button it does not know', async () => {
     const reply = await ask(107, 'sol');
     expect(reply.text).toContain('/market SOL');
@@ -279,41 +261,38 @@ describe('telegram bot failures', () => {
   it('replies when a handler fails, and logs one clear line on 409 Conflict without crashing', async () => {
     const lines: { level: number; msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const stand = await startTelegramStandIn();
-    const failing = createTelegramBot({
-      token: stand.token,
-      apiRoot: stand.apiRoot,
-      bus: {
-        latest: async () => {
-          throw new Error('redis is down');
+    const stand = track(await startTelegramStandIn());
+    const failing = track(
+      createTelegramBot({
+        token: stand.token,
+        apiRoot: stand.apiRoot,
+        bus: {
+          latest: async () => {
+            throw new Error('redis is down');
+          },
+          trackedSymbols: async () => [],
+          latestMany: async () => [],
+          feedStatus: async () => [],
         },
-        trackedSymbols: async () => [],
-        latestMany: async () => [],
-        feedStatus: async () => [],
-      },
-      subscriptions: new MemorySubscriptionStore(),
-      venues: ['bybit'],
-      logger,
-      botInfo: stand.botInfo,
-    });
-    try {
-      await failing.start();
-      stand.sendText(7, '/oi BTC');
-      const reply = await stand.waitFor(() => stand.sent(7)[0]);
-      expect(reply.params.text).toBe('Something went wrong on our side. Please try again in a minute.');
+        subscriptions: new MemorySubscriptionStore(),
+        venues: ['bybit'],
+        logger,
+        botInfo: stand.botInfo,
+      }),
+    );
+    await failing.start();
+    stand.sendText(7, '/oi BTC');
+    const reply = await stand.waitFor(() => stand.sent(7)[0]);
+    expect(reply.params.text).toBe('Something went wrong on our side. Please try again in a minute.');
 
-      stand.failNext('getUpdates', {
-        status: 409,
-        body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request' },
-      });
-      stand.sendText(7, '/help'); // answers the held poll, so the next getUpdates meets the 409
-      await stand.waitFor(() => lines.find((l) => l.msg.includes('409 Conflict')));
-      expect(lines.filter((l) => l.msg.includes('409'))).toHaveLength(1);
-      expect(failing.bot.isRunning()).toBe(false);
-    } finally {
-      await failing.close();
-      await stand.close();
-    }
+    stand.failNext('getUpdates', {
+      status: 409,
+      body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request' },
+    });
+    stand.sendText(7, '/help'); // answers the held poll, so the next getUpdates meets the 409
+    await stand.waitFor(() => lines.find((l) => l.msg.includes('409 Conflict')));
+    expect(lines.filter((l) => l.msg.includes('409'))).toHaveLength(1);
+    expect(failing.bot.isRunning()).toBe(false);
   });
 });
 

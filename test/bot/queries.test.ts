@@ -3,8 +3,10 @@ import type { Update } from 'grammy/types';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { marketCallbackData, marketFeature } from '../../src/bot/features/market.js';
+import { muteFeature } from '../../src/bot/features/mute.js';
 import { queriesFeature } from '../../src/bot/features/queries.js';
-import { muteFeature, subscriptionsFeature } from '../../src/bot/features/subscriptions.js';
+import { subscriptionsFeature } from '../../src/bot/features/subscriptions.js';
+import { createAdminCheck } from '../../src/bot/kit/admin-check.js';
 import { MemoryBus } from '../../src/bus/memory-bus.js';
 import { MemorySubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { ChatSettingsStore, FeedHealthJson } from '../../src/bus/types.js';
@@ -108,12 +110,15 @@ beforeEach(async () => {
       mutes.push({ chatId, symbol, untilMs });
     },
   };
+  const logger = pino({ level: 'silent' });
+  const now = () => NOW;
   const deps = {
     bus,
     subscriptions: subs,
     venues: VENUES,
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
+    logger,
+    now,
+    mayChange: createAdminCheck({ now, logger }),
   };
   bot = new Bot(tg.token, { botInfo: tg.botInfo, client: { apiRoot: tg.apiRoot } });
   // Remembers the ids of the messages the bot sent, so buttons can be pressed on them.

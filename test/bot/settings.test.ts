@@ -8,6 +8,7 @@ import {
   settingsFeature,
   TOGGLE_PREFIX,
 } from '../../src/bot/features/settings.js';
+import { createAdminCheck } from '../../src/bot/kit/admin-check.js';
 import { MemoryChatSettingsStore } from '../../src/bus/chat-settings-store.js';
 import { MemorySubscriptionStore } from '../../src/bus/subscription-store.js';
 import { DEFAULT_CHAT_SETTINGS } from '../../src/bus/types.js';
@@ -34,6 +35,7 @@ beforeAll(async () => {
       venues: ['binance', 'bybit', 'okx', 'hyperliquid'],
       logger: pino({ level: 'silent' }),
       now: () => Date.now(),
+      mayChange: createAdminCheck({ now: () => Date.now(), logger: pino({ level: 'silent' }) }),
       settings,
     }),
   );

@@ -1,5 +1,5 @@
 import { Composer, type Context } from 'grammy';
-import { replyHtml } from './reply.js';
+import { replyHtml } from '../kit/html.js';
 
 /** What `/stats` shows; null = not known to this process. */
 export interface AdminStats {

@@ -1,6 +1,6 @@
 import { Composer, type Context } from 'grammy';
 import { escapeHtml } from '../format.js';
-import { replyHtml } from './reply.js';
+import { replyHtml } from '../kit/html.js';
 
 export interface BotCommandInfo {
   /** 1–32 of a-z, 0-9 and _, as Telegram requires. */

@@ -1,4 +1,5 @@
 import { Composer, type Context, InlineKeyboard } from 'grammy';
+import { LRUCache } from 'lru-cache';
 import type { Bus } from '../../bus/types.js';
 import type { SnapshotJson } from '../../domain/types.js';
 import { escapeHtml, formatStatusMessage } from '../format.js';
@@ -9,8 +10,8 @@ import {
   type MarketTimeframe,
   rankedSnapshots,
 } from '../format-market.js';
-import { isNotModified } from '../telegram-errors.js';
-import { type FeatureDeps, replyHtml } from './reply.js';
+import type { FeatureDeps } from '../kit/deps.js';
+import { htmlOptions, replyHtml } from '../kit/html.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
@@ -20,7 +21,8 @@ import {
   trackedSymbols,
   unknownVenueReply,
   usageReply,
-} from './symbol-arg.js';
+} from '../kit/symbol-arg.js';
+import { isNotModified } from '../telegram-errors.js';
 
 /** `/market`, `/top` and `/status` read more of the bus than the other features. */
 export type MarketDeps = Omit<FeatureDeps, 'bus'> & {
@@ -92,13 +94,10 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
   const feature = new Composer<Context>();
   const log = deps.logger.child({ feature: 'market' });
   const allVenues = ['all', ...deps.venues];
-  // chatId:messageId → callback data of the shown view; insertion order makes it an LRU.
-  const shown = new Map<string, string>();
+  // chatId:messageId → callback data of the shown view; a forgotten one is read from its keyboard.
+  const shown = new LRUCache<string, string>({ max: MAX_REMEMBERED_VIEWS });
   const remember = (chatId: number, messageId: number, data: string) => {
-    const key = `${chatId}:${messageId}`;
-    shown.delete(key);
-    shown.set(key, data);
-    if (shown.size > MAX_REMEMBERED_VIEWS) shown.delete(shown.keys().next().value as string);
+    shown.set(`${chatId}:${messageId}`, data);
   };
 
   async function snapshotsOf(symbol: string): Promise<Map<string, SnapshotJson>> {
@@ -113,11 +112,7 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
 
   const render = (view: MarketView, byVenue: Map<string, SnapshotJson>, snapshot: SnapshotJson) => ({
     text: formatMarketMessage(snapshot, view.tf, deps.now()),
-    options: {
-      parse_mode: 'HTML' as const,
-      link_preview_options: { is_disabled: true },
-      reply_markup: marketKeyboard(view, [...byVenue.keys()]),
-    },
+    options: htmlOptions({ reply_markup: marketKeyboard(view, [...byVenue.keys()]) }),
   });
 
   feature.command('market', async (ctx) => {

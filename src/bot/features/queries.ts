@@ -2,17 +2,17 @@ import { Composer, type Context, InlineKeyboard } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
 import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
-import { describeError, isNotModified } from '../telegram-errors.js';
-import { createAdminCheck } from './admin-check.js';
-import { type FeatureDeps, replyHtml } from './reply.js';
-import { ONLY_ADMINS } from './subscriptions.js';
+import { ONLY_ADMINS } from '../kit/admin-check.js';
+import type { FeatureDeps } from '../kit/deps.js';
+import { replyHtml } from '../kit/html.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
   parseSymbolArg,
   trackedSymbols,
   usageReply,
-} from './symbol-arg.js';
+} from '../kit/symbol-arg.js';
+import { describeError, isNotModified } from '../telegram-errors.js';
 
 type SnapshotFormatter = (snapshot: SnapshotJson, nowMs: number) => string;
 
@@ -42,9 +42,7 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
       if (found.length > 0) {
         const nowMs = deps.now();
         const subscribed = (await store.listForChat(ctx.chat.id)).includes(arg.symbol);
-        return ctx.reply(limitLength(found.map((s) => format(s, nowMs)).join('\n\n')), {
-          parse_mode: 'HTML',
-          link_preview_options: { is_disabled: true },
+        return replyHtml(ctx, limitLength(found.map((s) => format(s, nowMs)).join('\n\n')), {
           reply_markup: subscribeKeyboard(arg.symbol, subscribed),
         });
       }
@@ -61,12 +59,11 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
   query('oi', 'for open interest and its 15m/24h change', formatOiMessage);
   query('funding', 'for the funding rate, its APR, its cost and the next reset', formatFundingMessage);
 
-  const mayChange = createAdminCheck(deps.now, log);
   feature.callbackQuery(/^(sub|unsub):([A-Z0-9]{1,20})$/, async (ctx) => {
     const [, action, symbol = ''] = ctx.match;
     const chatId = ctx.chat?.id;
     if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
-    if (!(await mayChange(ctx))) return ctx.answerCallbackQuery({ text: ONLY_ADMINS, show_alert: true });
+    if (!(await deps.mayChange(ctx))) return ctx.answerCallbackQuery({ text: ONLY_ADMINS, show_alert: true });
     let toast: string;
     let subscribed: boolean;
     if (action === 'sub') {

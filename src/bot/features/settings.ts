@@ -5,9 +5,9 @@ import { ALERT_KINDS, type AlertKind, VENUE_IDS } from '../../domain/types.js';
 import { KIND_LABELS, THRESHOLD_FIGURES } from '../chat-policy.js';
 import { formatLevelFloors, storedThreshold, thresholdConfirmation } from '../chat-thresholds.js';
 import { escapeHtml, limitLength } from '../format.js';
+import type { FeatureDeps } from '../kit/deps.js';
+import { htmlOptions, replyHtml } from '../kit/html.js';
 import { describeError, isNotModified } from '../telegram-errors.js';
-import { createAdminCheck } from './admin-check.js';
-import { type FeatureDeps, replyHtml } from './reply.js';
 
 /** Callback data of the kind toggles: `set:t:{kind}` (at most 29 bytes, under Telegram's 64). */
 export const TOGGLE_PREFIX = 'set:t:';
@@ -258,20 +258,15 @@ export function settingsFeature(
   const feature = new Composer<Context>();
   const store = deps.settings;
   const log = deps.logger.child({ feature: 'settings' });
-  const mayChange = createAdminCheck(deps.now, log);
 
   feature.command('settings', async (ctx) => {
     const cmd = parseSettingsCommand(ctx.match);
     if (cmd.type === 'invalid') return replyHtml(ctx, cmd.help);
     if (cmd.type === 'show') {
       const settings = await store.get(ctx.chat.id);
-      return ctx.reply(formatSettings(settings), {
-        parse_mode: 'HTML',
-        link_preview_options: { is_disabled: true },
-        reply_markup: settingsKeyboard(settings),
-      });
+      return replyHtml(ctx, formatSettings(settings), { reply_markup: settingsKeyboard(settings) });
     }
-    if (!(await mayChange(ctx))) return replyHtml(ctx, `${NOT_ADMIN_TEXT}.`);
+    if (!(await deps.mayChange(ctx))) return replyHtml(ctx, `${NOT_ADMIN_TEXT}.`);
     try {
       await store.update(ctx.chat.id, patchFor(cmd, await store.get(ctx.chat.id)));
       log.info({ chatId: ctx.chat.id, change: cmd.type }, 'chat settings changed');
@@ -297,7 +292,7 @@ export function settingsFeature(
         answer = { text: 'This button no longer works: send /settings again.' };
         return;
       }
-      if (!(await mayChange(ctx))) {
+      if (!(await deps.mayChange(ctx))) {
         answer = { text: NOT_ADMIN_TEXT, show_alert: true };
         return;
       }
@@ -308,11 +303,7 @@ export function settingsFeature(
       deps.onSettingsChanged?.();
       answer = { text: `${KIND_LABELS[kind]}: ${enabled ? 'on' : 'off'}` };
       await ctx
-        .editMessageText(formatSettings(next), {
-          parse_mode: 'HTML',
-          link_preview_options: { is_disabled: true },
-          reply_markup: settingsKeyboard(next),
-        })
+        .editMessageText(formatSettings(next), htmlOptions({ reply_markup: settingsKeyboard(next) }))
         .catch((err: unknown) => {
           if (!isNotModified(err)) throw err;
         });

@@ -1,10 +1,9 @@
 import { Composer, type Context } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
-import type { ChatSettingsStore } from '../../bus/types.js';
 import { escapeHtml, limitLength } from '../format.js';
-import { describeError } from '../telegram-errors.js';
-import { createAdminCheck } from './admin-check.js';
-import { type FeatureDeps, replyHtml } from './reply.js';
+import { ONLY_ADMINS } from '../kit/admin-check.js';
+import type { FeatureDeps } from '../kit/deps.js';
+import { replyHtml } from '../kit/html.js';
 import {
   invalidSymbolReply,
   notTrackedReply,
@@ -13,7 +12,7 @@ import {
   splitArgs,
   unknownVenueReply,
   usageReply,
-} from './symbol-arg.js';
+} from '../kit/symbol-arg.js';
 
 /** How many symbols `/list` shows before `… and N more` (a chat may follow 100). */
 const LIST_MAX = 100;
@@ -36,10 +35,9 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   const store = deps.subscriptions;
   const log = deps.logger.child({ feature: 'subscriptions' });
   // In a group, what everyone there receives is for its administrators to decide.
-  const mayChange = createAdminCheck(deps.now, log);
 
   feature.command('subscribe', async (ctx) => {
-    if (!(await mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
+    if (!(await deps.mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
     const arg = parseSymbolArg(ctx.match);
     if (arg.kind === 'missing') {
       return replyHtml(ctx, usageReply('subscribe', 'to get OI alerts in this chat', ['SYMBOL VENUE']));
@@ -101,7 +99,7 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
   });
 
   feature.command('unsubscribe', async (ctx) => {
-    if (!(await mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
+    if (!(await deps.mayChange(ctx))) return replyHtml(ctx, `${ONLY_ADMINS}.`);
     const raw = splitArgs(ctx.match, 1)[0];
     if (raw?.toLowerCase() === 'all') {
       const symbols = await store.listForChat(ctx.chat.id);
@@ -159,41 +157,5 @@ export function subscriptionsFeature(deps: FeatureDeps): Composer<Context> {
     await store.removeChat(ctx.chat.id);
   });
 
-  return feature;
-}
-
-/** The answer to a group member who is not an administrator. */
-export const ONLY_ADMINS = 'Only group admins can change what this group receives';
-
-/** How long each mute button mutes, by the suffix of its callback data. */
-export const MUTE_DURATIONS_MS = { '1h': 3_600_000, '24h': 86_400_000 } as const;
-
-export type MuteFeatureDeps = Pick<FeatureDeps, 'logger' | 'now'> & {
-  readonly settings: Pick<ChatSettingsStore, 'mute'>;
-};
-
-/**
- * The mute buttons under an alert (callback data `mute:{SYMBOL}:1h` / `mute:{SYMBOL}:24h`): mutes
- * the symbol in this chat until now + 1h/24h and answers with a toast.
- */
-export function muteFeature(deps: MuteFeatureDeps): Composer<Context> {
-  const feature = new Composer<Context>();
-  const log = deps.logger.child({ feature: 'mute' });
-  const mayChange = createAdminCheck(deps.now, log);
-  feature.callbackQuery(/^mute:([A-Z0-9]{1,20}):(1h|24h)$/, async (ctx) => {
-    const [, symbol = '', duration = '1h'] = ctx.match;
-    const chatId = ctx.chat?.id;
-    if (chatId === undefined) return ctx.answerCallbackQuery({ text: 'This button only works in a chat.' });
-    if (!(await mayChange(ctx))) return ctx.answerCallbackQuery({ text: ONLY_ADMINS, show_alert: true });
-    const untilMs = deps.now() + MUTE_DURATIONS_MS[duration as keyof typeof MUTE_DURATIONS_MS];
-    try {
-      await deps.settings.mute(chatId, symbol, untilMs);
-    } catch (err) {
-      log.error({ err: describeError(err), chatId, symbol }, 'mute failed');
-      return ctx.answerCallbackQuery({ text: 'Could not mute right now. Please try again in a minute.' });
-    }
-    log.info({ chatId, symbol, untilMs }, 'chat muted a symbol');
-    return ctx.answerCallbackQuery({ text: `Muted ${symbol} for ${duration}` });
-  });
   return feature;
 }

@@ -1,6 +1,6 @@
 import { canonicalSymbol } from '../../domain/symbols.js';
 import { escapeHtml, formatSymbolList } from '../format.js';
-import type { FeatureDeps } from './reply.js';
+import type { FeatureDeps } from './deps.js';
 
 export type SymbolArg =
   | { readonly kind: 'missing' }
@@ -59,7 +59,7 @@ export function closestSymbol(input: string, candidates: readonly string[]): str
 }
 
 /** Union of the tracked symbols of every venue, sorted. */
-export async function trackedSymbols(deps: FeatureDeps): Promise<string[]> {
+export async function trackedSymbols(deps: Pick<FeatureDeps, 'bus' | 'venues'>): Promise<string[]> {
   const lists = await Promise.all(deps.venues.map((v) => deps.bus.trackedSymbols(v)));
   return [...new Set(lists.flat())].sort();
 }
