@@ -11,7 +11,6 @@ import {
   type MessageSender,
 } from '../../src/bot/delivery.js';
 import type { ChatPolicy } from '../../src/bot/policy.js';
-import { classifyTelegramError, describeError } from '../../src/bot/telegram-errors.js';
 import { MemorySubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
@@ -116,35 +115,6 @@ async function setup(script: Array<Error | 'hang' | number> = [], options: Optio
   open.push(delivery);
   return { store, delivery, ...sender };
 }
-
-describe('classifyTelegramError', () => {
-  it.each([
-    [tgError(429, 'Too Many Requests: retry after 5', { retry_after: 5 }), 'retry'],
-    [tgError(502, 'Bad Gateway'), 'retry'],
-    [networkError(), 'retry'],
-    [tgError(403, 'Forbidden: bot was blocked by the user'), 'drop-chat'],
-    [tgError(403, 'Forbidden: user is deactivated'), 'drop-chat'],
-    [tgError(403, 'Forbidden: bot was kicked from the supergroup chat'), 'drop-chat'],
-    [tgError(400, 'Bad Request: chat not found'), 'drop-chat'],
-    [
-      tgError(400, 'Bad Request: group chat was upgraded to a supergroup chat', {
-        migrate_to_chat_id: -1001,
-      }),
-      'migrate',
-    ],
-    [tgError(400, "Bad Request: can't parse entities: unsupported start tag"), 'bug'],
-    [tgError(400, 'Bad Request: message is too long'), 'bug'],
-    [tgError(401, 'Unauthorized'), 'bug'],
-    [new TypeError('x is undefined'), 'bug'],
-  ] as const)('%s → %s', (err, action) => {
-    expect(classifyTelegramError(err)).toBe(action);
-  });
-
-  it('redacts the bot token from logged errors', () => {
-    const err = new HttpError('failed', new Error('request to http://x/bot123:SECRET/sendMessage failed'));
-    expect(JSON.stringify(describeError(err))).not.toContain('SECRET');
-  });
-});
 
 describe('createAlertDelivery', () => {
   it('sends the alert in HTML mode to every subscribed chat and no other', async () => {
