@@ -24,9 +24,9 @@ export interface AdmissionOptions {
   /** The clock alert ages are measured on; default `now`. The demo passes its accelerated event clock. */
   readonly ageClock?: () => number;
   /**
-   * Default 1000. Alert ids remembered, most recent first, so an alert delivered again (a stream
-   * redelivery) is skipped without asking the store or the ledger; an older id falls back on the
-   * ledger, or without one is delivered again.
+   * Default 1000. How many of the last admitted alert ids are remembered, so an alert delivered
+   * again (a stream redelivery) is skipped without asking the store or the ledger. An id older
+   * than that is checked against the ledger per chat; without a ledger it is delivered again.
    */
   readonly recentAlertIds?: number;
 }

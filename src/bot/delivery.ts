@@ -17,6 +17,7 @@ import { alertAgeLimit, DEFAULT_ALERT_MAX_AGE_MS } from './alert-age.js';
 import { Admission, type AdmissionOptions } from './delivery-admission.js';
 import { Pacer, type PacingOptions } from './delivery-pacer.js';
 import {
+  type Batch,
   type ChatQueue,
   ChatQueues,
   type Item,
@@ -178,11 +179,10 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
     // The trailing wait keeps the queue (and its interval) until the per-chat interval has passed.
     while (await pacer.wait(q.chatId, q.pace, () => q.items.length === 0)) {
       if (dropExpired(q) && q.items.length === 0) continue;
-      let batch: { readonly items: readonly Item[] } | undefined;
+      let batch: Batch | undefined;
       try {
-        const taken = queues.takeBatch(q);
-        batch = taken;
-        await sender.send(q, taken);
+        batch = queues.takeBatch(q);
+        await sender.send(q, batch);
       } catch (err) {
         // A batch that could not even be formatted: its first item goes, the rest get another turn.
         const items = batch?.items ?? q.items.splice(0, 1);

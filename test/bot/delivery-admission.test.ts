@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatPolicy } from '../../src/bot/policy.js';
-import {
-  alert,
-  deliverySetup,
-  fakeClock,
-  fastForward,
-  memoryLedger,
-  numbered,
-  numbersIn,
-  useFakeTime,
-} from './delivery-fixtures.js';
+import { alert, fakeTimeSetup, fastForward, memoryLedger, numbered, numbersIn } from './delivery-fixtures.js';
 
-useFakeTime();
-const setup = deliverySetup({
-  pacing: { minIntervalPerChatMs: 50, minIntervalGlobalMs: 0, clock: fakeClock },
-  sending: { networkRetryDelayMs: 50, closeGraceMs: 100 },
-});
+const setup = fakeTimeSetup();
 const MIN = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -175,6 +175,18 @@ export function deliverySetup(base: Options) {
   };
 }
 
+/**
+ * `setup` for a test file on fake time: pacing on `fakeClock` (50 ms per chat, no global pace),
+ * a 50 ms network retry and a 100 ms close grace unless a test overrides them.
+ */
+export function fakeTimeSetup() {
+  useFakeTime();
+  return deliverySetup({
+    pacing: { minIntervalPerChatMs: 50, minIntervalGlobalMs: 0, clock: fakeClock },
+    sending: { networkRetryDelayMs: 50, closeGraceMs: 100 },
+  });
+}
+
 /** An in-memory ledger that notes how many messages had been sent when each record was written. */
 export function memoryLedger(sentCount: () => number) {
   const records: { alertId: string; chatId: number; sentBefore: number }[] = [];

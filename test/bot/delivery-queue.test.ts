@@ -3,8 +3,7 @@ import { DeliveryError } from '../../src/bot/delivery.js';
 import type { AlertJson } from '../../src/domain/types.js';
 import {
   alert,
-  deliverySetup,
-  fakeClock,
+  fakeTimeSetup,
   fastForward,
   memoryLedger,
   numbered,
@@ -13,14 +12,9 @@ import {
   snapshot,
   stripTags,
   tgError,
-  useFakeTime,
 } from './delivery-fixtures.js';
 
-useFakeTime();
-const setup = deliverySetup({
-  pacing: { minIntervalPerChatMs: 50, minIntervalGlobalMs: 0, clock: fakeClock },
-  sending: { networkRetryDelayMs: 50, closeGraceMs: 100 },
-});
+const setup = fakeTimeSetup();
 const MIN = 60_000;
 
 describe('per-chat queues', () => {

@@ -1,21 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   alert,
-  deliverySetup,
-  fakeClock,
+  fakeTimeSetup,
   fastForward,
   memoryLedger,
   networkError,
   type Sent,
   tgError,
-  useFakeTime,
 } from './delivery-fixtures.js';
 
-useFakeTime();
-const setup = deliverySetup({
-  pacing: { minIntervalPerChatMs: 50, minIntervalGlobalMs: 0, clock: fakeClock },
-  sending: { networkRetryDelayMs: 50, closeGraceMs: 100 },
-});
+const setup = fakeTimeSetup();
 
 describe('createAlertDelivery', () => {
   it('sends the alert in HTML mode to every subscribed chat and no other', async () => {
