@@ -372,8 +372,8 @@ export async function startApp(config: Config, logger: Logger, demo: DemoOptions
       // The demo's alerts carry its accelerated event time: aged on that clock, by as many event
       // minutes as ALERT_MAX_AGE_MIN wall minutes are there.
       delivery: clock
-        ? { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now }
-        : { maxAlertAgeMs: config.alertMaxAgeMs },
+        ? { admission: { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now } }
+        : { admission: { maxAlertAgeMs: config.alertMaxAgeMs } },
     });
     closers.push(async () => {
       await bot.close();

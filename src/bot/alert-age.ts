@@ -60,3 +60,33 @@ export function expiredAlerts(log: Logger, maxAgeMs: number, logEveryMs = 60_000
     },
   };
 }
+
+/** Delivery's age limit: applied to an alert on arrival and again while it waits in a chat's queue. */
+export interface AlertAgeLimit {
+  /** Alerts dropped for age so far. */
+  readonly count: number;
+  /**
+   * The alerts too old by `clock()` now, each counted and logged. With `onlyAll` none unless
+   * every one is (a merged message is not sent stale, but is not cut apart either).
+   */
+  expire(alerts: readonly AlertJson[], onlyAll?: boolean): readonly AlertJson[];
+  /** Logs the alerts counted since the last line, if any (at close). */
+  flush(): void;
+}
+
+export function alertAgeLimit(log: Logger, maxAgeMs: number, clock: () => number): AlertAgeLimit {
+  const expired = expiredAlerts(log, maxAgeMs);
+  return {
+    get count() {
+      return expired.count;
+    },
+    expire(alerts, onlyAll = false) {
+      const nowMs = clock();
+      const old = alerts.filter((a) => alertTooOld(a, nowMs, maxAgeMs));
+      if (old.length === 0 || (onlyAll && old.length < alerts.length)) return [];
+      for (const a of old) expired.report(a, nowMs);
+      return old;
+    },
+    flush: () => expired.flush(),
+  };
+}

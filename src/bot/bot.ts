@@ -146,9 +146,9 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     : null;
 
   const delivery = createAlertDelivery({
-    // A second for a burst (rules, venues, symbols firing together) to become one message.
-    coalesceMs: 1000,
     ...opts.delivery,
+    // A second for a burst (rules, venues, symbols firing together) to become one message.
+    queue: { coalesceMs: 1000, ...opts.delivery?.queue },
     api: bot.api,
     // A chat that blocked the bot or became a supergroup takes its settings along.
     store: withSettings(opts.subscriptions, settings),

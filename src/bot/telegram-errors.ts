@@ -3,21 +3,13 @@
  * the schedules and every feature, so none of them imports another for it. Error codes:
  * https://core.telegram.org/bots/api#making-requests.
  */
-import { GrammyError } from 'grammy';
+import { GrammyError, HttpError } from 'grammy';
 
 export type TelegramErrorAction = 'retry' | 'drop-chat' | 'migrate' | 'bug';
 
-export interface TelegramErrorLike {
-  readonly error_code: number;
-  readonly description?: string;
-  readonly parameters?: { readonly retry_after?: number; readonly migrate_to_chat_id?: number };
-}
-
-export function asTelegramError(err: unknown): TelegramErrorLike | null {
-  const e = err as Partial<TelegramErrorLike> | null;
-  return typeof e === 'object' && e !== null && typeof e.error_code === 'number'
-    ? (e as TelegramErrorLike)
-    : null;
+/** Telegram's answer when it said no (grammY `GrammyError`), else null: no answer, or our own throw. */
+export function asTelegramError(err: unknown): GrammyError | null {
+  return err instanceof GrammyError ? err : null;
 }
 
 // 400s that mean the chat is gone or closed to us for good, from the Bot API server's source.
@@ -29,12 +21,12 @@ const GONE_CHAT_400 = /chat not found|user not found|not enough rights to send|h
  * `migrate`: 400 with `parameters.migrate_to_chat_id`; `bug`: anything else (bad HTML, too long).
  */
 export function classifyTelegramError(err: unknown): TelegramErrorAction {
-  const e = asTelegramError(err);
-  if (e === null) return (err as Error | null)?.name === 'HttpError' ? 'retry' : 'bug';
-  if (e.error_code === 429 || e.error_code >= 500) return 'retry';
-  if (e.error_code === 403) return 'drop-chat';
-  if (e.error_code === 400 && typeof e.parameters?.migrate_to_chat_id === 'number') return 'migrate';
-  if (e.error_code === 400 && GONE_CHAT_400.test(e.description ?? '')) return 'drop-chat';
+  if (err instanceof HttpError) return 'retry';
+  if (!(err instanceof GrammyError)) return 'bug';
+  if (err.error_code === 429 || err.error_code >= 500) return 'retry';
+  if (err.error_code === 403) return 'drop-chat';
+  if (err.error_code === 400 && typeof err.parameters?.migrate_to_chat_id === 'number') return 'migrate';
+  if (err.error_code === 400 && GONE_CHAT_400.test(err.description ?? '')) return 'drop-chat';
   return 'bug';
 }
 
@@ -46,7 +38,11 @@ const redact = (text: string) => text.replace(/\/bot[^/\s]*\//g, '/bot<redacted>
  */
 export function describeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: redact(String(err)) };
-  const e = err as Error & Partial<TelegramErrorLike> & { error?: unknown };
+  // Read by shape, not class: a log line should show whatever code or cause any library attached.
+  const e = err as Error &
+    Partial<Pick<GrammyError, 'error_code' | 'description' | 'parameters'>> & {
+      error?: unknown;
+    };
   const out: Record<string, unknown> = { type: e.name, message: redact(e.message) };
   if (e.error_code !== undefined)
     Object.assign(out, { error_code: e.error_code, description: e.description });

@@ -68,7 +68,7 @@ beforeAll(async () => {
       };
     },
     commandRatePerMin: RATE_PER_MIN,
-    delivery: { minIntervalPerChatMs: 0, minIntervalGlobalMs: 0 },
+    delivery: { pacing: { minIntervalPerChatMs: 0, minIntervalGlobalMs: 0 } },
   });
   await telegram.start();
 });

@@ -88,7 +88,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     botInfo: tg.botInfo,
     now: () => NOW,
-    delivery: { minIntervalPerChatMs: 100, minIntervalGlobalMs: 0 },
+    delivery: { pacing: { minIntervalPerChatMs: 100, minIntervalGlobalMs: 0 } },
   });
   await telegram.start();
 });

@@ -74,7 +74,7 @@ beforeAll(async () => {
     now: () => NOW,
     levelsIntervalMs: 200,
     // No coalescing: each alert is its own message, so the test reads who got what.
-    delivery: { coalesceMs: 0, minIntervalPerChatMs: 20, minIntervalGlobalMs: 0 },
+    delivery: { queue: { coalesceMs: 0 }, pacing: { minIntervalPerChatMs: 20, minIntervalGlobalMs: 0 } },
   });
   await telegram.start();
 });
