@@ -11,12 +11,12 @@
  * Assumed: `sumOpenInterestValue` is the OI valued at the mark price, so value / OI is the mark;
  * `timestamp` is when the value held. With 5m × 500 = 41 h one request covers 24 h.
  */
+
+import { finite, isRecord } from '../core/fields.js';
 import {
   choosePeriod,
-  finite,
   getHistoryJson,
   type HistoryPeriod,
-  isRecord,
   normalizePoints,
   OiHistoryError,
   type OiHistoryFetcher,

@@ -14,13 +14,13 @@
  * in windows of at most `limit` candles, so the answer does not depend on which end Bybit trims.
  * Mark prices are a side series: when they fail the points keep `markPrice: null`.
  */
+
+import { finite, isRecord } from '../core/fields.js';
 import {
   choosePeriod,
-  finite,
   getHistoryJson,
   type HistoryHttp,
   type HistoryPeriod,
-  isRecord,
   normalizePoints,
   OiHistoryError,
   type OiHistoryFetcher,

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeedEvent, RawFrame } from '../../../src/domain/types.js';
 import type { FrameParser, RestPollPlan } from '../../../src/streams/core/adapter.js';
-import { FrameError } from '../../../src/streams/core/adapter.js';
+import { FrameReader } from '../../../src/streams/core/fields.js';
 import { RestPoller } from '../../../src/streams/core/rest-poller.js';
 
 const logger = pino({ level: 'silent' });
@@ -47,12 +47,7 @@ async function venue(
 const parser: FrameParser = {
   reset() {},
   parse(text, receiveTs, source) {
-    let body: { oi: string; time: number };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new FrameError('not JSON', text);
-    }
+    const body = new FrameReader('binance', text).json() as { oi: string; time: number };
     const instrument = new URL(`http://x${source}`).searchParams.get('symbol') ?? '?';
     return {
       events: [
