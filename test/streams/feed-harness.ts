@@ -64,3 +64,13 @@ export function openFeed(
   conn.start();
   return { conn, events };
 }
+
+/** Waits until `check()` is true, polling every 10 ms (for conditions that are not an `expect`). */
+export function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
+}
