@@ -1,7 +1,8 @@
 /**
  * A local Binance USDⓈ-M simulator: the `/market/stream` combined-stream WebSocket and the
  * fapi REST endpoints the adapter, universe and poller use, on one loopback port, in the real
- * wire format (protocol mirror of venues.md §1). Like the venue it pushes `!markPrice@arr@1s` in
+ * wire format (protocol mirror of
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams). Like the venue it pushes `!markPrice@arr@1s` in
  * two shards per tick, mixes in a COIN-M and a USDC element, sends ping frames, counts request
  * weight in `X-MBX-USED-WEIGHT-1M`, and answers 429 with `Retry-After` past the limit.
  */

@@ -23,7 +23,10 @@ export type { SimLogger };
 const WS_PATH = '/ws';
 /** Receive time of an encoded frame after its event time. */
 const FRAME_DELAY_MS = 3;
-/** Per IP on the real venue [HL-DOCS rate-limits-and-user-limits.md]; the simulator is one IP. */
+/**
+ * Per IP on the real venue; the simulator is one IP.
+ * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits
+ */
 const MAX_SUBSCRIPTIONS = 1000;
 
 /** One `activeAssetCtx` frame carrying exactly the point's values. */
