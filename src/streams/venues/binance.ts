@@ -168,13 +168,7 @@ class BinanceParser implements FrameParser {
       if (el.e !== 'markPriceUpdate' && el.e !== '24hrTicker') continue;
       const entry = entryOf(el.s);
       if (!entry) continue;
-      const ev = marketEvent(
-        'binance',
-        entry.symbol,
-        entry.instrument,
-        at.time(el, 'E') ?? receiveTs,
-        receiveTs,
-      );
+      const ev = this.event(entry, at.time(el, 'E') ?? receiveTs, receiveTs);
       if (el.e === 'markPriceUpdate') {
         set(ev, 'markPrice', at.num(el, 'p'));
         set(ev, 'indexPrice', at.num(el, 'i'));
@@ -204,13 +198,7 @@ class BinanceParser implements FrameParser {
         return at.fail('openInterest body without symbol', 'symbol');
       const entry = this.shared.lookup()(msg.symbol);
       if (!entry) return { events: [], control: 'ignored', detail: `${msg.symbol} is not followed` };
-      const ev = marketEvent(
-        'binance',
-        entry.symbol,
-        entry.instrument,
-        at.time(msg, 'time') ?? receiveTs,
-        receiveTs,
-      );
+      const ev = this.event(entry, at.time(msg, 'time') ?? receiveTs, receiveTs);
       set(ev, 'oiBase', at.num(msg, 'openInterest'));
       return { events: [ev] };
     }
@@ -239,6 +227,10 @@ class BinanceParser implements FrameParser {
       return { events: [], detail: `fundingInfo: ${intervals.size} adjusted symbols` };
     }
     return at.fail(`unknown REST source ${source}`);
+  }
+
+  private event(entry: UniverseEntry, eventTs: number, receiveTs: number) {
+    return marketEvent('binance', entry.symbol, entry.instrument, eventTs, receiveTs);
   }
 }
 
