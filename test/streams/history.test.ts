@@ -80,7 +80,7 @@ function surgeRatio(points: readonly OiHistoryPoint[]): number {
 
 describe('parsing the documented responses', () => {
   it('binance openInterestHist: string or integer timestamp, mark = value / OI', () => {
-    // Open-Interest-Statistics doc example (comments stripped), with CMCCirculatingSupply [B-OIH].
+    // Open-Interest-Statistics doc example (comments stripped), with CMCCirculatingSupply.
     const doc = [
       {
         symbol: 'BTCUSDT',
@@ -136,7 +136,7 @@ describe('parsing the documented responses', () => {
   });
 
   it('bybit open-interest: single side from singleOpenInterest, else half of openInterest', () => {
-    // venues.md §2.4 [BY-OI]: the 2026 documented row, with singleOpenInterest.
+    // https://bybit-exchange.github.io/docs/v5/market/open-interest: the 2026 documented row, with singleOpenInterest.
     const row2026 = {
       openInterest: '63910691.00000000',
       singleOpenInterest: '31955346',

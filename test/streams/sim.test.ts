@@ -8,6 +8,7 @@ import type { RawFrame } from '../../src/domain/types.js';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
 import { generateRecording, type Recording, writeRecording } from '../support/recording.js';
+import { sleep, waitFor } from './feed-harness.js';
 
 const MIN_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -101,16 +102,6 @@ class Client {
   async drain(ms: number): Promise<Msg[]> {
     await sleep(ms);
     return this.queue.splice(0);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
   }
 }
 
@@ -209,9 +200,9 @@ describe('Bybit simulator', () => {
     const s = await start();
     const c = await connect();
     c.send({ req_id: 's', op: 'subscribe', args: ['tickers.ETHUSDT', 'tickers.SOLUSDT'] });
-    await until(() => s.subscriptions().length === 2);
+    await waitFor(() => s.subscriptions().length === 2);
     c.send({ req_id: 'u', op: 'unsubscribe', args: ['tickers.ETHUSDT'] });
-    await until(() => s.subscriptions().length === 1);
+    await waitFor(() => s.subscriptions().length === 1);
     const before = await c.drain(50);
     expect(before).toContainEqual(expect.objectContaining({ success: true, req_id: 'u', op: 'unsubscribe' }));
     const after = await c.drain(150);
@@ -223,10 +214,10 @@ describe('Bybit simulator', () => {
     const s = await start();
     const a = await connect();
     const b = await connect();
-    await until(() => s.connectionCount() === 2);
+    await waitFor(() => s.connectionCount() === 2);
     s.dropAll();
     await Promise.all([a.closed, b.closed]);
-    await until(() => s.connectionCount() === 0);
+    await waitFor(() => s.connectionCount() === 0);
   });
 
   it('setSilent stops data frames and pongs while the socket stays open', async () => {
@@ -341,7 +332,7 @@ describe('Bybit simulator', () => {
       await c.closed;
       await expect(Client.open(s.wsUrl)).rejects.toThrow(/ECONNREFUSED/);
       tracking = false;
-      await until(() => live.size === 0).catch(() => expect([...live.values()]).toEqual([]));
+      await waitFor(() => live.size === 0).catch(() => expect([...live.values()]).toEqual([]));
     } finally {
       hook.disable();
     }

@@ -11,15 +11,43 @@ export interface ParseResult {
   readonly detail?: string;
 }
 
-/** Thrown by a parser for a frame it cannot read. The frame is counted and skipped. */
+/** What a `FrameError` says about the frame it rejects. */
+export interface FrameErrorDetails {
+  readonly venue: VenueId;
+  /** Why the frame was rejected, e.g. `not JSON`, `field p is not a number: "x"`. */
+  readonly reason: string;
+  /** The field that could not be read, when one field is the reason. */
+  readonly field?: string;
+  /** The whole frame; only a bounded excerpt of it is kept. */
+  readonly frame: string;
+}
+
+/** At most this many characters of a rejected frame are kept (a frame can be megabytes). */
+export const FRAME_EXCERPT_CHARS = 200;
+
+/**
+ * Thrown by a parser for a frame it cannot read. The frame is counted and skipped; `parseFrame`
+ * turns it into the `parse_error` detail (reason and excerpt) that the throttled log shows.
+ */
 export class FrameError extends Error {
   readonly code = 'E_FRAME';
-  constructor(
-    message: string,
-    readonly frame: string,
-  ) {
-    super(message);
+  readonly venue: VenueId;
+  readonly reason: string;
+  readonly field: string | undefined;
+  /** The frame's first `FRAME_EXCERPT_CHARS` characters, with the full length when cut. */
+  readonly excerpt: string;
+
+  constructor(details: FrameErrorDetails) {
+    super(details.reason);
     this.name = 'FrameError';
+    this.venue = details.venue;
+    this.reason = details.reason;
+    this.field = details.field;
+    const { frame } = details;
+    this.excerpt =
+      frame.length > FRAME_EXCERPT_CHARS
+        ? `${frame.slice(0, FRAME_EXCERPT_CHARS)}… (${frame.length} chars)`
+        : frame;
   }
 }
 

@@ -105,14 +105,6 @@ export function choosePeriod<P extends HistoryPeriod>(
   return chosen;
 }
 
-/** A decimal string or number as a finite number, else undefined (`""` and null are no value). */
-export function finite(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
-  const value = Number(raw);
-  return Number.isFinite(value) ? value : undefined;
-}
-
 /** `usd / base` when both are positive, else null: a price only where the pair defines one. */
 export function priceOf(usd: number | undefined, base: number | undefined): number | null {
   if (usd === undefined || base === undefined || !(usd > 0) || !(base > 0)) return null;
@@ -129,9 +121,6 @@ export function normalizePoints(
   for (const p of points) if (p.ts >= fromTs && p.ts <= toTs) byTs.set(p.ts, p);
   return [...byTs.values()].sort((a, b) => a.ts - b.ts);
 }
-
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Spaces request starts at least `(1000 + marginMs) / perSec` ms apart, so any one-second window

@@ -1,7 +1,8 @@
-import type { FrameParser, ParseResult } from './adapter.js';
+import { FrameError, type FrameParser, type ParseResult } from './adapter.js';
 
 export type ParseOutcome =
   | { readonly kind: 'ok'; readonly result: ParseResult }
+  /** `message`: the reason, then the frame excerpt for a `FrameError` (the `parse_error` detail). */
   | { readonly kind: 'error'; readonly message: string };
 
 /** Runs a parser on one frame; a malformed frame becomes an outcome, never a thrown error. */
@@ -14,7 +15,12 @@ export function parseFrame(
   try {
     return { kind: 'ok', result: parser.parse(text, receiveTs, source) };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return { kind: 'error', message };
+    return { kind: 'error', message: describeParseError(err) };
   }
+}
+
+/** `reason in <excerpt>` for a `FrameError`; the message of anything else a parser threw. */
+export function describeParseError(err: unknown): string {
+  if (err instanceof FrameError) return `${err.reason} in ${err.excerpt}`;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,8 @@
  * Binance USDⓈ-M wire bodies for the simulator and the recording encoder: markPriceUpdate and
  * 24hrTicker array elements, and the REST answers (exchangeInfo, ticker/24hr, openInterest,
  * fundingInfo, and openInterestHist from `history-sim.ts`). Protocol mirror of the USDⓈ-M docs
- * (venues.md §1); field order as in the 2026-09-09 capture of `/market/stream`.
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api);
+ * field order as in the 2026-09-09 capture of `/market/stream`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { binanceOiHistory } from './history-sim.js';

@@ -1,7 +1,8 @@
 /**
  * A local Binance USDⓈ-M simulator: the `/market/stream` combined-stream WebSocket and the
  * fapi REST endpoints the adapter, universe and poller use, on one loopback port, in the real
- * wire format (protocol mirror of venues.md §1). Like the venue it pushes `!markPrice@arr@1s` in
+ * wire format (protocol mirror of
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams). Like the venue it pushes `!markPrice@arr@1s` in
  * two shards per tick, mixes in a COIN-M and a USDC element, sends ping frames, counts request
  * weight in `X-MBX-USED-WEIGHT-1M`, and answers 429 with `Retry-After` past the limit.
  */
@@ -17,7 +18,6 @@ import {
   type RestRequestLogEntry,
   tickerElement,
 } from './binance-sim-rest.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
 import {
   listenOnLoopback,
   type SimLogger,
@@ -25,6 +25,7 @@ import {
   type SimulatorOptions,
   simEventClock,
 } from './options.js';
+import { commonControls, type SimFlags, sendTo, simMarket } from './server.js';
 
 export { encodeBinanceFrames, type RestFailure, type RestRequestLogEntry } from './binance-sim-rest.js';
 export type { SimLogger };
@@ -78,35 +79,24 @@ interface Conn {
 
 export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}): Promise<BinanceSimulator> {
   const startTs = opts.startTs ?? Date.now();
-  const market =
-    opts.market ??
-    createScriptedMarket({
-      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      seed: opts.seed ?? 1,
-      events: opts.events ?? [],
-    });
+  const market = simMarket(opts, startTs);
   const [first = 'BTC', second = first] = market.symbols;
   const intervals = new Map(Object.entries(opts.fundingIntervalHours ?? { [`${second}USDT`]: 4 }));
   const weightLimitPerMinute = opts.weightLimitPerMinute ?? 2400;
   const log = opts.logger;
   const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
-  let silent = false;
-  let paused = false;
+  const flags: SimFlags = { silent: false, paused: false };
   let pings = 0;
   let pongs = 0;
-  let closing: Promise<void> | undefined;
 
-  const send = (c: Conn, text: string) => {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
-  };
+  const send = (c: Conn, text: string) => sendTo(c.ws, text);
   const pointOf = (symbol: string, instrument: string, ts: number) =>
     binancePoint(market, symbol, instrument, ts, intervals.get(instrument) ?? 8);
 
   /** One tick: the mark array in two shards (COIN-M in the first, USDC in the second), then tickers. */
   const tick = () => {
-    if (silent || paused || conns.size === 0) return;
+    if (flags.silent || flags.paused || conns.size === 0) return;
     const ts = eventTs();
     const um = market.symbols.map((s) => pointOf(s, `${s}USDT`, ts));
     const coinM = pointOf(first, `${first}${COIN_M_SUFFIX}`, ts);
@@ -136,7 +126,7 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
       return;
     }
     const reply = (payload: object) => {
-      if (!silent) send(c, JSON.stringify(payload));
+      if (!flags.silent) send(c, JSON.stringify(payload));
     };
     let msg: { method?: unknown; params?: unknown; id?: unknown };
     try {
@@ -157,7 +147,7 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
       : [];
     switch (msg.method) {
       case 'SUBSCRIBE':
-        // Acked whatever the stream: an unknown or wrongly routed stream is simply silent.
+        // Acked whatever the stream: an unknown or wrongly routed stream is simply flags.silent.
         for (const p of params) c.streams.add(p);
         return reply({ result: null, id });
       case 'UNSUBSCRIBE':
@@ -195,7 +185,7 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
   const host = opts.host ?? '127.0.0.1';
   const tickTimer = setInterval(tick, opts.tickMs ?? 1000);
   const pingTimer = setInterval(() => {
-    if (silent) return;
+    if (flags.silent) return;
     for (const c of conns) {
       if (c.ws.readyState !== c.ws.OPEN) continue;
       c.ws.ping();
@@ -203,46 +193,18 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
     }
   }, opts.pingIntervalMs ?? 180_000);
 
-  const everyone = (text: string) => {
-    for (const c of conns) send(c, text);
-  };
   return {
+    ...commonControls({ conns, flags, timers: [tickTimer, pingTimer], wss, http }),
     wsUrl: `ws://${host}:${port}${WS_PATH}`,
     restUrl: `http://${host}:${port}`,
     port,
     market,
     eventTs,
-    connectionCount: () => conns.size,
     subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.streams]))].sort(),
     pingCount: () => pings,
     pongCount: () => pongs,
     restRequests: rest.requests,
     restRequestLog: rest.requestLog,
-    dropAll: () => {
-      for (const c of conns) c.ws.terminate();
-    },
-    setSilent: (value) => {
-      silent = value;
-    },
-    broadcastRaw: everyone,
-    sendFrame: (f) => everyone(JSON.stringify(f)),
     failRestNext: rest.failNext,
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-    },
-    close: () => {
-      closing ??= (async () => {
-        clearInterval(tickTimer);
-        clearInterval(pingTimer);
-        for (const c of conns) c.ws.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-      })();
-      return closing;
-    },
   };
 }

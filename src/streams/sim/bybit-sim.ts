@@ -10,13 +10,7 @@ import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { RestRequestLogEntry } from './binance-sim-rest.js';
 import { bybitHistory } from './history-sim.js';
-import {
-  createScriptedMarket,
-  DEFAULT_MARKET_SYMBOLS,
-  formatPrice,
-  priceDecimals,
-  type ScriptedMarket,
-} from './market.js';
+import { formatPrice, priceDecimals, type ScriptedMarket } from './market.js';
 import {
   listenOnLoopback,
   type SimLogger,
@@ -24,6 +18,7 @@ import {
   type SimulatorOptions,
   simEventClock,
 } from './options.js';
+import { commonControls, type SimFlags, sendTo, simMarket } from './server.js';
 
 export type { RestRequestLogEntry, SimLogger };
 
@@ -178,31 +173,19 @@ export function bybitRestResponse(market: ScriptedMarket, path: string, query: U
 
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
   const startTs = opts.startTs ?? Date.now();
-  const market =
-    opts.market ??
-    createScriptedMarket({
-      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      seed: opts.seed ?? 1,
-      events: opts.events ?? [],
-    });
+  const market = simMarket(opts, startTs);
   const log = opts.logger;
   const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   const cs = new Map<string, number>();
-  let silent = false;
-  let paused = false;
+  const flags: SimFlags = { silent: false, paused: false };
   let pings = 0;
-  let closing: Promise<void> | undefined;
 
   const symbolOf = (topic: string): string | null => {
     const m = /^tickers\.(.+)USDT$/.exec(topic);
     return m?.[1] && market.has(m[1]) ? m[1] : null;
   };
-  const send = (c: Conn, payload: unknown) => {
-    if (c.ws.readyState === c.ws.OPEN)
-      c.ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
-  };
+  const send = (c: Conn, payload: unknown) => sendTo(c.ws, payload);
   /** Sends what a subscription is owed: a snapshot first, then only the changed fields. */
   const emit = (c: Conn, topic: string, data: Fields, ts: number) => {
     const last = c.topics.get(topic);
@@ -217,7 +200,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   };
 
   const tick = () => {
-    if (silent || paused) return;
+    if (flags.silent || flags.paused) return;
     const ts = eventTs();
     const cache = new Map<string, Fields>();
     const dataOf = (topic: string) => cache.get(topic) ?? bybitTickerData(market, symbolOf(topic)!, ts);
@@ -239,7 +222,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     const reqId = typeof msg.req_id === 'string' ? msg.req_id : msg.req_id == null ? '' : String(msg.req_id);
     const op = typeof msg.op === 'string' ? msg.op : '';
     const reply = (success: boolean, retMsg: string) => {
-      if (!silent) send(c, { success, ret_msg: retMsg, conn_id: c.id, req_id: reqId, op });
+      if (!flags.silent) send(c, { success, ret_msg: retMsg, conn_id: c.id, req_id: reqId, op });
     };
     if (op === 'ping') {
       pings++;
@@ -255,7 +238,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     if (bad.length > 0) reply(false, `Invalid symbol :[${bad.join(',')}]`);
     else if (op === 'subscribe' && added.length < good.length) reply(false, 'error:already subscribed');
     else reply(true, '');
-    if (silent) return;
+    if (flags.silent) return;
     const ts = eventTs();
     for (const t of added) emit(c, t, bybitTickerData(market, symbolOf(t)!, ts), ts);
   };
@@ -297,10 +280,8 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   const host = opts.host ?? '127.0.0.1';
   const timer = setInterval(tick, opts.tickMs ?? 200);
 
-  const everyone = (payload: unknown) => {
-    for (const c of conns) send(c, payload);
-  };
   return {
+    ...commonControls({ conns, flags, timers: [timer], wss, http }),
     failRestNext(pathPrefix, fault) {
       restFaults.push({ prefix: pathPrefix, fault });
     },
@@ -310,32 +291,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     port,
     market,
     eventTs,
-    connectionCount: () => conns.size,
     subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.topics.keys()]))].sort(),
     pingCount: () => pings,
-    dropAll: () => {
-      for (const c of conns) c.ws.terminate();
-    },
-    setSilent: (value) => {
-      silent = value;
-    },
-    broadcastRaw: (text) => everyone(text),
-    sendFrame: (f) => everyone(JSON.stringify(f)),
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-    },
-    close: () => {
-      closing ??= (async () => {
-        clearInterval(timer);
-        for (const c of conns) c.ws.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-      })();
-      return closing;
-    },
   };
 }

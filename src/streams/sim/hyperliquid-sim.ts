@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { HYPERLIQUID_GREETING } from '../venues/hyperliquid.js';
 import { hyperliquidCtx, hyperliquidPoint, hyperliquidRestResponse } from './hyperliquid-sim-rest.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
 import {
   listenOnLoopback,
   type SimLogger,
@@ -16,6 +15,7 @@ import {
   type SimulatorOptions,
   simEventClock,
 } from './options.js';
+import { commonControls, type SimFlags, sendTo, simMarket } from './server.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { SimLogger };
@@ -23,7 +23,10 @@ export type { SimLogger };
 const WS_PATH = '/ws';
 /** Receive time of an encoded frame after its event time. */
 const FRAME_DELAY_MS = 3;
-/** Per IP on the real venue [HL-DOCS rate-limits-and-user-limits.md]; the simulator is one IP. */
+/**
+ * Per IP on the real venue; the simulator is one IP.
+ * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits
+ */
 const MAX_SUBSCRIPTIONS = 1000;
 
 /** One `activeAssetCtx` frame carrying exactly the point's values. */
@@ -75,32 +78,20 @@ export async function startHyperliquidSimulator(
   opts: HyperliquidSimulatorOptions = {},
 ): Promise<HyperliquidSimulator> {
   const startTs = opts.startTs ?? Date.now();
-  const market =
-    opts.market ??
-    createScriptedMarket({
-      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      seed: opts.seed ?? 1,
-      events: opts.events ?? [],
-    });
+  const market = simMarket(opts, startTs);
   const log = opts.logger;
   const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
   const faults: Array<{ prefix: string; fault: RestFault }> = [];
-  let silent = false;
-  let paused = false;
+  const flags: SimFlags = { silent: false, paused: false };
   let pings = 0;
-  let closing: Promise<void> | undefined;
 
-  const send = (c: Conn, payload: unknown) => {
-    if (c.ws.readyState === c.ws.OPEN)
-      c.ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
-  };
+  const send = (c: Conn, payload: unknown) => sendTo(c.ws, payload);
   const frameOf = (coin: string, ts: number) => hyperliquidFrame(hyperliquidPoint(market, coin, ts));
   const total = () => [...conns].reduce((n, c) => n + c.coins.size, 0);
 
   const tick = () => {
-    if (silent || paused) return;
+    if (flags.silent || flags.paused) return;
     const ts = eventTs();
     const cache = new Map<string, string>();
     for (const c of conns) {
@@ -113,7 +104,7 @@ export async function startHyperliquidSimulator(
 
   const onMessage = (c: Conn, text: string) => {
     const error = (data: string) => {
-      if (!silent) send(c, { channel: 'error', data });
+      if (!flags.silent) send(c, { channel: 'error', data });
     };
     let msg: Request;
     try {
@@ -123,7 +114,7 @@ export async function startHyperliquidSimulator(
     }
     if (msg.method === 'ping') {
       pings++;
-      if (!silent) send(c, { channel: 'pong' });
+      if (!flags.silent) send(c, { channel: 'pong' });
       return;
     }
     if (msg.method !== 'subscribe' && msg.method !== 'unsubscribe')
@@ -139,13 +130,13 @@ export async function startHyperliquidSimulator(
     } else {
       if (!c.coins.delete(coin)) return error(`Already unsubscribed: ${subText}`);
     }
-    if (silent) return;
+    if (flags.silent) return;
     send(c, {
       channel: 'subscriptionResponse',
       data: { method: msg.method, subscription: msg.subscription },
     });
     // The current context follows a subscribe at once, as the venue's snapshot does.
-    if (msg.method === 'subscribe' && !paused) send(c, frameOf(coin, eventTs()));
+    if (msg.method === 'subscribe' && !flags.paused) send(c, frameOf(coin, eventTs()));
   };
 
   const http = createServer((req, res) => {
@@ -174,7 +165,7 @@ export async function startHyperliquidSimulator(
     ws.on('message', (data) => onMessage(c, data.toString()));
     ws.on('close', () => conns.delete(c));
     ws.on('error', (err) => log?.warn({ err }, 'hyperliquid sim: client socket error'));
-    if (!silent) send(c, HYPERLIQUID_GREETING);
+    if (!flags.silent) send(c, HYPERLIQUID_GREETING);
   });
 
   // With `server`, ws re-emits the HTTP server's errors (e.g. EADDRINUSE) on itself.
@@ -183,44 +174,17 @@ export async function startHyperliquidSimulator(
   const host = opts.host ?? '127.0.0.1';
   const timer = setInterval(tick, opts.tickMs ?? 200);
 
-  const everyone = (text: string) => {
-    for (const c of conns) send(c, text);
-  };
   return {
+    ...commonControls({ conns, flags, timers: [timer], wss, http }),
     wsUrl: `ws://${host}:${port}${WS_PATH}`,
     restUrl: `http://${host}:${port}`,
     port,
     market,
     eventTs,
-    connectionCount: () => conns.size,
     subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.coins]))].sort(),
     pingCount: () => pings,
-    dropAll: () => {
-      for (const c of conns) c.ws.terminate();
-    },
-    setSilent: (value) => {
-      silent = value;
-    },
-    broadcastRaw: (text) => everyone(text),
-    sendFrame: (f) => everyone(JSON.stringify(f)),
     failRestNext: (prefix, fault) => {
       faults.push({ prefix, fault });
-    },
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-    },
-    close: () => {
-      closing ??= (async () => {
-        clearInterval(timer);
-        for (const c of conns) c.ws.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-      })();
-      return closing;
     },
   };
 }

@@ -10,7 +10,6 @@ import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
 import type { RestRequestLogEntry } from './binance-sim-rest.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from './market.js';
 import {
   createOkxRestHandler,
   okxChannelFrame,
@@ -25,6 +24,7 @@ import {
   type SimulatorOptions,
   simEventClock,
 } from './options.js';
+import { commonControls, type SimFlags, sendTo, simMarket } from './server.js';
 import type { EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 export type { RestRequestLogEntry, SimLogger };
@@ -82,31 +82,19 @@ interface Conn {
 
 export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise<OkxSimulator> {
   const startTs = opts.startTs ?? Date.now();
-  const market =
-    opts.market ??
-    createScriptedMarket({
-      symbols: opts.symbols ?? DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      seed: opts.seed ?? 1,
-      events: opts.events ?? [],
-    });
+  const market = simMarket(opts, startTs);
   const fundingPushMs = opts.fundingPushMs ?? 30_000;
   const log = opts.logger;
   const eventTs = simEventClock(opts, startTs);
   const conns = new Set<Conn>();
-  let silent = false;
-  let paused = false;
+  const flags: SimFlags = { silent: false, paused: false };
   let pings = 0;
-  let closing: Promise<void> | undefined;
 
   const symbolOf = (instId: string): string | null => {
     const base = /^(.+)-USDT-SWAP$/.exec(instId)?.[1];
     return base && market.has(base) && okxInstrument(base) === instId ? base : null;
   };
-  const send = (c: Conn, payload: unknown) => {
-    if (c.ws.readyState === c.ws.OPEN)
-      c.ws.send(typeof payload === 'string' ? payload : JSON.stringify(payload));
-  };
+  const send = (c: Conn, payload: unknown) => sendTo(c.ws, payload);
   const push = (c: Conn, sub: Sub, p: SyntheticPoint) => {
     sub.lastTs = p.ts;
     sub.lastValue = triggerValue(sub.channel, p);
@@ -128,7 +116,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   };
 
   const tick = () => {
-    if (silent || paused) return;
+    if (flags.silent || flags.paused) return;
     const ts = eventTs();
     const points = new Map<string, SyntheticPoint>();
     const pointOf = (symbol: string) => {
@@ -147,11 +135,11 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   const onMessage = (c: Conn, text: string) => {
     if (text === 'ping') {
       pings++;
-      if (!silent) send(c, 'pong');
+      if (!flags.silent) send(c, 'pong');
       return;
     }
     const reply = (payload: Record<string, unknown>) => {
-      if (!silent) send(c, { ...payload, connId: c.id });
+      if (!flags.silent) send(c, { ...payload, connId: c.id });
     };
     let msg: { id?: unknown; op?: unknown; args?: unknown } = {};
     try {
@@ -188,7 +176,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
         const sub: Sub = { channel: channel as OkxChannel, instId, symbol, lastTs: 0, lastValue: '' };
         c.subs.set(key, sub);
         // OKX pushes the current state right after the ack.
-        if (!silent) push(c, sub, okxPoint(market, symbol, ts));
+        if (!flags.silent) push(c, sub, okxPoint(market, symbol, ts));
       }
     }
   };
@@ -211,26 +199,15 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   const port = await listenOnLoopback(http, wss, opts);
   const timer = setInterval(tick, opts.tickMs ?? 200);
 
-  const everyone = (payload: string) => {
-    for (const c of conns) send(c, payload);
-  };
   return {
+    ...commonControls({ conns, flags, timers: [timer], wss, http }),
     wsUrl: `ws://${host}:${port}${WS_PATH}`,
     restUrl: `http://${host}:${port}`,
     port,
     market,
     eventTs,
-    connectionCount: () => conns.size,
     subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.subs.keys()]))].sort(),
     pingCount: () => pings,
-    dropAll: () => {
-      for (const c of conns) c.ws.terminate();
-    },
-    setSilent: (value) => {
-      silent = value;
-    },
-    broadcastRaw: (text) => everyone(text),
-    sendFrame: (f) => everyone(JSON.stringify(f)),
     sendNotice64008: () => {
       for (const c of conns) {
         send(c, {
@@ -243,21 +220,5 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     },
     failRestNext: rest.failNext,
     restRequestLog: rest.requestLog,
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-    },
-    close: () => {
-      closing ??= (async () => {
-        clearInterval(timer);
-        for (const c of conns) c.ws.terminate();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-      })();
-      return closing;
-    },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Binance USDⓈ-M open-interest history (warm start).
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Open-Interest-Statistics
- * Confirmed (venues.md §1.5 [B-OIH][B-CONN]; the doc page as mirrored in rosssaunders/coincise
+ * Confirmed (the doc page above, binance/binance-connector-js, and its mirror in rosssaunders/coincise
  * `docs/binance/usdm/endpoints/public/get_futures_data_openinteresthist.md`):
  * - `GET /futures/data/openInterestHist?symbol&period&limit&startTime&endTime`; periods 5m … 1d;
  *   `limit` default 30, max 500; only the latest 30 days; request weight 0 but its own IP limit
@@ -11,12 +11,12 @@
  * Assumed: `sumOpenInterestValue` is the OI valued at the mark price, so value / OI is the mark;
  * `timestamp` is when the value held. With 5m × 500 = 41 h one request covers 24 h.
  */
+
+import { finite, isRecord } from '../core/fields.js';
 import {
   choosePeriod,
-  finite,
   getHistoryJson,
   type HistoryPeriod,
-  isRecord,
   normalizePoints,
   OiHistoryError,
   type OiHistoryFetcher,

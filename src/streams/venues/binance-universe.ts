@@ -6,6 +6,7 @@
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Get-Funding-Rate-Info (weight 0, own 500/5 min limit)
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
+import { finite } from '../core/fields.js';
 import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 import { BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS } from './binance.js';
 import { FUNDING_INFO_PATH } from './binance-rest.js';
@@ -51,13 +52,13 @@ export const fetchBinanceUniverse: FetchUniverse = async (restUrl, want, timeout
   const turnover = new Map(
     rows<{ symbol: string; quoteVolume: string }>(tickers, tickerUrl).map((t) => [
       t.symbol,
-      Number(t.quoteVolume),
+      finite(t.quoteVolume),
     ]),
   );
   const intervals = new Map(
     rows<{ symbol: string; fundingIntervalHours?: number }>(funding, fundingUrl).map((f) => [
       f.symbol,
-      Number(f.fundingIntervalHours),
+      finite(f.fundingIntervalHours),
     ]),
   );
   const all: UniverseEntry[] = [];
@@ -69,7 +70,7 @@ export const fetchBinanceUniverse: FetchUniverse = async (restUrl, want, timeout
       symbol: canonicalSymbol(row.baseAsset) ?? row.baseAsset.toUpperCase(),
       instrument: row.symbol,
       fundingIntervalHours: hours && hours > 0 ? hours : BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS,
-      ...(volume !== undefined && Number.isFinite(volume) ? { turnover24hUsd: volume } : {}),
+      ...(volume !== undefined ? { turnover24hUsd: volume } : {}),
     });
   }
   return selectUniverse(all, want);

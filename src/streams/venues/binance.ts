@@ -4,7 +4,7 @@
  * bodies (open interest, funding intervals and rate bounds) from `binance-rest.ts` through the same parser.
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream-for-All-market
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Tickers-Streams
- * Pitfalls (docs/venues.md §1, §6):
+ * Pitfalls (the WebSocket market streams' change log, and frames recorded from `/market/stream`):
  * - These streams exist only on the routed `/market` URL; elsewhere SUBSCRIBE is acked and
  *   nothing ever arrives.
  * - The arrays are sharded (one second can come in several frames) and mix COIN-M (`st` 2),
@@ -14,7 +14,8 @@
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
-import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
+import { type Fields, FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
 import { FUNDING_INFO_PATH, OPEN_INTEREST_PATH } from './binance-rest.js';
 
@@ -46,9 +47,6 @@ export interface BinanceAdapterOptions {
    */
   readonly universe?: () => readonly UniverseEntry[];
 }
-
-type Fields = Record<string, unknown>;
-type MutableEvent = { -readonly [K in keyof MarketEvent]: MarketEvent[K] };
 
 /**
  * State shared by every parser of one adapter: the poller's parser sees `fundingInfo`, the
@@ -126,26 +124,6 @@ function fromName(instrument: string): UniverseEntry | undefined {
   return symbol ? { symbol, instrument } : undefined;
 }
 
-function isObject(v: unknown): v is Fields {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A decimal string (or number) as a number; `""`, null and absence are no value. */
-function num(f: Fields, key: string, frame: string): number | undefined {
-  const raw = f[key];
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value))
-    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
-  return value;
-}
-
-/** A positive millisecond timestamp, else undefined (Binance sends `T: 0` for "none"). */
-function time(f: Fields, key: string, frame: string): number | undefined {
-  const value = num(f, key, frame);
-  return value !== undefined && value > 0 ? value : undefined;
-}
-
 class BinanceParser implements FrameParser {
   constructor(private readonly shared: SharedState) {}
 
@@ -154,52 +132,48 @@ class BinanceParser implements FrameParser {
   }
 
   parse(frame: string, receiveTs: number, source?: string): ParseResult {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(frame);
-    } catch {
-      throw new FrameError('not JSON', frame);
-    }
-    if (source !== undefined) return this.rest(msg, frame, receiveTs, source);
+    const at = new FrameReader('binance', frame);
+    const msg = at.json();
+    if (source !== undefined) return this.rest(msg, at, receiveTs, source);
     // Raw (`/ws`) mode sends bare payloads; combined (`/stream`) mode wraps them.
-    if (Array.isArray(msg)) return this.elements(msg, frame, receiveTs);
-    if (!isObject(msg)) throw new FrameError('not an object', frame);
+    if (Array.isArray(msg)) return this.elements(msg, at, receiveTs);
+    if (!isRecord(msg)) return at.fail('not an object');
     if ('stream' in msg && 'data' in msg) {
-      if (typeof msg.stream !== 'string') throw new FrameError('stream is not a string', frame);
+      if (typeof msg.stream !== 'string') return at.fail('stream is not a string', 'stream');
       const data = msg.data;
-      if (Array.isArray(data)) return this.elements(data, frame, receiveTs);
-      if (isObject(data)) return this.elements([data], frame, receiveTs);
-      throw new FrameError('data is neither an array nor an object', frame);
+      if (Array.isArray(data)) return this.elements(data, at, receiveTs);
+      if (isRecord(data)) return this.elements([data], at, receiveTs);
+      return at.fail('data is neither an array nor an object', 'data');
     }
-    if (typeof msg.e === 'string') return this.elements([msg], frame, receiveTs);
-    return this.control(msg, frame);
+    if (typeof msg.e === 'string') return this.elements([msg], at, receiveTs);
+    return this.control(msg, at);
   }
 
-  private control(msg: Fields, frame: string): ParseResult {
+  private control(msg: Fields, at: FrameReader): ParseResult {
     if ('result' in msg && 'id' in msg) return { events: [], control: 'ack' };
-    const err = isObject(msg.error) ? msg.error : msg;
+    const err = isRecord(msg.error) ? msg.error : msg;
     if ('code' in err && 'msg' in err) {
       return { events: [], control: 'error', detail: `code ${String(err.code)}: ${String(err.msg)}` };
     }
-    throw new FrameError('unknown frame', frame);
+    return at.fail('unknown frame');
   }
 
-  private elements(list: readonly unknown[], frame: string, receiveTs: number): ParseResult {
+  private elements(list: readonly unknown[], at: FrameReader, receiveTs: number): ParseResult {
     const events: MarketEvent[] = [];
     const entryOf = this.shared.lookup();
     for (const el of list) {
-      if (!isObject(el) || typeof el.e !== 'string' || typeof el.s !== 'string')
-        throw new FrameError('array element is not an event', frame);
+      if (!isRecord(el) || typeof el.e !== 'string' || typeof el.s !== 'string')
+        return at.fail('array element is not an event');
       if (el.st === 2) continue; // COIN-M, on the UM arrays since 2026-06-30
       if (el.e !== 'markPriceUpdate' && el.e !== '24hrTicker') continue;
       const entry = entryOf(el.s);
       if (!entry) continue;
-      const ev = this.event(entry, time(el, 'E', frame) ?? receiveTs, receiveTs);
+      const ev = this.event(entry, at.time(el, 'E') ?? receiveTs, receiveTs);
       if (el.e === 'markPriceUpdate') {
-        set(ev, 'markPrice', num(el, 'p', frame));
-        set(ev, 'indexPrice', num(el, 'i', frame));
-        set(ev, 'fundingRate', num(el, 'r', frame));
-        const nextTs = time(el, 'T', frame);
+        set(ev, 'markPrice', at.num(el, 'p'));
+        set(ev, 'indexPrice', at.num(el, 'i'));
+        set(ev, 'fundingRate', at.num(el, 'r'));
+        const nextTs = at.time(el, 'T');
         set(ev, 'nextFundingTs', nextTs);
         if (nextTs !== undefined)
           this.shared.observeNextFunding(entry.instrument, nextTs, ev.eventTs, receiveTs);
@@ -208,38 +182,38 @@ class BinanceParser implements FrameParser {
         set(ev, 'fundingRateCap', bounds?.cap);
         set(ev, 'fundingRateFloor', bounds?.floor);
       } else {
-        set(ev, 'lastPrice', num(el, 'c', frame));
-        set(ev, 'turnover24hUsd', num(el, 'q', frame));
+        set(ev, 'lastPrice', at.num(el, 'c'));
+        set(ev, 'turnover24hUsd', at.num(el, 'q'));
       }
       events.push(ev);
     }
     return { events };
   }
 
-  private rest(msg: unknown, frame: string, receiveTs: number, source: string): ParseResult {
+  private rest(msg: unknown, at: FrameReader, receiveTs: number, source: string): ParseResult {
     const path = new URL(source, 'http://rest').pathname;
-    if (isObject(msg) && 'code' in msg && 'msg' in msg) return this.control(msg, frame);
+    if (isRecord(msg) && 'code' in msg && 'msg' in msg) return this.control(msg, at);
     if (path === OPEN_INTEREST_PATH) {
-      if (!isObject(msg) || typeof msg.symbol !== 'string')
-        throw new FrameError('openInterest body without symbol', frame);
+      if (!isRecord(msg) || typeof msg.symbol !== 'string')
+        return at.fail('openInterest body without symbol', 'symbol');
       const entry = this.shared.lookup()(msg.symbol);
       if (!entry) return { events: [], control: 'ignored', detail: `${msg.symbol} is not followed` };
-      const ev = this.event(entry, time(msg, 'time', frame) ?? receiveTs, receiveTs);
-      set(ev, 'oiBase', num(msg, 'openInterest', frame));
+      const ev = this.event(entry, at.time(msg, 'time') ?? receiveTs, receiveTs);
+      set(ev, 'oiBase', at.num(msg, 'openInterest'));
       return { events: [ev] };
     }
     if (path === FUNDING_INFO_PATH) {
-      if (!Array.isArray(msg)) throw new FrameError('fundingInfo body is not an array', frame);
+      if (!Array.isArray(msg)) return at.fail('fundingInfo body is not an array');
       const intervals = new Map<string, number>();
       const bounds = new Map<string, { cap?: number; floor?: number }>();
       for (const row of msg) {
-        if (!isObject(row) || typeof row.symbol !== 'string')
-          throw new FrameError('fundingInfo row without symbol', frame);
-        const hours = num(row, 'fundingIntervalHours', frame);
+        if (!isRecord(row) || typeof row.symbol !== 'string')
+          return at.fail('fundingInfo row without symbol', 'symbol');
+        const hours = at.num(row, 'fundingIntervalHours');
         if (hours !== undefined && hours > 0) intervals.set(row.symbol, hours);
         // Per funding interval, like `r`; `""` is no value, never 0.
-        const cap = num(row, 'adjustedFundingRateCap', frame);
-        const floor = num(row, 'adjustedFundingRateFloor', frame);
+        const cap = at.num(row, 'adjustedFundingRateCap');
+        const floor = at.num(row, 'adjustedFundingRateFloor');
         if (cap !== undefined || floor !== undefined)
           bounds.set(row.symbol, {
             ...(cap !== undefined ? { cap } : {}),
@@ -252,23 +226,12 @@ class BinanceParser implements FrameParser {
       this.shared.intervalsAtTs = receiveTs;
       return { events: [], detail: `fundingInfo: ${intervals.size} adjusted symbols` };
     }
-    throw new FrameError(`unknown REST source ${source}`, frame);
+    return at.fail(`unknown REST source ${source}`);
   }
 
-  private event(entry: UniverseEntry, eventTs: number, receiveTs: number): MutableEvent {
-    return {
-      type: 'market',
-      venue: 'binance',
-      symbol: entry.symbol,
-      instrument: entry.instrument,
-      eventTs,
-      receiveTs,
-    };
+  private event(entry: UniverseEntry, eventTs: number, receiveTs: number) {
+    return marketEvent('binance', entry.symbol, entry.instrument, eventTs, receiveTs);
   }
-}
-
-function set<K extends keyof MutableEvent>(ev: MutableEvent, key: K, value: MutableEvent[K] | undefined) {
-  if (value !== undefined) ev[key] = value;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Bybit v5 linear open-interest history (warm start), with mark prices from the mark-price klines.
  * Confirmed against bybit-exchange/docs (`docs/v5/market/open-interest.mdx`, `mark-kline.mdx`) and
- * venues.md §2.4 [BY-OI]:
+ * https://bybit-exchange.github.io/docs/v5/market/open-interest:
  * - `GET /v5/market/open-interest?category=linear&symbol&intervalTime=5min|15min|30min|1h|4h|1d
  *   &startTime&endTime&limit(1..200, default 50)&cursor`; `result.list` newest first, rows
  *   `{openInterest, singleOpenInterest (since 2026-06-11), timestamp}`, paginated by
@@ -14,13 +14,13 @@
  * in windows of at most `limit` candles, so the answer does not depend on which end Bybit trims.
  * Mark prices are a side series: when they fail the points keep `markPrice: null`.
  */
+
+import { finite, isRecord } from '../core/fields.js';
 import {
   choosePeriod,
-  finite,
   getHistoryJson,
   type HistoryHttp,
   type HistoryPeriod,
-  isRecord,
   normalizePoints,
   OiHistoryError,
   type OiHistoryFetcher,

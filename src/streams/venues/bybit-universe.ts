@@ -4,6 +4,7 @@
  * https://bybit-exchange.github.io/docs/v5/market/tickers
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
+import { finite } from '../core/fields.js';
 import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 
 interface InstrumentRow {
@@ -16,13 +17,6 @@ interface InstrumentRow {
   /** Bounds on the funding rate per interval; `""` (or absent) on dated futures. */
   upperFundingRate?: string;
   lowerFundingRate?: string;
-}
-
-/** A decimal string as a number; `""`, absence and garbage are no value (never 0). */
-function rate(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  return Number.isFinite(value) ? value : undefined;
 }
 
 async function getJson(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -56,13 +50,13 @@ export const fetchBybitUniverse: FetchUniverse = async (restUrl, want, timeoutMs
   const turnover = new Map(
     ((tickers.result as { list?: { symbol: string; turnover24h: string }[] }).list ?? []).map((t) => [
       t.symbol,
-      Number(t.turnover24h),
+      finite(t.turnover24h),
     ]),
   );
   const all: UniverseEntry[] = [...perps.values()].map((row) => {
-    const minutes = Number(row.fundingInterval);
-    const cap = rate(row.upperFundingRate);
-    const floor = rate(row.lowerFundingRate);
+    const minutes = finite(row.fundingInterval) ?? 0;
+    const cap = finite(row.upperFundingRate);
+    const floor = finite(row.lowerFundingRate);
     return {
       symbol: canonicalSymbol(row.baseCoin) ?? row.baseCoin,
       instrument: row.symbol,

@@ -9,7 +9,8 @@
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
-import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
+import { type Fields, FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
 
 export const BYBIT_WS_URL = 'wss://stream.bybit.com/v5/public/linear';
@@ -33,8 +34,6 @@ interface RateBounds {
   readonly cap?: number;
   readonly floor?: number;
 }
-
-type TickerFields = Record<string, string>;
 
 /** The ticker fields we read; a topic keeps these as numbers, so a delta parses only what it carries. */
 const NUM_KEYS = [
@@ -76,9 +75,8 @@ export function bybitInstrument(symbol: string): string {
   return `${symbol}USDT`;
 }
 
-/** A decimal string as a number; `""` is no value; anything else is a malformed frame. */
 /** Records, per pair, which of its two fields this frame carried (the one-side one wins a tie). */
-function noteNewest(state: TopicState, fields: TickerFields): void {
+function noteNewest(state: TopicState, fields: Fields): void {
   for (const { single, both } of OI_PAIRS) {
     if (single in fields) state.bothIsNewer[single] = false;
     else if (both in fields) state.bothIsNewer[single] = true;
@@ -90,14 +88,6 @@ function oneSide(state: TopicState, { single, both }: OiPair): number | undefine
   const v = state.values;
   const half = v[both] !== undefined ? v[both] / 2 : undefined;
   return state.bothIsNewer[single] ? (half ?? v[single]) : (v[single] ?? half);
-}
-
-function num(raw: unknown, key: string, frame: string): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = typeof raw === 'string' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value))
-    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
-  return value;
 }
 
 class BybitParser implements FrameParser {
@@ -113,27 +103,20 @@ class BybitParser implements FrameParser {
   }
 
   parse(frame: string, receiveTs: number): ParseResult {
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(frame);
-    } catch {
-      throw new FrameError('not JSON', frame);
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
-      throw new FrameError('not an object', frame);
+    const at = new FrameReader('bybit', frame);
+    const msg = at.json();
+    if (!isRecord(msg)) return at.fail('not an object');
     const topic = msg.topic;
-    if (typeof topic !== 'string') return this.control(msg, frame);
+    if (typeof topic !== 'string') return this.control(msg, at);
     if (!topic.startsWith('tickers.')) return { events: [], control: 'ignored', detail: topic };
-    const data = msg.data;
-    if (typeof data !== 'object' || data === null || Array.isArray(data))
-      throw new FrameError('data is not an object', frame);
-    const fields = data as TickerFields;
+    const fields = msg.data;
+    if (!isRecord(fields)) return at.fail('data is not an object', 'data');
     const cs = typeof msg.cs === 'number' ? msg.cs : 0;
     let state = this.topics.get(topic);
     if (msg.type === 'snapshot') {
-      const values: Partial<Record<NumKey, number>> = {};
+      const values: Values = {};
       for (const key of NUM_KEYS) {
-        const v = num(fields[key], key, frame);
+        const v = at.num(fields, key);
         if (v !== undefined) values[key] = v;
       }
       const instrument = topic.slice('tickers.'.length);
@@ -154,7 +137,7 @@ class BybitParser implements FrameParser {
       // Parse first, merge after: a malformed delta leaves the state as it was.
       const changes: [NumKey, number | undefined][] = [];
       for (const key in fields) {
-        if (IS_NUM_KEY.has(key)) changes.push([key as NumKey, num(fields[key], key, frame)]);
+        if (IS_NUM_KEY.has(key)) changes.push([key as NumKey, at.num(fields, key)]);
       }
       for (const [key, v] of changes) {
         if (v === undefined) delete state.values[key];
@@ -163,13 +146,12 @@ class BybitParser implements FrameParser {
       noteNewest(state, fields);
       if (cs !== 0) state.cs = cs;
     } else {
-      throw new FrameError(`unknown type ${String(msg.type)}`, frame);
+      return at.fail(`unknown type ${String(msg.type)}`, 'type');
     }
-    const eventTs = typeof msg.ts === 'number' && msg.ts > 0 ? msg.ts : receiveTs;
-    return { events: [this.toEvent(state, eventTs, receiveTs)] };
+    return { events: [this.toEvent(state, at.time(msg, 'ts') ?? receiveTs, receiveTs)] };
   }
 
-  private control(msg: Record<string, unknown>, frame: string): ParseResult {
+  private control(msg: Fields, at: FrameReader): ParseResult {
     if (msg.ret_msg === 'pong' || msg.op === 'pong') return { events: [], control: 'pong' };
     if (msg.op === 'subscribe' || msg.op === 'unsubscribe') {
       return msg.success === false
@@ -177,40 +159,32 @@ class BybitParser implements FrameParser {
         : { events: [], control: 'ack' };
     }
     if ('success' in msg || 'op' in msg) return { events: [], control: 'ignored' };
-    throw new FrameError('unknown frame', frame);
+    return at.fail('unknown frame');
   }
 
   /** Every event carries the merged state: a delta omits unchanged fields, the event does not. */
   private toEvent(state: TopicState, eventTs: number, receiveTs: number): MarketEvent {
     const v = state.values;
-    const ev: { -readonly [K in keyof MarketEvent]: MarketEvent[K] } = {
-      type: 'market',
-      venue: 'bybit',
-      symbol: state.symbol,
-      instrument: state.instrument,
-      eventTs,
-      receiveTs,
-    };
-    if (v.markPrice !== undefined) ev.markPrice = v.markPrice;
-    if (v.lastPrice !== undefined) ev.lastPrice = v.lastPrice;
-    if (v.indexPrice !== undefined) ev.indexPrice = v.indexPrice;
+    const ev = marketEvent('bybit', state.symbol, state.instrument, eventTs, receiveTs);
+    set(ev, 'markPrice', v.markPrice);
+    set(ev, 'lastPrice', v.lastPrice);
+    set(ev, 'indexPrice', v.indexPrice);
     const [oiPair, oiValuePair] = OI_PAIRS;
-    const oiBase = oneSide(state, oiPair);
-    if (oiBase !== undefined) ev.oiBase = oiBase;
-    const oiUsd = oneSide(state, oiValuePair);
-    if (oiUsd !== undefined) ev.oiUsd = oiUsd;
-    if (v.fundingRate !== undefined) ev.fundingRate = v.fundingRate;
-    const intervalHours = v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument);
-    if (intervalHours !== undefined) ev.fundingIntervalHours = intervalHours;
+    set(ev, 'oiBase', oneSide(state, oiPair));
+    set(ev, 'oiUsd', oneSide(state, oiValuePair));
+    set(ev, 'fundingRate', v.fundingRate);
+    set(
+      ev,
+      'fundingIntervalHours',
+      v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument),
+    );
     if (v.nextFundingTime !== undefined && v.nextFundingTime > 0) ev.nextFundingTs = v.nextFundingTime;
     // `fundingCap` bounds the rate both ways (perpetuals only; "" on dated futures). Without it, the
     // listing's `upperFundingRate`/`lowerFundingRate` stand in.
     const listed = this.listedBounds.get(state.instrument);
-    const cap = v.fundingCap ?? listed?.cap;
-    const floor = v.fundingCap !== undefined ? -v.fundingCap : listed?.floor;
-    if (cap !== undefined) ev.fundingRateCap = cap;
-    if (floor !== undefined) ev.fundingRateFloor = floor;
-    if (v.turnover24h !== undefined) ev.turnover24hUsd = v.turnover24h;
+    set(ev, 'fundingRateCap', v.fundingCap ?? listed?.cap);
+    set(ev, 'fundingRateFloor', v.fundingCap !== undefined ? -v.fundingCap : listed?.floor);
+    set(ev, 'turnover24hUsd', v.turnover24h);
     return ev;
   }
 }

@@ -4,18 +4,16 @@
  * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint/perpetuals
  * `POST /info {"type":"metaAndAssetCtxs"}` answers `[meta, ctxs]` with `ctxs[i]` belonging to
  * `meta.universe[i]`; delisted coins stay in the universe with `isDelisted: true`.
- * Weight 20 of the 1200 per minute per IP [HL-DOCS rate-limits-and-user-limits.md].
+ * Weight 20 of the 1200 per minute per IP
+ * (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits).
  */
+import { finite, isRecord } from '../core/fields.js';
 import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 import { hyperliquidSymbol } from './hyperliquid.js';
 
 interface UniverseRow {
   readonly name?: unknown;
   readonly isDelisted?: unknown;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export const fetchHyperliquidUniverse: FetchUniverse = async (restUrl, want, timeoutMs) => {
@@ -32,7 +30,7 @@ export const fetchHyperliquidUniverse: FetchUniverse = async (restUrl, want, tim
   }
   const body: unknown = await res.json();
   const [meta, ctxs] = Array.isArray(body) ? body : [];
-  if (!isObject(meta) || !Array.isArray(meta.universe) || !Array.isArray(ctxs))
+  if (!isRecord(meta) || !Array.isArray(meta.universe) || !Array.isArray(ctxs))
     throw new Error(`POST ${url} metaAndAssetCtxs: not [meta, ctxs]`);
   if (meta.universe.length !== ctxs.length)
     throw new Error(
@@ -40,18 +38,16 @@ export const fetchHyperliquidUniverse: FetchUniverse = async (restUrl, want, tim
     );
   const all: UniverseEntry[] = [];
   (meta.universe as UniverseRow[]).forEach((row, i) => {
-    if (!isObject(row) || typeof row.name !== 'string' || row.isDelisted === true) return;
+    if (!isRecord(row) || typeof row.name !== 'string' || row.isDelisted === true) return;
     const symbol = hyperliquidSymbol(row.name);
     if (symbol === null) return;
     const ctx: unknown = ctxs[i];
-    const raw = isObject(ctx) ? ctx.dayNtlVlm : undefined;
-    const turnover =
-      (typeof raw === 'string' && raw !== '') || typeof raw === 'number' ? Number(raw) : Number.NaN;
+    const turnover = isRecord(ctx) ? finite(ctx.dayNtlVlm) : undefined;
     all.push({
       symbol,
       instrument: row.name,
       fundingIntervalHours: 1,
-      ...(Number.isFinite(turnover) ? { turnover24hUsd: turnover } : {}),
+      ...(turnover !== undefined ? { turnover24hUsd: turnover } : {}),
     });
   });
   return selectUniverse(all, want);

@@ -3,13 +3,13 @@
  * notional volume for one coin, about once a second. One subscription per message.
  * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/subscriptions
  * https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/websocket/timeouts-and-heartbeats
- * The docs type every value as a number; on the wire they are strings (venues.md §6.20).
+ * The docs type every value as a number; on the wire they are strings (recorded frames): both read.
  * The frame has no timestamp, so the event time is the receive time (or what `eventClock` makes
  * of it: the demo runs the simulated market faster than the wall clock).
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
-import type { MarketEvent } from '../../domain/types.js';
-import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
+import { FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
 
 export const HYPERLIQUID_WS_URL = 'wss://api.hyperliquid.xyz/ws';
@@ -22,8 +22,8 @@ const HOUR_MS = 3_600_000;
 
 /**
  * "Funding on Hyperliquid is capped at 4%/hour"; "The funding cap and funding interval do not
- * depend on the asset" [HL-DOCS trading/funding.md]. The interval is one hour, so per interval
- * the rate lies within ±0.04.
+ * depend on the asset" (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding). The
+ * interval is one hour, so per interval the rate lies within ±0.04.
  */
 export const HYPERLIQUID_FUNDING_RATE_CAP = 0.04;
 export const HYPERLIQUID_FUNDING_RATE_FLOOR = -0.04;
@@ -59,22 +59,6 @@ export function nextHourTs(ts: number): number {
   return Math.floor(ts / HOUR_MS) * HOUR_MS + HOUR_MS;
 }
 
-type Ctx = Record<string, unknown>;
-
-/** A decimal string (or a number, as the docs type it); null, absent and `""` mean no value. */
-function num(ctx: Ctx, key: string, frame: string): number | undefined {
-  const raw = ctx[key];
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const value = typeof raw === 'string' || typeof raw === 'number' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value))
-    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
-  return value;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 class HyperliquidParser implements FrameParser {
   constructor(private readonly eventClock: (receiveTs: number) => number) {}
 
@@ -84,18 +68,14 @@ class HyperliquidParser implements FrameParser {
 
   parse(frame: string, receiveTs: number): ParseResult {
     if (frame === HYPERLIQUID_GREETING) return { events: [], control: 'ignored', detail: 'greeting' };
-    let msg: unknown;
-    try {
-      msg = JSON.parse(frame);
-    } catch {
-      throw new FrameError('not JSON', frame);
-    }
-    if (!isObject(msg)) throw new FrameError('not an object', frame);
+    const at = new FrameReader('hyperliquid', frame);
+    const msg = at.json();
+    if (!isRecord(msg)) return at.fail('not an object');
     const channel = msg.channel;
-    if (typeof channel !== 'string') throw new FrameError('no channel', frame);
+    if (typeof channel !== 'string') return at.fail('no channel', 'channel');
     switch (channel) {
       case 'activeAssetCtx':
-        return this.assetCtx(msg.data, this.eventClock(receiveTs), receiveTs, frame);
+        return this.assetCtx(msg.data, this.eventClock(receiveTs), receiveTs, at);
       case 'pong':
         return { events: [], control: 'pong' };
       case 'subscriptionResponse':
@@ -112,36 +92,26 @@ class HyperliquidParser implements FrameParser {
     }
   }
 
-  private assetCtx(data: unknown, eventTs: number, receiveTs: number, frame: string): ParseResult {
-    if (!isObject(data) || typeof data.coin !== 'string' || !isObject(data.ctx))
-      throw new FrameError('activeAssetCtx without coin and ctx', frame);
+  private assetCtx(data: unknown, eventTs: number, receiveTs: number, at: FrameReader): ParseResult {
+    if (!isRecord(data) || typeof data.coin !== 'string' || !isRecord(data.ctx))
+      return at.fail('activeAssetCtx without coin and ctx');
     const coin = data.coin;
     if (coin.includes(':')) return { events: [], control: 'ignored', detail: `HIP-3 coin ${coin}` };
     const symbol = hyperliquidSymbol(coin);
-    if (symbol === null) throw new FrameError(`not a perp coin: ${coin}`, frame);
+    if (symbol === null) return at.fail(`not a perp coin: ${coin}`, 'coin');
     const ctx = data.ctx;
-    const ev: { -readonly [K in keyof MarketEvent]: MarketEvent[K] } = {
-      type: 'market',
-      venue: 'hyperliquid',
-      symbol,
-      instrument: coin,
-      eventTs,
-      receiveTs,
-    };
-    const mark = num(ctx, 'markPx', frame);
-    if (mark !== undefined) ev.markPrice = mark;
+    const ev = marketEvent('hyperliquid', symbol, coin, eventTs, receiveTs);
+    set(ev, 'markPrice', at.num(ctx, 'markPx'));
     // No last trade price in the context: the book mid is the closest, null for book-less assets.
-    const mid = num(ctx, 'midPx', frame);
-    if (mid !== undefined) ev.lastPrice = mid;
-    const oracle = num(ctx, 'oraclePx', frame);
-    if (oracle !== undefined) ev.indexPrice = oracle;
+    set(ev, 'lastPrice', at.num(ctx, 'midPx'));
+    set(ev, 'indexPrice', at.num(ctx, 'oraclePx'));
     // In coins (`kPEPE`: units of 1000 PEPE). The docs do not say whether this counts one side
-    // or both (venues.md §6.26); common usage (DefiLlama: openInterest × markPx) reads it as the
-    // market's OI, so we treat it as one side.
-    const oi = num(ctx, 'openInterest', frame);
-    if (oi !== undefined) ev.oiBase = oi;
-    // `funding` is the hourly rate, paid every full UTC hour for every asset [HL-DOCS funding.md].
-    const rate = num(ctx, 'funding', frame);
+    // or both; common usage (DefiLlama: openInterest × markPx) reads it as the market's OI, so we
+    // treat it as one side.
+    set(ev, 'oiBase', at.num(ctx, 'openInterest'));
+    // `funding` is the hourly rate, paid every full UTC hour for every asset
+    // (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding).
+    const rate = at.num(ctx, 'funding');
     if (rate !== undefined) {
       ev.fundingRate = rate;
       ev.fundingIntervalHours = 1;
@@ -149,14 +119,13 @@ class HyperliquidParser implements FrameParser {
       ev.fundingRateCap = HYPERLIQUID_FUNDING_RATE_CAP;
       ev.fundingRateFloor = HYPERLIQUID_FUNDING_RATE_FLOOR;
     }
-    const turnover = num(ctx, 'dayNtlVlm', frame);
-    if (turnover !== undefined) ev.turnover24hUsd = turnover;
+    set(ev, 'turnover24hUsd', at.num(ctx, 'dayNtlVlm'));
     return { events: [ev] };
   }
 }
 
 function describeAck(data: unknown): string | undefined {
-  if (!isObject(data) || !isObject(data.subscription)) return undefined;
+  if (!isRecord(data) || !isRecord(data.subscription)) return undefined;
   return `${String(data.method)} ${String(data.subscription.type)} ${String(data.subscription.coin)}`;
 }
 
@@ -170,7 +139,7 @@ export function createHyperliquidAdapter(opts: HyperliquidAdapterOptions = {}): 
     wsUrl: opts.wsUrl ?? HYPERLIQUID_WS_URL,
     // The server closes a connection it has not heard from in 60 s; the official SDK pings every 50 s.
     heartbeat: { message: JSON.stringify({ method: 'ping' }), intervalMs: 50_000 },
-    // Limits are per IP, not per connection [HL-DOCS rate-limits-and-user-limits.md]: 1000
+    // Limits are per IP, not per connection (https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/rate-limits-and-user-limits): 1000
     // subscriptions, 10 connections (30 new ones per minute) and 2000 client messages per minute.
     // One subscription per coin, so one connection can carry the whole per-IP budget; the main dex
     // lists a few hundred perps. A full resubscribe of N coins costs N of the 2000 messages/minute.

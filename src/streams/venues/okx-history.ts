@@ -14,12 +14,12 @@
  * like the `open-interest` channel's, and `oiUsd / oiCcy` is the mark price the venue valued it at.
  * The range is fetched in windows of at most `limit` bars, so paging needs no cursor.
  */
+
+import { finite, isRecord } from '../core/fields.js';
 import {
   choosePeriod,
-  finite,
   getHistoryJson,
   type HistoryPeriod,
-  isRecord,
   normalizePoints,
   OiHistoryError,
   type OiHistoryFetcher,

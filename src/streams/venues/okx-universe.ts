@@ -5,6 +5,7 @@
  * `instType=SWAP` mixes USDT-margined (linear), USDC-margined and coin-margined (inverse) swaps.
  * `volCcy24h` is base volume for swaps, so turnover = `volCcy24h × last`.
  */
+import { finite } from '../core/fields.js';
 import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
 import { okxBase } from './okx.js';
 
@@ -55,9 +56,10 @@ export const fetchOkxUniverse: FetchUniverse = async (restUrl, want, timeoutMs =
   ]);
   const turnover = new Map<string, number>();
   for (const t of tickers) {
-    const usd = Number(t.volCcy24h) * Number(t.last);
-    if (typeof t.instId === 'string' && t.volCcy24h && t.last && Number.isFinite(usd))
-      turnover.set(t.instId, usd);
+    const volBase = finite(t.volCcy24h);
+    const last = finite(t.last);
+    if (typeof t.instId === 'string' && volBase !== undefined && last !== undefined)
+      turnover.set(t.instId, volBase * last);
   }
   const all: UniverseEntry[] = instruments.filter(isLinearUsdtSwap).map((row) => {
     const usd = turnover.get(row.instId);

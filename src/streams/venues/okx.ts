@@ -10,7 +10,8 @@
  * Every number is a decimal string and `""` means no value.
  */
 import type { MarketEvent } from '../../domain/types.js';
-import { FrameError, type FrameParser, type ParseResult, type VenueAdapter } from '../core/adapter.js';
+import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
+import { type Fields, FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
 
 export const OKX_WS_URL = 'wss://ws.okx.com:8443/ws/v5/public';
@@ -42,9 +43,6 @@ interface OkxArg {
   readonly instId: string;
 }
 
-type Element = Record<string, unknown>;
-type MutableEvent = { -readonly [K in keyof MarketEvent]: MarketEvent[K] };
-
 /** The linear USDT swap of a base asset: `BTC` → `BTC-USDT-SWAP`. */
 export function okxInstrument(symbol: string): string {
   return `${symbol}-USDT-SWAP`;
@@ -54,20 +52,6 @@ export function okxInstrument(symbol: string): string {
 export function okxBase(instId: string): string {
   return (instId.split('-')[0] ?? instId).toUpperCase();
 }
-
-function num(el: Element, key: string, frame: string): number | undefined {
-  const raw = el[key];
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  if (typeof raw !== 'string' && typeof raw !== 'number')
-    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
-  const value = Number(raw);
-  if (!Number.isFinite(value))
-    throw new FrameError(`field ${key} is not a number: ${JSON.stringify(raw)}`, frame);
-  return value;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class OkxParser implements FrameParser {
   private entries: readonly UniverseEntry[] | undefined;
@@ -80,28 +64,24 @@ class OkxParser implements FrameParser {
   parse(frame: string, receiveTs: number): ParseResult {
     // The heartbeat reply is the bare text `pong`, not JSON.
     if (frame === 'pong') return { events: [], control: 'pong' };
-    let msg: unknown;
-    try {
-      msg = JSON.parse(frame);
-    } catch {
-      throw new FrameError('not JSON', frame);
-    }
-    if (!isObject(msg)) throw new FrameError('not an object', frame);
+    const at = new FrameReader('okx', frame);
+    const msg = at.json();
+    if (!isRecord(msg)) return at.fail('not an object');
     if (typeof msg.event === 'string') return this.control(msg);
     const arg = msg.arg;
-    if (!isObject(arg) || typeof arg.channel !== 'string') throw new FrameError('unknown frame', frame);
+    if (!isRecord(arg) || typeof arg.channel !== 'string') return at.fail('unknown frame');
     if (!(OKX_CHANNELS as readonly string[]).includes(arg.channel))
       return { events: [], control: 'ignored', detail: arg.channel };
     const channel = arg.channel as OkxChannel;
-    if (!Array.isArray(msg.data)) throw new FrameError('data is not an array', frame);
+    if (!Array.isArray(msg.data)) return at.fail('data is not an array', 'data');
     const events: MarketEvent[] = [];
     for (const el of msg.data) {
-      if (!isObject(el)) throw new FrameError('data element is not an object', frame);
+      if (!isRecord(el)) return at.fail('data element is not an object', 'data');
       // Since 2026-03 funding-rate may also carry X-Perps (`FUTURES`); follow swaps only.
       if (el.instType !== undefined && el.instType !== 'SWAP') continue;
       const instId = typeof el.instId === 'string' ? el.instId : arg.instId;
-      if (typeof instId !== 'string' || instId === '') throw new FrameError('no instId', frame);
-      const ev = this.toEvent(channel, instId, el, receiveTs, frame);
+      if (typeof instId !== 'string' || instId === '') return at.fail('no instId', 'instId');
+      const ev = this.toEvent(channel, instId, el, receiveTs, at);
       if (ev) events.push(ev);
     }
     return events.length > 0
@@ -109,7 +89,7 @@ class OkxParser implements FrameParser {
       : { events: [], control: 'ignored', detail: `no values on ${channel}` };
   }
 
-  private control(msg: Record<string, unknown>): ParseResult {
+  private control(msg: Fields): ParseResult {
     const code = msg.code === undefined ? '' : String(msg.code);
     const text = typeof msg.msg === 'string' ? msg.msg : '';
     switch (msg.event) {
@@ -140,56 +120,41 @@ class OkxParser implements FrameParser {
   private toEvent(
     channel: OkxChannel,
     instId: string,
-    el: Element,
+    el: Fields,
     receiveTs: number,
-    frame: string,
+    at: FrameReader,
   ): MarketEvent | null {
-    const ts = num(el, 'ts', frame);
-    const ev: MutableEvent = {
-      type: 'market',
-      venue: 'okx',
-      symbol: this.symbolOf(instId),
-      instrument: instId,
-      eventTs: ts !== undefined && ts > 0 ? ts : receiveTs,
-      receiveTs,
-    };
+    const eventTs = at.time(el, 'ts') ?? receiveTs;
+    const ev = marketEvent('okx', this.symbolOf(instId), instId, eventTs, receiveTs);
     const before = Object.keys(ev).length;
     switch (channel) {
-      case 'open-interest': {
+      case 'open-interest':
         // `oi` is in contracts; `oiCcy` is base coin (one side), `oiUsd` is USD.
-        const oiBase = num(el, 'oiCcy', frame);
-        if (oiBase !== undefined) ev.oiBase = oiBase;
-        const oiUsd = num(el, 'oiUsd', frame);
-        if (oiUsd !== undefined) ev.oiUsd = oiUsd;
+        set(ev, 'oiBase', at.num(el, 'oiCcy'));
+        set(ev, 'oiUsd', at.num(el, 'oiUsd'));
         break;
-      }
       case 'funding-rate': {
         // `fundingTime` is the upcoming settlement (the rate applies there), `nextFundingTime` the
         // one after; their difference is the interval. `nextFundingRate` is "" under current_period.
-        const rate = num(el, 'fundingRate', frame);
-        if (rate !== undefined) ev.fundingRate = rate;
-        const fundingTs = num(el, 'fundingTime', frame);
-        if (fundingTs !== undefined && fundingTs > 0) ev.nextFundingTs = fundingTs;
-        const afterTs = num(el, 'nextFundingTime', frame);
-        if (fundingTs !== undefined && afterTs !== undefined && afterTs > fundingTs && fundingTs > 0)
+        set(ev, 'fundingRate', at.num(el, 'fundingRate'));
+        const fundingTs = at.time(el, 'fundingTime');
+        set(ev, 'nextFundingTs', fundingTs);
+        const afterTs = at.num(el, 'nextFundingTime');
+        if (fundingTs !== undefined && afterTs !== undefined && afterTs > fundingTs)
           ev.fundingIntervalHours = (afterTs - fundingTs) / HOUR_MS;
         // The rate's bounds for this instrument, per interval like `fundingRate`.
-        const cap = num(el, 'maxFundingRate', frame);
-        if (cap !== undefined) ev.fundingRateCap = cap;
-        const floor = num(el, 'minFundingRate', frame);
-        if (floor !== undefined) ev.fundingRateFloor = floor;
+        set(ev, 'fundingRateCap', at.num(el, 'maxFundingRate'));
+        set(ev, 'fundingRateFloor', at.num(el, 'minFundingRate'));
         break;
       }
-      case 'mark-price': {
-        const mark = num(el, 'markPx', frame);
-        if (mark !== undefined) ev.markPrice = mark;
+      case 'mark-price':
+        set(ev, 'markPrice', at.num(el, 'markPx'));
         break;
-      }
       case 'tickers': {
-        const last = num(el, 'last', frame);
-        if (last !== undefined) ev.lastPrice = last;
+        const last = at.num(el, 'last');
+        set(ev, 'lastPrice', last);
         // For swaps `volCcy24h` is BASE volume (`vol24h` is contracts): turnover = base × last.
-        const volBase = num(el, 'volCcy24h', frame);
+        const volBase = at.num(el, 'volCcy24h');
         if (volBase !== undefined && last !== undefined) ev.turnover24hUsd = volBase * last;
         break;
       }

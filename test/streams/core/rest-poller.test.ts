@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FeedEvent, RawFrame } from '../../../src/domain/types.js';
 import type { FrameParser, RestPollPlan } from '../../../src/streams/core/adapter.js';
-import { FrameError } from '../../../src/streams/core/adapter.js';
+import { FrameReader } from '../../../src/streams/core/fields.js';
 import { RestPoller } from '../../../src/streams/core/rest-poller.js';
+import { tracker } from '../../support/track.js';
+import { waitFor } from '../feed-harness.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -47,12 +49,7 @@ async function venue(
 const parser: FrameParser = {
   reset() {},
   parse(text, receiveTs, source) {
-    let body: { oi: string; time: number };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new FrameError('not JSON', text);
-    }
+    const body = new FrameReader('binance', text).json() as { oi: string; time: number };
     const instrument = new URL(`http://x${source}`).searchParams.get('symbol') ?? '?';
     return {
       events: [
@@ -81,23 +78,12 @@ function plan(url: string, paths: string[], extra: Partial<RestPollPlan> = {}): 
   };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const track = tracker();
 
 describe('REST poller', () => {
   it('polls every request each cycle, parses bodies with their source and records them', async () => {
     const v = await venue();
-    cleanups.push(v.close);
+    track(v);
     const events: FeedEvent[] = [];
     const raw: RawFrame[] = [];
     const paths = ['/fapi/v1/openInterest?symbol=BTCUSDT', '/fapi/v1/openInterest?symbol=ETHUSDT'];
@@ -108,9 +94,9 @@ describe('REST poller', () => {
       onEvent: (e) => events.push(e),
       onRawFrame: (f) => raw.push(f),
     });
-    cleanups.push(() => p.close());
+    track(p);
     p.start();
-    await until(() => events.length >= 4, 3000, 'two cycles');
+    await waitFor(() => events.length >= 4, 3000, 'two cycles');
     expect(v.hits.slice(0, 4).map((h) => h.path)).toEqual([...paths, ...paths]);
     expect(events[0]).toMatchObject({ type: 'market', instrument: 'BTCUSDT', oiBase: 1, eventTs: 1001 });
     expect(raw[1]).toMatchObject({ venue: 'binance', source: paths[1], frame: '{"oi":"2","time":1002}' });
@@ -118,7 +104,7 @@ describe('REST poller', () => {
 
   it('keeps within its own weight budget per window', async () => {
     const v = await venue();
-    cleanups.push(v.close);
+    track(v);
     const paths = [
       '/a?symbol=AUSDT',
       '/b?symbol=BUSDT',
@@ -134,7 +120,7 @@ describe('REST poller', () => {
       sentAt.push(Date.now());
       return realFetch(input, init);
     });
-    cleanups.push(async () => spy.mockRestore());
+    track({ close: () => spy.mockRestore() });
     const p = new RestPoller({
       plan: plan(v.url, paths, { weightPerMinute: 3 }),
       parser,
@@ -143,9 +129,9 @@ describe('REST poller', () => {
       windowMs: 400,
       now: Date.now,
     });
-    cleanups.push(() => p.close());
+    track(p);
     p.start();
-    await until(() => v.hits.length >= 6, 5000, 'six requests');
+    await waitFor(() => v.hits.length >= 6, 5000, 'six requests');
     // no window of 400 ms ever holds more than 3 requests
     for (let i = 3; i < sentAt.length; i++) expect(sentAt[i]! - sentAt[i - 3]!).toBeGreaterThanOrEqual(390);
     expect(p.counters.budgetWaits).toBeGreaterThanOrEqual(1);
@@ -156,7 +142,7 @@ describe('REST poller', () => {
       { status: 429, headers: { 'retry-after': '1' } },
       { status: 418, headers: { 'retry-after': '1' } },
     ]);
-    cleanups.push(v.close);
+    track(v);
     const events: FeedEvent[] = [];
     const p = new RestPoller({
       plan: plan(v.url, ['/x?symbol=XUSDT']),
@@ -164,9 +150,9 @@ describe('REST poller', () => {
       logger,
       onEvent: (e) => events.push(e),
     });
-    cleanups.push(() => p.close());
+    track(p);
     p.start();
-    await until(() => events.some((e) => e.type === 'market'), 5000, 'data after the pauses');
+    await waitFor(() => events.some((e) => e.type === 'market'), 5000, 'data after the pauses');
     expect(p.counters).toMatchObject({ rateLimited: 1, banned: 1 });
     expect(v.hits[1]!.at - v.hits[0]!.at).toBeGreaterThanOrEqual(950);
     expect(v.hits[2]!.at - v.hits[1]!.at).toBeGreaterThanOrEqual(950);
@@ -175,7 +161,7 @@ describe('REST poller', () => {
 
   it('reports an instrument left unrefreshed by a rate-limit pause as a gap', async () => {
     const v = await venue();
-    cleanups.push(v.close);
+    track(v);
     const events: FeedEvent[] = [];
     const p = new RestPoller({
       plan: {
@@ -187,12 +173,12 @@ describe('REST poller', () => {
       onEvent: (e) => events.push(e),
       gapAfterMs: 300,
     });
-    cleanups.push(() => p.close());
+    track(p);
     p.start();
-    await until(() => events.filter((e) => e.type === 'market').length >= 3, 3000, 'steady polling');
+    await waitFor(() => events.filter((e) => e.type === 'market').length >= 3, 3000, 'steady polling');
     expect(events.some((e) => e.type === 'status' && e.kind === 'gap')).toBe(false);
     v.fail({ status: 429, headers: { 'retry-after': '1' } });
-    await until(
+    await waitFor(
       () => events.some((e) => e.type === 'status' && e.kind === 'gap'),
       5000,
       'gap after the pause',
@@ -205,7 +191,7 @@ describe('REST poller', () => {
   it('waits for the next window when the venue reports 90% of its limit used', async () => {
     // every answer says 95 of 100 are used: no two requests may fall in the same window
     const v = await venue([], () => 95);
-    cleanups.push(v.close);
+    track(v);
     const p = new RestPoller({
       plan: plan(v.url, ['/x?symbol=XUSDT'], {
         usedWeightHeader: 'x-used-weight',
@@ -216,9 +202,9 @@ describe('REST poller', () => {
       onEvent: () => {},
       windowMs: 200,
     });
-    cleanups.push(() => p.close());
+    track(p);
     p.start();
-    await until(() => v.hits.length >= 4, 5000, 'four requests');
+    await waitFor(() => v.hits.length >= 4, 5000, 'four requests');
     for (let i = 1; i < v.hits.length; i++) {
       expect(Math.floor(v.hits[i]!.at / 200)).toBeGreaterThan(Math.floor(v.hits[i - 1]!.at / 200));
     }
@@ -226,7 +212,7 @@ describe('REST poller', () => {
 
   it('counts an unreadable body and goes on; close() ends a pending wait at once', async () => {
     const v = await venue();
-    cleanups.push(v.close);
+    track(v);
     const p = new RestPoller({
       plan: plan(v.url, ['/bad?symbol=BADUSDT'], { cycleMs: 60_000 }),
       parser,
@@ -234,7 +220,7 @@ describe('REST poller', () => {
       onEvent: () => {},
     });
     p.start();
-    await until(() => p.counters.parseErrors === 1, 3000, 'parse error');
+    await waitFor(() => p.counters.parseErrors === 1, 3000, 'parse error');
     const t0 = Date.now();
     await Promise.all([p.close(), p.close()]);
     expect(Date.now() - t0).toBeLessThan(500);

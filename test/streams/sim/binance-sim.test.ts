@@ -9,6 +9,7 @@ import {
 } from '../../../src/streams/sim/binance-sim.js';
 import type { SyntheticPoint } from '../../../src/streams/sim/synthetic.js';
 import { createBinanceAdapter } from '../../../src/streams/venues/binance.js';
+import { sleep, waitFor } from '../feed-harness.js';
 
 const fixtureJson = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../fixtures/binance/${name}`, import.meta.url), 'utf8'));
@@ -44,15 +45,6 @@ class Client {
       if (Date.now() > deadline) throw new Error('no matching message in time');
       await sleep(5);
     }
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
   }
 }
 
@@ -122,7 +114,7 @@ describe('Binance simulator WebSocket', () => {
   it('sends ping frames that ws clients answer with pongs, and pauses them when silent', async () => {
     const s = await start({ pingIntervalMs: 20 });
     const c = await connect(s.wsUrl);
-    await until(() => c.pings >= 3 && s.pongCount() >= 3);
+    await waitFor(() => c.pings >= 3 && s.pongCount() >= 3);
     expect(s.pingCount()).toBeGreaterThanOrEqual(3);
     s.setSilent(true);
     await sleep(30);
@@ -139,7 +131,7 @@ describe('Binance simulator WebSocket', () => {
     const c = await connect(s.wsUrl);
     for (let i = 0; i < 12; i++) c.send({ method: 'LIST_SUBSCRIPTIONS', id: i });
     await c.closed;
-    await until(() => s.connectionCount() === 0);
+    await waitFor(() => s.connectionCount() === 0);
   });
 });
 

@@ -14,6 +14,7 @@ import {
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../../src/streams/sim/market.js';
 import type { SyntheticPoint } from '../../../src/streams/sim/synthetic.js';
 import { createHyperliquidAdapter } from '../../../src/streams/venues/hyperliquid.js';
+import { sleep, waitFor } from '../feed-harness.js';
 
 const HOUR_MS = 3_600_000;
 const START_TS = Date.UTC(2026, 7, 13, 10, 20, 0);
@@ -39,16 +40,6 @@ interface Msg {
 type Ctx = Record<string, unknown>;
 const ctxOf = (m: Msg) => (m.data as { coin: string; ctx: Ctx }).ctx;
 const coinOf = (m: Msg) => (m.data as { coin: string }).coin;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 /** A real `ws` client that queues every message for ordered assertions. */
 class Client {
@@ -82,7 +73,7 @@ class Client {
   }
 
   async next(timeoutMs = 2_000): Promise<Msg> {
-    await until(() => this.queue.length > 0, timeoutMs);
+    await waitFor(() => this.queue.length > 0, timeoutMs);
     return this.queue.shift()!;
   }
 
@@ -176,9 +167,9 @@ describe('Hyperliquid simulator', () => {
     const c = await connect();
     c.send(sub('ETH'));
     c.send(sub('SOL'));
-    await until(() => s.subscriptions().length === 2);
+    await waitFor(() => s.subscriptions().length === 2);
     c.send(sub('ETH', 'unsubscribe'));
-    await until(() => s.subscriptions().length === 1);
+    await waitFor(() => s.subscriptions().length === 1);
     const before = await c.drain(50);
     expect(before).toContainEqual({ channel: 'subscriptionResponse', data: sub('ETH', 'unsubscribe') });
     const after = await c.drain(150);
@@ -190,10 +181,10 @@ describe('Hyperliquid simulator', () => {
     const s = await start();
     const a = await connect();
     const b = await connect();
-    await until(() => s.connectionCount() === 2);
+    await waitFor(() => s.connectionCount() === 2);
     s.dropAll();
     await Promise.all([a.closed, b.closed]);
-    await until(() => s.connectionCount() === 0);
+    await waitFor(() => s.connectionCount() === 0);
   });
 
   it('setSilent stops data, acks and pongs while the socket stays open', async () => {
@@ -303,7 +294,7 @@ describe('Hyperliquid simulator', () => {
       await c.closed;
       await expect(Client.open(s.wsUrl)).rejects.toThrow(/ECONNREFUSED/);
       tracking = false;
-      await until(() => live.size === 0).catch(() => expect([...live.values()]).toEqual([]));
+      await waitFor(() => live.size === 0).catch(() => expect([...live.values()]).toEqual([]));
     } finally {
       hook.disable();
     }

@@ -50,7 +50,7 @@ describe('hyperliquid activeAssetCtx parser', () => {
         fundingRate: 0.0000052974,
         fundingIntervalHours: 1,
         nextFundingTs: NEXT_HOUR_TS,
-        // "capped at 4%/hour" for every asset, and the rate is hourly [HL-DOCS funding.md].
+        // "capped at 4%/hour" for every asset, and the rate is hourly (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding).
         fundingRateCap: 0.04,
         fundingRateFloor: -0.04,
         turnover24hUsd: Number('4490636699.3287734985'),
