@@ -5,8 +5,10 @@
  */
 import type { Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
+import { HTML_SEND_OPTIONS } from './kit/html.js';
 
-export const SEND_OPTIONS = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
+/** Alerts go out with the same HTML options as every other message of the bot. */
+export const SEND_OPTIONS = HTML_SEND_OPTIONS;
 
 /** What every message is sent with; single alerts add the mute keyboard. */
 export type SendOptions = typeof SEND_OPTIONS & { readonly reply_markup?: InlineKeyboardMarkup };
