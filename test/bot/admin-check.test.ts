@@ -36,12 +36,8 @@ async function startBot(opts: { maxEntries?: number } = {}): Promise<void> {
 }
 
 /** Sends `text` from `fromId` in `chatId` and resolves with the bot's answer there. */
-async function ask(chatId: number, text: string, fromId?: number): Promise<string> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text, fromId);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
-  return String(reply.params.text);
-}
+const ask = async (chatId: number, text: string, fromId?: number) =>
+  String((await tg.ask(chatId, text, fromId)).params.text);
 
 const memberChecks = () => tg.calls('getChatMember').length;
 

@@ -79,12 +79,7 @@ afterAll(async () => {
   await tg?.close();
 });
 
-async function ask(chatId: number, text: string): Promise<string> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
-  return String(reply.params.text);
-}
+const ask = async (chatId: number, text: string) => String((await tg.ask(chatId, text)).params.text);
 
 describe('/stats', () => {
   it('shows chats, subscriptions, alerts sent and failures to an admin chat', async () => {

@@ -102,9 +102,7 @@ afterAll(async () => {
 
 /** Sends `text` from `chatId` and resolves with the bot's next message to that chat. */
 async function ask(chatId: number, text: string): Promise<{ text: string; parseMode: unknown }> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
+  const reply = await tg.ask(chatId, text);
   return { text: String(reply.params.text), parseMode: reply.params.parse_mode };
 }
 

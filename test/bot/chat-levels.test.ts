@@ -88,12 +88,7 @@ afterAll(async () => {
   await flushTestDb(url);
 });
 
-async function say(chatId: number, text: string): Promise<string> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
-  return String(reply.params.text);
-}
+const say = async (chatId: number, text: string) => String((await tg.ask(chatId, text)).params.text);
 
 /** Hands the alert to the bot and waits until every chat's copy settled. */
 async function deliver(a: AlertJson): Promise<readonly string[]> {

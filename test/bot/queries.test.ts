@@ -149,9 +149,7 @@ afterEach(async () => {
 
 /** Sends `text` from `chatId` and resolves with the bot's next message there. */
 async function ask(chatId: number, text: string): Promise<Sent> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
+  const reply = await tg.ask(chatId, text);
   expect(reply.params.parse_mode).toBe('HTML');
   const index = tg.sent().indexOf(reply);
   return {

@@ -55,9 +55,7 @@ afterAll(async () => {
 
 /** Sends a text and waits for the bot's reply to that chat. */
 async function say(chatId: number, text: string, fromId?: number): Promise<string> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text, fromId);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
+  const reply = await tg.ask(chatId, text, fromId);
   expect(reply.params.parse_mode).toBe('HTML');
   return String(reply.params.text);
 }

@@ -48,12 +48,8 @@ function botOn(tg: TelegramStandIn, logger: Logger, extra: Partial<TelegramBotOp
   });
 }
 
-async function ask(tg: TelegramStandIn, chatId: number, text: string): Promise<string> {
-  const before = tg.sent(chatId).length;
-  tg.sendText(chatId, text);
-  const reply = await tg.waitFor(() => tg.sent(chatId)[before]);
-  return String(reply.params.text);
-}
+const ask = async (tg: TelegramStandIn, chatId: number, text: string) =>
+  String((await tg.ask(chatId, text)).params.text);
 
 // Every command the product promises, each in the menu with a one-line description.
 const PROMISED = [

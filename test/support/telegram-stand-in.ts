@@ -33,6 +33,8 @@ export interface TelegramStandIn {
    * The sender is the chat itself in a private chat, else user 1000 (or `fromId`).
    */
   sendText(chatId: number, text: string, fromId?: number): number;
+  /** `sendText`, then waits for the bot's next answered `sendMessage` to that chat and returns it. */
+  ask(chatId: number, text: string, fromId?: number): Promise<RecordedCall>;
   /**
    * Queues a `callback_query` (an inline button press) on the bot's message `messageId` in `chatId`;
    * returns the callback query id. The presser is the chat in a private chat, else user 1000 (or `fromId`).
@@ -309,6 +311,11 @@ export async function startTelegramStandIn(token = '123456:TEST-token', port = 0
         },
       } as Omit<Update, 'update_id'>);
       return id;
+    },
+    async ask(chatId, text, fromId) {
+      const before = standIn.sent(chatId).length;
+      standIn.sendText(chatId, text, fromId);
+      return standIn.waitFor(() => standIn.sent(chatId)[before]);
     },
     setAdmins(chatId, userIds) {
       admins.set(chatId, new Set(userIds));
