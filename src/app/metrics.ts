@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeliveryStats } from '../bot/delivery.js';
-import type { RedisBus } from '../bus/redis-bus.js';
+import { RedisBus } from '../bus/redis-bus.js';
 import type { Bus } from '../bus/types.js';
 import type { Pipeline } from './pipeline.js';
 import type { VenueRuntime } from './venue-runtime.js';
@@ -150,8 +150,8 @@ export function createMetrics(src: MetricSources): Metrics {
       [{}, p.instrumentCount()],
     ]);
   }
-  if (src.bus.kind === 'redis') {
-    const bus = src.bus as RedisBus;
+  if (src.bus instanceof RedisBus) {
+    const bus = src.bus;
     liveCounter(
       registry,
       'perp_pulse_alerts_published_total',

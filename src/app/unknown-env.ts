@@ -1,43 +1,11 @@
 import { VENUE_IDS } from '../domain/types.js';
+import { SETTINGS } from './settings.js';
 
 /**
- * Every environment variable perp-pulse reads (config.ts, version.ts). A test checks that
- * `loadConfig` reads nothing outside it, so a new setting cannot be forgotten here.
+ * Every environment variable perp-pulse reads (config.ts, version.ts): the settings table. A test
+ * checks that `loadConfig` reads nothing outside it, so a new setting cannot be forgotten here.
  */
-export const KNOWN_SETTINGS: readonly string[] = [
-  'ROLE',
-  'REDIS_URL',
-  'REDIS_PREFIX',
-  'VENUES',
-  'SYMBOLS',
-  'TOP_N',
-  'UNIVERSE_REFRESH_MIN',
-  ...VENUE_IDS.flatMap((id) => [`${id.toUpperCase()}_WS_URL`, `${id.toUpperCase()}_REST_URL`]),
-  'TELEGRAM_BOT_TOKEN',
-  'TELEGRAM_API_ROOT',
-  'BOT_MODE',
-  'BOT_CONSUMER',
-  'WEBHOOK_URL',
-  'WEBHOOK_SECRET',
-  'ADMIN_CHAT_IDS',
-  'COMMAND_RATE_PER_MIN',
-  'OI_ALERT_PCT_15M',
-  'OI_ALERT_PCT_24H',
-  'MOMENTUM_ALERT_ACCEL',
-  'FUNDING_PRESSURE_APR_PCT',
-  'ALERT_KINDS',
-  'ALERT_COOLDOWN_MIN',
-  'ALERT_MAX_AGE_MIN',
-  'INPUT_STALE_AFTER_MS',
-  'BACKFILL',
-  'PUBLISH_INTERVAL_MS',
-  'STALE_AFTER_MS',
-  'HTTP_PORT',
-  'SHARD',
-  'LOG_LEVEL',
-  'GIT_COMMIT',
-  'BUILD_TIME',
-];
+export const KNOWN_SETTINGS: readonly string[] = SETTINGS.map((s) => s.env);
 
 /** Names that look like ours: they share a prefix with a setting (case-insensitive). */
 const OUR_PREFIXES: readonly string[] = [

@@ -46,6 +46,8 @@ export class RedisBus implements Bus {
     alertsDuplicate: 0,
   };
   readonly names: RedisNames;
+  /** The server this bus writes to; the bot's stores open their own connections to it. */
+  readonly url: string;
   private readonly redis: Redis;
   private readonly alertRedis: Redis;
   /** Alerts and alert-engine state, in the order they happened: a later state must win. */
@@ -62,6 +64,7 @@ export class RedisBus implements Bus {
 
   constructor(private readonly opts: RedisBusOptions) {
     this.maxPending = opts.maxPendingAlerts ?? 10_000;
+    this.url = opts.url;
     this.names = redisNames(opts.prefix ?? DEFAULT_REDIS_PREFIX);
     const connection = (name: string) =>
       new Redis(opts.url, {

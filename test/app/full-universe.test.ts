@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, startApp } from '../../src/app/app.js';
 import { loadConfig } from '../../src/app/config.js';
 import type { VenueRuntime } from '../../src/app/venue-runtime.js';
@@ -68,14 +68,6 @@ const parsed = (text: string): Record<string, unknown> => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await sleep(250);
-  }
-}
-
 async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
@@ -126,10 +118,13 @@ describe('full universe of all four venues in one process', () => {
   it(`holds every listed linear perpetual (${TOTAL} instruments) in Redis`, async () => {
     const redis = new Redis(url);
     try {
-      await until(
-        () => VENUE_IDS.every((id) => runtime(id).universe().length === SIZE[id]),
-        15_000,
-        () => `universes: ${VENUE_IDS.map((id) => `${id} ${runtime(id).universe().length}`).join(', ')}`,
+      await vi.waitFor(
+        () =>
+          expect(
+            Object.fromEntries(VENUE_IDS.map((id) => [id, runtime(id).universe().length])),
+            'universes',
+          ).toEqual(SIZE),
+        { timeout: 15_000, interval: 250 },
       );
       // Held = every instrument of every venue has a snapshot with a mark price, and open interest
       // where the venue streams it (Binance OI comes over REST at the budget's pace).
@@ -153,17 +148,16 @@ describe('full universe of all four venues in one process', () => {
         const c = snapshotCounts.get(id);
         return c?.keys === SIZE[id] && c.mark === SIZE[id] && (id === 'binance' || c.oi === SIZE[id]);
       };
-      await until(
+      await vi.waitFor(
         async () => {
           await count();
-          return VENUE_IDS.every(held);
-        },
-        20_000,
-        () =>
-          `snapshots (keys/mark/oi): ${VENUE_IDS.map((id) => {
+          const counts = VENUE_IDS.map((id) => {
             const c = snapshotCounts.get(id);
             return `${id} ${c?.keys}/${c?.mark}/${c?.oi} of ${SIZE[id]}`;
-          }).join(', ')}`,
+          });
+          expect(VENUE_IDS.every(held), `snapshots (keys/mark/oi): ${counts.join(', ')}`).toBe(true);
+        },
+        { timeout: 20_000, interval: 250 },
       );
       heldAfterMs = Date.now() - startedAt;
 
@@ -183,11 +177,10 @@ describe('full universe of all four venues in one process', () => {
       tap('binance')
         .restCalls()
         .find((c) => c.path.startsWith(OPEN_INTEREST_PATH));
-    await until(
-      () => firstOi() !== undefined,
-      10_000,
-      () => 'the first openInterest request',
-    );
+    await vi.waitFor(() => expect(firstOi(), 'the first openInterest request').toBeDefined(), {
+      timeout: 10_000,
+      interval: 250,
+    });
     const waitMs = firstOi()!.ts + BUDGET_OBSERVED_MS - Date.now();
     if (waitMs > 0) await sleep(waitMs);
     const windowMs = Date.now() - startedAt;

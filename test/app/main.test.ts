@@ -94,14 +94,6 @@ describe('the program', () => {
   });
 });
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the program, running live against the simulator', () => {
   it('--demo --record FILE records frames in the documented format, stops on SIGTERM with 0, and replays', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'pulse-rec-')), 'live.ndjson');
@@ -110,7 +102,10 @@ describe('the program, running live against the simulator', () => {
       { REDIS_URL: url, SYMBOLS: 'BTC,ETH' },
       20_000,
       async (child, out) => {
-        await until(() => out().includes('"connected"'), 10_000, 'connection');
+        await vi.waitFor(() => expect(out(), 'connection').toContain('"connected"'), {
+          timeout: 10_000,
+          interval: 50,
+        });
         await new Promise((r) => setTimeout(r, 1500));
         child.kill('SIGTERM');
       },
@@ -143,7 +138,10 @@ describe('the program, running live against the simulator', () => {
     };
     let startTs = 0;
     const res = await run(['--demo'], { REDIS_URL: url, SYMBOLS: 'BTC' }, 30_000, async (child, out) => {
-      await until(() => out().includes('"connected"'), 10_000, 'connection');
+      await vi.waitFor(() => expect(out(), 'connection').toContain('"connected"'), {
+        timeout: 10_000,
+        interval: 50,
+      });
       startTs = Date.now();
       // Stale after 180 s of event time, 3 s of wall time at 60x: on the receive clock Hyperliquid
       // would fall that far behind the venues that stamp their frames within 4 s.
@@ -174,10 +172,12 @@ describe('the program, running live against the simulator', () => {
       { REDIS_URL: 'redis://127.0.0.1:1', SYMBOLS: 'BTC' },
       20_000,
       async (child, out) => {
-        await until(
-          () => out().includes('Redis unreachable') && out().includes('"connected"'),
-          10_000,
-          'retry log',
+        await vi.waitFor(
+          () => {
+            expect(out(), 'retry log').toContain('Redis unreachable');
+            expect(out(), 'connection').toContain('"connected"');
+          },
+          { timeout: 10_000, interval: 50 },
         );
         await new Promise((r) => setTimeout(r, 1000));
         expect(child.exitCode).toBeNull();

@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 
@@ -27,14 +27,6 @@ function freePort(): Promise<number> {
 async function get(path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, text: await res.text() };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -68,19 +60,28 @@ afterAll(async () => {
 
 describe('operations endpoints of the running program', () => {
   it('reports ready only while the venue delivers data, and recovers', async () => {
-    await until(async () => (await get('/readyz')).status === 200, 10_000, 'ready');
+    await vi.waitFor(async () => expect((await get('/readyz')).status, 'ready').toBe(200), {
+      timeout: 10_000,
+      interval: 100,
+    });
     const ready = JSON.parse((await get('/readyz')).text);
     expect(ready).toMatchObject({
       ok: true,
       checks: { redis: { ok: true }, venues: { bybit: { ok: true } } },
     });
     sim.setSilent(true);
-    await until(async () => (await get('/readyz')).status === 503, 10_000, 'not ready while silent');
+    await vi.waitFor(async () => expect((await get('/readyz')).status, 'not ready while silent').toBe(503), {
+      timeout: 10_000,
+      interval: 100,
+    });
     const notReady = JSON.parse((await get('/readyz')).text);
     expect(notReady.checks.venues.bybit.ok).toBe(false);
     expect((await get('/healthz')).status).toBe(200);
     sim.setSilent(false);
-    await until(async () => (await get('/readyz')).status === 200, 10_000, 'ready again');
+    await vi.waitFor(async () => expect((await get('/readyz')).status, 'ready again').toBe(200), {
+      timeout: 10_000,
+      interval: 100,
+    });
   }, 40_000);
 
   it('serves Prometheus text with the feed, pipeline and process metrics', async () => {

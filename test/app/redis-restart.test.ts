@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
 
@@ -37,14 +37,6 @@ function startRedis(port: number): ChildProcess {
   p.on('error', () => {});
   procs.push(p);
   return p;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve(check()).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 afterAll(async () => {
@@ -91,13 +83,19 @@ describe('Redis restarted under a running processor', () => {
       stdout += d;
     });
     const exited = new Promise<number | null>((resolve) => app.on('exit', resolve));
-    await until(() => stdout.includes('"connected"'), 10_000, 'feed connected');
+    await vi.waitFor(() => expect(stdout, 'feed connected').toContain('"connected"'), {
+      timeout: 10_000,
+      interval: 50,
+    });
     // Redis goes away before the surges (at 2.0 s, 2.2 s, 2.4 s of wall time) and is back after them
     redis.kill('SIGKILL');
-    await until(
-      () => (stdout.match(/"msg":"ALERT /g) ?? []).length >= 3,
-      15_000,
-      'three alerts fired while Redis was down',
+    await vi.waitFor(
+      () =>
+        expect(
+          (stdout.match(/"msg":"ALERT /g) ?? []).length,
+          'three alerts fired while Redis was down',
+        ).toBeGreaterThanOrEqual(3),
+      { timeout: 15_000, interval: 50 },
     );
     // the alerts really fired while Redis was unreachable
     expect(stdout.indexOf('Redis unreachable')).toBeGreaterThan(-1);
@@ -106,10 +104,13 @@ describe('Redis restarted under a running processor', () => {
     const reader = new Redis(url, { retryStrategy: () => 100 });
     reader.on('error', () => {});
     try {
-      await until(
-        async () => (await reader.xlen('pulse:alerts')) >= 3,
-        15_000,
-        'held alerts written after the restart',
+      await vi.waitFor(
+        async () =>
+          expect(
+            await reader.xlen('pulse:alerts'),
+            'held alerts written after the restart',
+          ).toBeGreaterThanOrEqual(3),
+        { timeout: 15_000, interval: 50 },
       );
       const ids = (await reader.xrange('pulse:alerts', '-', '+')).map(
         ([, f]) => JSON.parse(f[1]!).id as string,

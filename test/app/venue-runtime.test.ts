@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VenueRuntime } from '../../src/app/venue-runtime.js';
 import { MemoryBus } from '../../src/bus/memory-bus.js';
 import type { FeedEvent } from '../../src/domain/types.js';
@@ -11,14 +11,6 @@ import { VENUES, type VenueModule } from '../../src/streams/venues/registry.js';
 
 const logger = pino({ level: 'silent' });
 const entry = (symbol: string): UniverseEntry => ({ symbol, instrument: `${symbol}USDT`, turnover24hUsd: 1 });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 let sim: BybitSimulator | undefined;
 let runtime: VenueRuntime | undefined;
@@ -74,16 +66,25 @@ describe('venue runtime', () => {
       bus,
       events,
     );
-    await until(() => sim!.subscriptions().length === 2, 5000, 'subscriptions');
+    await vi.waitFor(() => expect(sim!.subscriptions(), 'subscriptions').toHaveLength(2), {
+      timeout: 5000,
+      interval: 10,
+    });
     expect(await bus.trackedSymbols('bybit')).toEqual(['BTC', 'ETH']);
     listing = [entry('ETH'), entry('SOL')];
     await rt.refresh();
-    await until(
-      () => sim!.subscriptions().join() === 'tickers.ETHUSDT,tickers.SOLUSDT',
-      5000,
-      'new subscriptions',
+    await vi.waitFor(
+      () => expect(sim!.subscriptions().join(), 'new subscriptions').toBe('tickers.ETHUSDT,tickers.SOLUSDT'),
+      { timeout: 5000, interval: 10 },
     );
-    await until(() => events.some((e) => e.type === 'market' && e.symbol === 'SOL'), 5000, 'SOL data');
+    await vi.waitFor(
+      () =>
+        expect(
+          events.some((e) => e.type === 'market' && e.symbol === 'SOL'),
+          'SOL data',
+        ).toBe(true),
+      { timeout: 5000, interval: 10 },
+    );
     expect(rt.connections()).toHaveLength(1);
     expect(rt.connections()[0]!.counters.connects).toBe(1);
     expect(await bus.trackedSymbols('bybit')).toEqual(['ETH', 'SOL']);
@@ -94,30 +95,32 @@ describe('venue runtime', () => {
     const all = DEFAULT_MARKET_SYMBOLS.map((s) => entry(s.symbol));
     let listing = all.slice(0, 3);
     const rt = start(module(() => listing, 2));
-    await until(
-      () => sim!.connectionCount() === 2 && sim!.subscriptions().length === 3,
-      5000,
-      'two connections',
+    await vi.waitFor(
+      () => expect([sim!.connectionCount(), sim!.subscriptions().length], 'two connections').toEqual([2, 3]),
+      { timeout: 5000, interval: 10 },
     );
     listing = all;
     await rt.refresh();
-    await until(
-      () => sim!.connectionCount() === 3 && sim!.subscriptions().length === 5,
-      5000,
-      'three connections',
+    await vi.waitFor(
+      () =>
+        expect([sim!.connectionCount(), sim!.subscriptions().length], 'three connections').toEqual([3, 5]),
+      { timeout: 5000, interval: 10 },
     );
     expect(rt.connections()).toHaveLength(3);
     // delisting everything one connection carried closes it instead of leaving it to reconnect to silence
     listing = all.slice(0, 4);
     await rt.refresh();
-    await until(
-      () => sim!.connectionCount() === 2 && sim!.subscriptions().length === 4,
-      5000,
-      'emptied one closed',
+    await vi.waitFor(
+      () =>
+        expect([sim!.connectionCount(), sim!.subscriptions().length], 'emptied one closed').toEqual([2, 4]),
+      { timeout: 5000, interval: 10 },
     );
     expect(rt.connections()).toHaveLength(2);
     await rt.close();
-    await until(() => sim!.connectionCount() === 0, 3000, 'all closed');
+    await vi.waitFor(() => expect(sim!.connectionCount(), 'all closed').toBe(0), {
+      timeout: 3000,
+      interval: 10,
+    });
   });
 
   it('splits the universe between shards: every instrument in exactly one, stably', async () => {
@@ -131,7 +134,10 @@ describe('venue runtime', () => {
         [],
         { index, count: 2 },
       );
-      await until(() => rt.universe().length > 0 || rt.connections().length > 0, 3000, 'universe');
+      await vi.waitFor(
+        () => expect(rt.universe().length > 0 || rt.connections().length > 0, 'universe').toBe(true),
+        { timeout: 3000, interval: 10 },
+      );
       parts.push(rt.universe().map((e) => e.symbol));
       await rt.close();
     }
@@ -151,7 +157,13 @@ describe('venue runtime', () => {
     sim = await startBybitSimulator({ tickMs: 50 });
     sim.failRestNext('/v5/market/instruments-info', { status: 503 });
     const rt = start({ ...VENUES.bybit, fetchUniverse: fetchBybitUniverse });
-    await until(() => rt.universe().length > 0, 8000, 'universe after a retry');
-    await until(() => sim!.connectionCount() === 1, 3000, 'connection');
+    await vi.waitFor(() => expect(rt.universe().length, 'universe after a retry').toBeGreaterThan(0), {
+      timeout: 8000,
+      interval: 10,
+    });
+    await vi.waitFor(() => expect(sim!.connectionCount(), 'connection').toBe(1), {
+      timeout: 3000,
+      interval: 10,
+    });
   }, 15_000);
 });

@@ -1,30 +1,23 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertStreamConsumer, RedisDeliveryLedger } from '../../src/bus/alert-stream.js';
 import type { AlertJson } from '../../src/domain/types.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
+import { tracker } from '../support/track.js';
 
 const url = testRedisUrl(10);
 const logger = pino({ level: 'silent' });
 let redis: Redis;
-const open: { close(): Promise<void> }[] = [];
+const track = tracker();
 
 const alert = (id: string) =>
   ({ v: 1, id, kind: 'oi_change_15m', venue: 'bybit', symbol: 'BTC', ts: 1 }) as AlertJson;
 const add = (a: AlertJson) => redis.xadd('pulse:alerts', '*', 'json', JSON.stringify(a));
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 function consumer(name: string, handle: (a: AlertJson) => Promise<boolean>, claimIdleMs = 60_000) {
   const c = new AlertStreamConsumer({ url, logger, consumer: name, handle, blockMs: 100, claimIdleMs });
-  open.push(c);
+  track(c);
   c.start();
   return c;
 }
@@ -37,7 +30,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of open.splice(0)) await c.close();
   redis.disconnect();
 });
 
@@ -54,16 +46,25 @@ describe('alert stream consumer', () => {
       return true;
     });
     await add(alert('a2'));
-    await until(() => seen.length === 2, 5000, 'two alerts');
+    await vi.waitFor(() => expect(seen, 'two alerts').toHaveLength(2), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(seen).toEqual(['a1', 'a2']);
-    await until(async () => (await pending()) === 0, 2000, 'acks');
+    await vi.waitFor(async () => expect(await pending(), 'acks').toBe(0), {
+      timeout: 2000,
+      interval: 20,
+    });
     expect(c.counters).toMatchObject({ read: 2, acked: 2 });
   });
 
   it('does not acknowledge an interrupted alert: the restarted consumer handles it again', async () => {
     await add(alert('a1'));
     const first = consumer('bot-1', async () => false);
-    await until(() => first.counters.read === 1, 5000, 'first read');
+    await vi.waitFor(() => expect(first.counters.read, 'first read').toBe(1), {
+      timeout: 5000,
+      interval: 20,
+    });
     await first.close();
     expect(await pending()).toBe(1);
     const seen: string[] = [];
@@ -71,15 +72,24 @@ describe('alert stream consumer', () => {
       seen.push(a.id);
       return true;
     });
-    await until(() => seen.length === 1, 5000, 'redelivery after restart');
+    await vi.waitFor(() => expect(seen, 'redelivery after restart').toHaveLength(1), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(seen).toEqual(['a1']);
-    await until(async () => (await pending()) === 0, 2000, 'ack after restart');
+    await vi.waitFor(async () => expect(await pending(), 'ack after restart').toBe(0), {
+      timeout: 2000,
+      interval: 20,
+    });
   });
 
   it('takes over what a crashed consumer read but never acknowledged', async () => {
     await add(alert('a1'));
     const stuck = consumer('bot-crashed', () => new Promise<boolean>(() => {}));
-    await until(() => stuck.counters.read === 1, 5000, 'read by the stuck consumer');
+    await vi.waitFor(() => expect(stuck.counters.read, 'read by the stuck consumer').toBe(1), {
+      timeout: 5000,
+      interval: 20,
+    });
     const seen: string[] = [];
     consumer(
       'bot-2',
@@ -89,7 +99,10 @@ describe('alert stream consumer', () => {
       },
       200,
     );
-    await until(() => seen.includes('a1'), 5000, 'claimed by the second consumer');
+    await vi.waitFor(() => expect(seen, 'claimed by the second consumer').toContain('a1'), {
+      timeout: 5000,
+      interval: 20,
+    });
   });
 
   it('skips and acknowledges an entry without valid json', async () => {
@@ -100,7 +113,10 @@ describe('alert stream consumer', () => {
       seen.push(a.id);
       return true;
     });
-    await until(() => seen.length === 1, 5000, 'the valid alert');
+    await vi.waitFor(() => expect(seen, 'the valid alert').toHaveLength(1), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(c.counters.malformed).toBe(1);
   });
 });
@@ -108,7 +124,7 @@ describe('alert stream consumer', () => {
 describe('delivery ledger', () => {
   it('remembers per alert and chat what was delivered, with an expiry', async () => {
     const ledger = new RedisDeliveryLedger(url, logger);
-    open.push(ledger);
+    track(ledger);
     expect(await ledger.wasDelivered('a1', 42)).toBe(false);
     await ledger.recordDelivered('a1', 42);
     expect(await ledger.wasDelivered('a1', 42)).toBe(true);

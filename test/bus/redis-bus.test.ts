@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
 import { Pipeline } from '../../src/app/pipeline.js';
 import { RedisBus } from '../../src/bus/redis-bus.js';
@@ -42,14 +42,6 @@ function event(symbol: string, eventTs: number, oiBase: number, markPrice = 100)
   };
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('Redis contract as a subscriber sees it', () => {
   it('publishes throttled snapshots on pulse:snapshot:{venue}:{SYMBOL} and sets pulse:latest', async () => {
     const symbol = uniqueSymbol();
@@ -59,7 +51,7 @@ describe('Redis contract as a subscriber sees it', () => {
       received.push({ channel, json: JSON.parse(message), at: Date.now() }),
     );
     const bus = new RedisBus({ url, logger });
-    await until(() => bus.isReady);
+    await vi.waitFor(() => expect(bus.isReady).toBe(true), { timeout: 5000, interval: 20 });
     const pipeline = new Pipeline({
       bus,
       rules: { oiChange15mPct: 3, cooldownMs: 1_800_000 },
@@ -76,7 +68,10 @@ describe('Redis contract as a subscriber sees it', () => {
     }
     await pipeline.close();
     await bus.close();
-    await until(() => received.length > 0 && received.at(-1)!.json.oi.base === 1049);
+    await vi.waitFor(() => expect(received.length > 0 && received.at(-1)!.json.oi.base === 1049).toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     const elapsedMs = Date.now() - startedAt;
     // at most one snapshot per 100 ms interval, whatever the event rate (50 events here)
     expect(received.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 100) + 2);
@@ -111,7 +106,7 @@ describe('Redis contract as a subscriber sees it', () => {
       if (a.symbol === symbol) onChannel.push(a);
     });
     const bus = new RedisBus({ url, logger });
-    await until(() => bus.isReady);
+    await vi.waitFor(() => expect(bus.isReady).toBe(true), { timeout: 5000, interval: 20 });
     const fired: AlertJson[] = [];
     const pipeline = new Pipeline({
       bus,
@@ -128,7 +123,7 @@ describe('Redis contract as a subscriber sees it', () => {
     await pipeline.close();
     await bus.close();
     expect(fired).toHaveLength(1);
-    await until(() => onChannel.length === 1);
+    await vi.waitFor(() => expect(onChannel).toHaveLength(1), { timeout: 5000, interval: 20 });
     const stream = await redis.xrange('pulse:alerts', '-', '+');
     const mine = stream
       .map(([, f]) => JSON.parse(f[f.indexOf('json') + 1]!) as AlertJson)
@@ -146,7 +141,7 @@ describe('reads for a bot that runs apart from the processor', () => {
   it('reads many latest snapshots in one MGET, null where absent or unreadable', async () => {
     const [a, b] = [uniqueSymbol(), uniqueSymbol()];
     const bus = new RedisBus({ url, logger });
-    await until(() => bus.isReady);
+    await vi.waitFor(() => expect(bus.isReady).toBe(true), { timeout: 5000, interval: 20 });
     const state = createInstrumentState('okx', a, `${a}-USDT-SWAP`);
     applyMarketEvent(state, {
       ...event(a, Date.UTC(2026, 0, 1), 500),
@@ -163,7 +158,7 @@ describe('reads for a bot that runs apart from the processor', () => {
 
   it('keeps one pulse:status field per venue and shard, skipping corrupt ones', async () => {
     const bus = new RedisBus({ url, logger });
-    await until(() => bus.isReady);
+    await vi.waitFor(() => expect(bus.isReady).toBe(true), { timeout: 5000, interval: 20 });
     const health = (venue: string, shard: string, ok: boolean) => ({
       v: 1 as const,
       venue,
@@ -268,7 +263,10 @@ describe('Redis faults', () => {
       spawnError = err;
     });
     try {
-      await until(() => bus.pendingAlerts === 0 || spawnError !== undefined, 10_000);
+      await vi.waitFor(() => expect(bus.pendingAlerts === 0 || spawnError !== undefined).toBe(true), {
+        timeout: 10_000,
+        interval: 20,
+      });
       if (spawnError)
         throw new Error(`this test starts its own redis-server and could not: ${spawnError.message}`);
       const direct = new Redis(downUrl);
