@@ -52,10 +52,12 @@ describe('Redis restarted under a running processor', () => {
     const url = `redis://127.0.0.1:${port}`;
     let redis = startRedis(port);
     const startTs = Date.now();
-    // 600x event time: windows fill in 1.5 s; three OI surges fire while Redis is down
+    // 600x event time: windows fill in 1.5 s; three OI surges fire while Redis is down. They start
+    // 5 s of wall time in, so a program slow to start on a busy machine still sees 15 minutes of
+    // event time before them.
     const events = ['BTC', 'ETH', 'SOL'].map((symbol, i) => ({
       symbol,
-      atTs: startTs + (20 + i * 2) * MIN,
+      atTs: startTs + (50 + i * 2) * MIN,
       durationMs: MIN,
       oiChangePct: 8,
       priceChangePct: 1,
@@ -87,7 +89,7 @@ describe('Redis restarted under a running processor', () => {
       timeout: 10_000,
       interval: 50,
     });
-    // Redis goes away before the surges (at 2.0 s, 2.2 s, 2.4 s of wall time) and is back after them
+    // Redis goes away before the surges (at 5.0 s, 5.2 s, 5.4 s of wall time) and is back after them
     redis.kill('SIGKILL');
     await vi.waitFor(
       () =>
