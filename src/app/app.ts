@@ -6,7 +6,6 @@ import { RedisBus, redisAnswers } from '../bus/redis-bus.js';
 import { sharedRedis } from '../bus/stores.js';
 import type { Bus } from '../bus/types.js';
 import type { AlertJson } from '../domain/types.js';
-import { intelOptions, ruleOptions } from './alert-rules.js';
 import { type BotSide, openBotSide } from './bot-side.js';
 import { type Config, ConfigError, DEFAULT_REDIS_URL } from './config.js';
 import type { DemoOptions } from './demo.js';
@@ -16,10 +15,11 @@ import { Pipeline } from './pipeline.js';
 import { openProcessorSide, type ProcessorSide } from './processor-side.js';
 import { firstPublishCheck, type ReadinessCheck } from './readiness.js';
 import { type ReplayRun, startReplay } from './replay-run.js';
+import { intelOptions, ruleOptions } from './rule-config.js';
 import type { VenueRuntime } from './venue-runtime.js';
 import { versionInfo } from './version.js';
 
-export { alertReport } from './alert-rules.js';
+export { alertReport } from './rule-config.js';
 
 export interface App {
   readonly bus: Bus;

@@ -5,10 +5,10 @@ import { sharedRedis } from '../bus/stores.js';
 import type { Bus } from '../bus/types.js';
 import { newReplayCounters, replay$ } from '../streams/replay.js';
 import { VENUES } from '../streams/venues/registry.js';
-import { alertReport } from './alert-rules.js';
 import type { Config } from './config.js';
 import type { Pipeline } from './pipeline.js';
 import { botReadsAlerts, ReplayRefusedError } from './replay-guard.js';
+import { alertReport } from './rule-config.js';
 
 type ReplayMode = Extract<Config['mode'], { kind: 'replay' }>;
 
