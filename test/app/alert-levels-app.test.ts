@@ -6,9 +6,9 @@ import { loadConfig } from '../../src/app/config.js';
 import { ALERT_LEVELS_KEY, ALERT_STREAM } from '../../src/bus/keys.js';
 import { stringifyAlertLevels } from '../../src/domain/alert-levels.js';
 import type { AlertJson } from '../../src/domain/types.js';
-import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+import type { BybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
+import { startScriptedBybit } from '../support/scripted-bybit.js';
 
 /**
  * A live processor reads the chat thresholds the bot published (`pulse:alert-levels`) before its
@@ -16,7 +16,6 @@ import { flushTestDb, testRedisUrl } from '../support/redis.js';
  * the stream for a chat level of 1% while the server's 3% rule stays quiet.
  */
 const url = testRedisUrl(15);
-const MIN = 60_000;
 let sim: BybitSimulator;
 let app: App;
 
@@ -25,25 +24,8 @@ beforeAll(async () => {
   const redis = new Redis(url);
   await redis.set(ALERT_LEVELS_KEY, stringifyAlertLevels({ oi_change_15m: [1] }));
   redis.disconnect();
-  const startTs = Date.now();
-  sim = await startBybitSimulator({
-    // 600x event time: the 15-minute window fills in 1.5 s; SOL's OI rises 1.5% at 16 min
-    timeScale: 600,
-    tickMs: 20,
-    market: createScriptedMarket({
-      symbols: DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      events: [
-        {
-          symbol: 'SOL',
-          atTs: startTs + 16 * MIN,
-          durationMs: 2 * MIN,
-          oiChangePct: 1.5,
-          priceChangePct: 0.3,
-        },
-      ],
-    }),
-  });
+  // SOL's OI rises 1.5% at 16 min of event time
+  sim = await startScriptedBybit([{ symbol: 'SOL', atMin: 16, oiChangePct: 1.5, priceChangePct: 0.3 }]);
   const config = loadConfig({
     REDIS_URL: url,
     ROLE: 'processor',

@@ -6,9 +6,9 @@ import { loadConfig } from '../../src/app/config.js';
 import { ALERT_LEVELS_KEY, ALERT_STREAM } from '../../src/bus/keys.js';
 import { parseAlertLevels } from '../../src/domain/alert-levels.js';
 import type { AlertJson } from '../../src/domain/types.js';
-import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+import type { BybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
+import { startScriptedBybit } from '../support/scripted-bybit.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 
 /**
@@ -18,7 +18,6 @@ import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-
  */
 const url = testRedisUrl(21);
 const token = '123456:TEST-token-abcdefghijklmnopqrstu';
-const MIN = 60_000;
 const LOW_CHAT = 3101;
 const SERVER_CHAT = 3102;
 let sim: BybitSimulator;
@@ -27,26 +26,8 @@ let app: App;
 
 beforeAll(async () => {
   await flushTestDb(url);
-  const startTs = Date.now();
-  sim = await startBybitSimulator({
-    // 600x event time: the 15-minute window fills in 1.5 s; SOL's OI rises 1.5% from 60 min (6 s),
-    // after both chats have set their thresholds.
-    timeScale: 600,
-    tickMs: 20,
-    market: createScriptedMarket({
-      symbols: DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      events: [
-        {
-          symbol: 'SOL',
-          atTs: startTs + 60 * MIN,
-          durationMs: 2 * MIN,
-          oiChangePct: 1.5,
-          priceChangePct: 0.3,
-        },
-      ],
-    }),
-  });
+  // SOL's OI rises 1.5% from 60 min of event time (6 s), after both chats have set their thresholds.
+  sim = await startScriptedBybit([{ symbol: 'SOL', atMin: 60, oiChangePct: 1.5, priceChangePct: 0.3 }]);
   telegram = await startTelegramStandIn(token);
   app = await startApp(
     loadConfig({

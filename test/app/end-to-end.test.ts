@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, startApp } from '../../src/app/app.js';
 import { loadConfig } from '../../src/app/config.js';
-import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+import type { BybitSimulator } from '../../src/streams/sim/bybit-sim.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
+import { startScriptedBybit } from '../support/scripted-bybit.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 
 /**
@@ -14,27 +14,15 @@ import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-
  */
 const url = testRedisUrl(6);
 const token = '123456:TEST-token-abcdefghijklmnopqrstu';
-const MIN = 60_000;
 let sim: BybitSimulator;
 let telegram: TelegramStandIn;
 let app: App;
 
 beforeAll(async () => {
   await flushTestDb(url);
-  const startTs = Date.now();
-  sim = await startBybitSimulator({
-    // 600x event time: the 15-minute window fills in 1.5 s; SOL's OI rises 4.5% at 16 min: one
-    // alert (an escalation would need twice the first), so no second one merges into its message
-    timeScale: 600,
-    tickMs: 20,
-    market: createScriptedMarket({
-      symbols: DEFAULT_MARKET_SYMBOLS,
-      startTs,
-      events: [
-        { symbol: 'SOL', atTs: startTs + 16 * MIN, durationMs: 2 * MIN, oiChangePct: 4.5, priceChangePct: 1 },
-      ],
-    }),
-  });
+  // SOL's OI rises 4.5% at 16 min of event time: one alert (an escalation would need twice the
+  // first), so no second one merges into its message.
+  sim = await startScriptedBybit([{ symbol: 'SOL', atMin: 16, oiChangePct: 4.5, priceChangePct: 1 }]);
   telegram = await startTelegramStandIn(token);
   const config = loadConfig({
     REDIS_URL: url,

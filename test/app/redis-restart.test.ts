@@ -4,8 +4,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
-import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/sim/market.js';
+import type { BybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { startScriptedBybit } from '../support/scripted-bybit.js';
 
 /**
  * The built processor against a Redis server of its own that is killed and restarted while
@@ -13,7 +13,6 @@ import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../src/streams/
  */
 const root = new URL('../../', import.meta.url).pathname;
 const main = join(root, 'dist/src/app/main.js');
-const MIN = 60_000;
 const procs: ChildProcess[] = [];
 let sim: BybitSimulator | undefined;
 
@@ -51,22 +50,17 @@ describe('Redis restarted under a running processor', () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
     let redis = startRedis(port);
-    const startTs = Date.now();
-    // 600x event time: windows fill in 1.5 s; three OI surges fire while Redis is down. They start
-    // 5 s of wall time in, so a program slow to start on a busy machine still sees 15 minutes of
-    // event time before them.
-    const events = ['BTC', 'ETH', 'SOL'].map((symbol, i) => ({
-      symbol,
-      atTs: startTs + (50 + i * 2) * MIN,
-      durationMs: MIN,
-      oiChangePct: 8,
-      priceChangePct: 1,
-    }));
-    sim = await startBybitSimulator({
-      timeScale: 600,
-      tickMs: 20,
-      market: createScriptedMarket({ symbols: DEFAULT_MARKET_SYMBOLS, startTs, events }),
-    });
+    // Three OI surges fire while Redis is down. They start 5 s of wall time in, so a program slow
+    // to start on a busy machine still sees 15 minutes of event time before them.
+    sim = await startScriptedBybit(
+      ['BTC', 'ETH', 'SOL'].map((symbol, i) => ({
+        symbol,
+        atMin: 50 + i * 2,
+        durationMin: 1,
+        oiChangePct: 8,
+        priceChangePct: 1,
+      })),
+    );
     let stdout = '';
     const app = spawn(process.execPath, [main], {
       env: {
