@@ -1,52 +1,27 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SnapshotJson } from '../../src/domain/types.js';
+import { ensureBuilt, type RunOptions, runProgram } from '../support/program.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 
 /** The built program, run as a child process the way `npm start` runs it. */
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 const url = testRedisUrl(5);
 
 function run(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 20_000,
-  whileRunning?: (child: ReturnType<typeof spawn>, output: () => string) => Promise<void>,
+  whileRunning?: RunOptions['whileRunning'],
 ) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const watching = whileRunning?.(child, () => stdout).catch((err: Error) => {
-      stderr += `test harness: ${err.message}`;
-      child.kill('SIGKILL');
-    });
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      void Promise.resolve(watching).then(() => resolve({ code, stdout, stderr }));
-    });
-  });
+  return runProgram(args, env, { timeoutMs, whileRunning });
 }
 
 beforeAll(async () => {
-  // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  ensureBuilt();
   await flushTestDb(url);
 });
 

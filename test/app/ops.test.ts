@@ -1,14 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { ensureBuilt, MAIN } from '../support/program.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 
 /** The built program as a child process, against a Bybit simulator the test controls. */
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 const url = testRedisUrl(9);
 let sim: BybitSimulator;
 let child: ChildProcess;
@@ -30,11 +27,11 @@ async function get(path: string): Promise<{ status: number; text: string }> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  ensureBuilt();
   await flushTestDb(url);
   sim = await startBybitSimulator({ tickMs: 50 });
   port = await freePort();
-  child = spawn(process.execPath, [main], {
+  child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       REDIS_URL: url,

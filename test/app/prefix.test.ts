@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import { RedisBus } from '../../src/bus/redis-bus.js';
 import { RedisSubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { AlertJson, SnapshotJson } from '../../src/domain/types.js';
 import { startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { ensureBuilt, runProgram } from '../support/program.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl, uniqueSymbol } from '../support/redis.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
@@ -23,8 +23,6 @@ import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-
  */
 const url = testRedisUrl(25);
 const logger = pino({ level: 'silent' });
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 
 let redis: Redis;
 
@@ -393,32 +391,11 @@ describe('two bots with different prefixes on one Redis database', () => {
 });
 
 describe('the program with REDIS_PREFIX, run as a child process', () => {
-  function run(args: string[], env: Record<string, string>) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [main, ...args], {
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const run = (args: string[], env: Record<string, string>) =>
+    runProgram(args, { LOG_LEVEL: 'warn', ...env });
 
   beforeAll(() => {
-    // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
-    if (!existsSync(main))
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt();
   });
 
   it('stops with exit code 2 on a bad REDIS_PREFIX, naming the variable', async () => {

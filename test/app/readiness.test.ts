@@ -1,7 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { firstPublishCheck, readiness } from '../../src/app/readiness.js';
@@ -10,11 +8,10 @@ import { createTelegramBot, type TelegramBot } from '../../src/bot/bot.js';
 import { TelegramLiveness, type TelegramReadiness } from '../../src/bot/telegram-liveness.js';
 import { MemorySubscriptionStore } from '../../src/bus/subscription-store.js';
 import { type BybitSimulator, startBybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { ensureBuilt, MAIN } from '../support/program.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 const url = testRedisUrl(23);
 const TOKEN = '123456:READY-token-for-readiness-tests';
 
@@ -45,7 +42,7 @@ async function readyz(port: number): Promise<{ status: number; body: ReadyBody }
 
 /** The built program as a child process; stderr kept for the failure message. */
 function startProgram(env: Record<string, string>): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', REDIS_URL: url, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -227,9 +224,7 @@ describe('/readyz of the running program, per role', () => {
   let sim: BybitSimulator | undefined;
 
   beforeAll(async () => {
-    // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
-    if (!existsSync(main))
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt();
     await flushTestDb(url);
   });
   afterEach(async () => {

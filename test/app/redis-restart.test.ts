@@ -1,18 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { BybitSimulator } from '../../src/streams/sim/bybit-sim.js';
+import { ensureBuilt, MAIN } from '../support/program.js';
 import { startScriptedBybit } from '../support/scripted-bybit.js';
 
 /**
  * The built processor against a Redis server of its own that is killed and restarted while
  * alerts fire: no alert may be lost. Then SIGTERM: exit 0 with every alert in the stream.
  */
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 const procs: ChildProcess[] = [];
 let sim: BybitSimulator | undefined;
 
@@ -45,8 +42,7 @@ afterAll(async () => {
 
 describe('Redis restarted under a running processor', () => {
   it('loses no alert, and SIGTERM then exits 0', async () => {
-    if (!existsSync(main))
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt();
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
     let redis = startRedis(port);
@@ -62,7 +58,7 @@ describe('Redis restarted under a running processor', () => {
       })),
     );
     let stdout = '';
-    const app = spawn(process.execPath, [main], {
+    const app = spawn(process.execPath, [MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         REDIS_URL: url,

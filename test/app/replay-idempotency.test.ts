@@ -1,16 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertJson } from '../../src/domain/types.js';
+import { ensureBuilt, MAIN } from '../support/program.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { testRedisUrl, uniqueSymbol } from '../support/redis.js';
 
 /** The built program, run as a child process the way `npm start` runs it. */
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 // Shared with test/bus/redis-bus-idempotency.test.ts: neither flushes it; this file's symbols are
 // its own, and it removes what it wrote.
 const url = testRedisUrl(19);
@@ -19,7 +18,7 @@ let redis: Redis;
 
 function replay(path: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, '--replay', path, '--speed', 'max'], {
+    const child = spawn(process.execPath, [MAIN, '--replay', path, '--speed', 'max'], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', REDIS_URL: url },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -43,8 +42,7 @@ async function myAlerts(): Promise<[string, AlertJson][]> {
 }
 
 beforeAll(() => {
-  // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  ensureBuilt();
   redis = new Redis(url);
 });
 

@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -10,57 +9,33 @@ import { loadConfig } from '../../src/app/config.js';
 import { RedisBus } from '../../src/bus/redis-bus.js';
 import { RedisSubscriptionStore } from '../../src/bus/subscription-store.js';
 import type { AlertJson } from '../../src/domain/types.js';
+import { ensureBuilt, type Run, runProgram } from '../support/program.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 
 /** The built program as a child process: replays never reach subscribers, and its CLI is clean. */
-const root = new URL('../../', import.meta.url).pathname;
-const main = join(root, 'dist/src/app/main.js');
 const url = testRedisUrl(24);
 const token = '123456:REPLAY-safety-token-abcdefghij';
 const MIN = 60_000;
 let redis: Redis;
 let recordingPath: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
+/** The program with `args`; `whileRunning`, once done, stops it with SIGTERM. */
 function run(
   args: string[],
   env: Record<string, string>,
   opts: { timeoutMs?: number; whileRunning?: (output: () => string) => Promise<void> } = {},
 ): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const watching = opts
-      .whileRunning?.(() => stdout)
-      .then(
-        () => child.kill('SIGTERM'),
-        (err: Error) => {
-          stderr += `test harness: ${err.message}`;
-          child.kill('SIGKILL');
-        },
-      );
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      void Promise.resolve(watching).then(() => resolve({ code, stdout, stderr }));
-    });
+  const { whileRunning } = opts;
+  return runProgram(args, env, {
+    timeoutMs: opts.timeoutMs,
+    whileRunning: whileRunning
+      ? async (child, output) => {
+          await whileRunning(output);
+          child.kill('SIGTERM');
+        }
+      : undefined,
   });
 }
 
@@ -70,8 +45,7 @@ const streamAlerts = async (): Promise<AlertJson[]> =>
   );
 
 beforeAll(async () => {
-  // `npm test` builds first; a bare `vitest run` builds here when dist/ is missing.
-  if (!existsSync(main)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  ensureBuilt();
   await flushTestDb(url);
   redis = new Redis(url);
   const rec = generateRecording({

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, type Run, runProgram } from '../support/program.js';
 import { generateRecording, writeRecording } from '../support/recording.js';
 import { flushTestDb, testRedisUrl } from '../support/redis.js';
 
@@ -11,39 +11,20 @@ import { flushTestDb, testRedisUrl } from '../support/redis.js';
  * `npm start` as a user runs it, in a fresh copy of the checkout (sources, configs, scripts; the
  * installed node_modules linked), so every start here has to build or wait for a build.
  */
-const root = new URL('../../', import.meta.url).pathname;
 const url = testRedisUrl(17);
 let checkout: string;
 let recording: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function npmStart(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['start', '--silent', '--', ...args], {
+const npmStart = (args: string[], timeoutMs = 60_000): Promise<Run> =>
+  runProgram(
+    args,
+    { HOME: process.env.HOME ?? '', REDIS_URL: url },
+    {
+      command: ['npm', 'start', '--silent', '--'],
       cwd: checkout,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: url, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+      timeoutMs,
+    },
+  );
 
 const replay = () => npmStart(['--replay', recording, '--speed', 'max']);
 const compiled = (r: Run) => r.stderr.includes('compiling src/');
@@ -60,8 +41,8 @@ beforeAll(async () => {
     'tsconfig.json',
     'tsconfig.build.json',
   ])
-    cpSync(join(root, entry), join(checkout, entry), { recursive: true });
-  symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'));
+    cpSync(join(ROOT, entry), join(checkout, entry), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
   const rec = generateRecording({
     symbols: ['BTC'],
     startTs: Date.UTC(2026, 5, 1),
