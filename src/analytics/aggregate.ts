@@ -199,11 +199,11 @@ function sumDeltas(
   }
   const pct = (100 * base) / then;
   if (!(then > 0) || !Number.isFinite(pct) || !Number.isFinite(base) || !Number.isFinite(usd)) return null;
-  const split =
-    positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)
-      ? { positionUsd, priceEffectUsd }
-      : {};
-  return { base, usd, pct, gap, gapMs, ...split, backfilled };
+  // Built field by field in the contract's key order (an object spread allocated twice per delta).
+  if (positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)) {
+    return { base, usd, pct, gap, gapMs, positionUsd, priceEffectUsd, backfilled };
+  }
+  return { base, usd, pct, gap, gapMs, backfilled };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { aggregateSnapshots } from '../analytics/aggregate.js';
-import type { InstrumentState } from '../analytics/instrument.js';
 import { toSnapshot } from '../analytics/instrument.js';
 import type { IntelConfig } from '../analytics/intel-config.js';
 import type { SnapshotJson } from '../domain/types.js';
+import type { TrackedInstrument } from './pipeline-publish.js';
 
 /** The aggregate's rules run once per this much event time per symbol. */
 const AGGREGATE_STEP_MS = 30_000;
@@ -14,11 +14,9 @@ const AGGREGATE_STEP_MS = 30_000;
  */
 export class AggregateBook {
   /** SYMBOL → its instruments on every venue. */
-  private readonly bySymbol = new Map<string, InstrumentState[]>();
+  private readonly bySymbol = new Map<string, TrackedInstrument[]>();
   /** Last aggregate rule step (half minute of event time) per symbol. */
   private readonly steps = new Map<string, number>();
-  /** The snapshot of each instrument's latest rule step, kept only where an aggregate needs it. */
-  private readonly stepSnapshots = new Map<InstrumentState, SnapshotJson>();
 
   constructor(
     /** False: no aggregate is published or evaluated (nothing is kept). */
@@ -26,10 +24,10 @@ export class AggregateBook {
     private readonly intel: IntelConfig,
   ) {}
 
-  add(state: InstrumentState): void {
-    const siblings = this.bySymbol.get(state.symbol);
-    if (siblings) siblings.push(state);
-    else this.bySymbol.set(state.symbol, [state]);
+  add(t: TrackedInstrument): void {
+    const siblings = this.bySymbol.get(t.state.symbol);
+    if (siblings) siblings.push(t);
+    else this.bySymbol.set(t.state.symbol, [t]);
   }
 
   /** Whether `symbol` has an aggregate: enabled, and seen on two or more venues. */
@@ -38,8 +36,8 @@ export class AggregateBook {
   }
 
   /** Keeps the snapshot of `state`'s rule step for its aggregate (a retained snapshot is old-space garbage: only where needed). */
-  keepStepSnapshot(state: InstrumentState, snapshot: SnapshotJson): void {
-    if (this.has(state.symbol)) this.stepSnapshots.set(state, snapshot);
+  keepStepSnapshot(t: TrackedInstrument, snapshot: SnapshotJson): void {
+    if (this.has(t.state.symbol)) t.stepSnapshot = snapshot;
   }
 
   /** The `all` snapshot of one symbol from its latest state on every venue. */
@@ -48,7 +46,7 @@ export class AggregateBook {
     if (!states || states.length < 2) return null;
     return aggregateSnapshots(
       symbol,
-      states.map((s) => toSnapshot(s, this.intel)),
+      states.map((t) => toSnapshot(t.state, this.intel)),
       this.intel,
     );
   }
@@ -66,10 +64,7 @@ export class AggregateBook {
     if (step <= (this.steps.get(symbol) ?? Number.NEGATIVE_INFINITY)) return null;
     this.steps.set(symbol, step);
     const snapshots: SnapshotJson[] = [];
-    for (const s of states) {
-      const snap = this.stepSnapshots.get(s);
-      if (snap) snapshots.push(snap);
-    }
+    for (const t of states) if (t.stepSnapshot !== null) snapshots.push(t.stepSnapshot);
     if (snapshots.length < 2) return null;
     return aggregateSnapshots(symbol, snapshots, this.intel);
   }

@@ -23,6 +23,17 @@ export interface SnapshotPublisherDeps {
   readonly onPublished?: (durationMs: number, snapshots: number) => void;
 }
 
+/** The pipeline's record of one instrument: its analytics state and what the pipeline keeps beside it. */
+export interface TrackedInstrument {
+  readonly state: InstrumentState;
+  /** Last rule step (minute of event time); NaN before the first. */
+  ruleStep: number;
+  /** Changed since the last publish (listed once in the publisher's queue). */
+  dirty: boolean;
+  /** The snapshot of its latest rule step, kept only where an aggregate needs it (see AggregateBook). */
+  stepSnapshot: SnapshotJson | null;
+}
+
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -30,19 +41,22 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * snapshots (and their symbols' aggregates) at a time, in slices that yield to the event loop.
  */
 export class SnapshotPublisher {
-  private readonly dirty = new Set<InstrumentState>();
+  /** Changed since the last publish, in the order they first changed (a flag on each, not a Set: one check per event). */
+  private dirty: TrackedInstrument[] = [];
   private publishing: Promise<void> | null = null;
   /** Wall-clock time the last publish started. */
   lastPublishWallTs = 0;
 
   constructor(private readonly deps: SnapshotPublisherDeps) {}
 
-  markDirty(state: InstrumentState): void {
-    this.dirty.add(state);
+  markDirty(t: TrackedInstrument): void {
+    if (t.dirty) return;
+    t.dirty = true;
+    this.dirty.push(t);
   }
 
   get pending(): number {
-    return this.dirty.size;
+    return this.dirty.length;
   }
 
   /** The publish in progress, if any. */
@@ -56,9 +70,10 @@ export class SnapshotPublisher {
    * and alerts for milliseconds. Returns the publish in progress when one is.
    */
   publish(): Promise<void> {
-    if (this.dirty.size === 0 || this.publishing) return this.publishing ?? Promise.resolve();
-    const states = [...this.dirty];
-    this.dirty.clear();
+    if (this.dirty.length === 0 || this.publishing) return this.publishing ?? Promise.resolve();
+    const states = this.dirty;
+    this.dirty = [];
+    for (const t of states) t.dirty = false;
     this.lastPublishWallTs = Date.now();
     this.publishing = this.publishStates(states).finally(() => {
       this.publishing = null;
@@ -66,7 +81,7 @@ export class SnapshotPublisher {
     return this.publishing;
   }
 
-  private async publishStates(states: readonly InstrumentState[]): Promise<void> {
+  private async publishStates(states: readonly TrackedInstrument[]): Promise<void> {
     const { aggregates, intel } = this.deps;
     // Symbols whose aggregate must be recomputed: any of their venues changed.
     const symbols = new Set<string>();
@@ -74,7 +89,7 @@ export class SnapshotPublisher {
       const batch: SnapshotJson[] = [];
       const end = Math.min(states.length, i + PUBLISH_SLICE);
       for (let j = i; j < end; j++) {
-        const state = states[j]!;
+        const { state } = states[j]!;
         batch.push(toSnapshot(state, intel));
         if (aggregates.has(state.symbol)) symbols.add(state.symbol);
       }

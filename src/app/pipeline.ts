@@ -19,7 +19,7 @@ import type { Bus } from '../bus/types.js';
 import type { AlertLevels } from '../domain/alert-levels.js';
 import type { AlertJson, AlertKind, FeedEvent, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { AggregateBook } from './pipeline-aggregate.js';
-import { SnapshotPublisher } from './pipeline-publish.js';
+import { SnapshotPublisher, type TrackedInstrument } from './pipeline-publish.js';
 import { PipelineRules } from './pipeline-rules.js';
 
 export interface PipelineOptions {
@@ -82,12 +82,10 @@ export class Pipeline {
     aggregatesPublished: 0,
     publishErrors: 0,
   };
-  /** venue → venue instrument id → state. */
-  private readonly instruments = new Map<string, Map<string, InstrumentState>>();
+  /** venue → venue instrument id → the instrument's state and bookkeeping. */
+  private readonly instruments = new Map<string, Map<string, TrackedInstrument>>();
   private instrumentTotal = 0;
   private readonly maxInstruments: number;
-  /** Last rule step (minute of event time) per instrument. */
-  private readonly ruleSteps = new Map<InstrumentState, number>();
   private readonly intel: IntelConfig;
   private readonly rules: PipelineRules;
   private readonly aggregates: AggregateBook;
@@ -147,8 +145,8 @@ export class Pipeline {
       this.counters.statusEvents++;
       if (ev.kind === 'gap' && ev.gap) {
         for (const instrument of ev.gap.instruments) {
-          const state = this.instruments.get(ev.venue)?.get(instrument);
-          if (state) markGap(state);
+          const t = this.instruments.get(ev.venue)?.get(instrument);
+          if (t) markGap(t.state);
         }
       }
       return;
@@ -158,30 +156,30 @@ export class Pipeline {
 
   private onMarket(ev: MarketEvent): void {
     this.counters.events++;
-    let state = this.instruments.get(ev.venue)?.get(ev.instrument);
-    if (!state) {
+    let t = this.instruments.get(ev.venue)?.get(ev.instrument);
+    if (!t) {
       if (this.instrumentTotal >= this.maxInstruments) {
         this.counters.droppedInstruments++;
         return;
       }
-      state = createInstrumentState(ev.venue, ev.symbol, ev.instrument);
-      this.register(state);
+      t = this.register(createInstrumentState(ev.venue, ev.symbol, ev.instrument));
     }
+    const state = t.state;
     const bucketBefore = state.window15m.currentBucket;
     const changed = applyMarketEvent(state, ev);
     // Time moving on alone also moves the windows' reference points (one 9 s step at a time):
     // the snapshot and the rule must follow it even when no value changed.
     const stepped = !Object.is(state.window15m.currentBucket, bucketBefore);
     if (!changed && !stepped) return;
-    this.publisher.markDirty(state);
+    this.publisher.markDirty(t);
     const ruleStep = Math.floor(state.lastEventTs / RULE_STEP_MS);
-    if (ruleStep !== this.ruleSteps.get(state)) {
+    if (ruleStep !== t.ruleStep) {
       // Every rule runs once per minute of event time per instrument (and once per half minute of
       // its symbol's aggregate): the same alerts whatever the wall-clock pace, so a replay at max
       // speed fires what live did. The 15m OI rule also runs between steps (below).
-      this.ruleSteps.set(state, ruleStep);
+      t.ruleStep = ruleStep;
       const snapshot = toSnapshot(state, this.intel);
-      this.aggregates.keepStepSnapshot(state, snapshot);
+      this.aggregates.keepStepSnapshot(t, snapshot);
       this.rules.evaluate(snapshot, state);
       const all = this.aggregates.stepAggregate(state.symbol, state.lastEventTs);
       if (all !== null) this.rules.evaluate(all, null);
@@ -196,15 +194,17 @@ export class Pipeline {
   }
 
   /** Adds a new instrument to both indexes (the caller checked the bound). */
-  private register(state: InstrumentState): void {
+  private register(state: InstrumentState): TrackedInstrument {
     let byInstrument = this.instruments.get(state.venue);
     if (!byInstrument) {
       byInstrument = new Map();
       this.instruments.set(state.venue, byInstrument);
     }
-    byInstrument.set(state.instrument, state);
+    const t: TrackedInstrument = { state, ruleStep: Number.NaN, dirty: false, stepSnapshot: null };
+    byInstrument.set(state.instrument, t);
     this.instrumentTotal++;
-    this.aggregates.add(state);
+    this.aggregates.add(t);
+    return t;
   }
 
   /** One publish: the rule states changed without an alert, then the dirty instruments' snapshots. */
@@ -237,8 +237,8 @@ export class Pipeline {
   checkpoint(): { id: string; json: string }[] {
     const out: { id: string; json: string }[] = [];
     for (const [venue, byInstrument] of this.instruments) {
-      for (const [instrument, state] of byInstrument) {
-        out.push({ id: `${venue}:${instrument}`, json: JSON.stringify(checkpointInstrument(state)) });
+      for (const [instrument, t] of byInstrument) {
+        out.push({ id: `${venue}:${instrument}`, json: JSON.stringify(checkpointInstrument(t.state)) });
       }
     }
     return out;
@@ -277,22 +277,21 @@ export class Pipeline {
     instrument: string,
     points: readonly { readonly ts: number; readonly oiBase: number; readonly markPrice: number | null }[],
   ): number {
-    let state = this.instruments.get(venue)?.get(instrument);
-    if (!state) {
+    let t = this.instruments.get(venue)?.get(instrument);
+    if (!t) {
       if (this.instrumentTotal >= this.maxInstruments) return 0;
-      state = createInstrumentState(venue, symbol, instrument);
-      this.register(state);
+      t = this.register(createInstrumentState(venue, symbol, instrument));
     }
-    const used = applyHistory(state, points);
-    if (used > 0) this.publisher.markDirty(state);
+    const used = applyHistory(t.state, points);
+    if (used > 0) this.publisher.markDirty(t);
     return used;
   }
 
   /** Whether the instrument's 24 h window does not reach back a full day before `nowTs` (history would help). */
   needsHistory(venue: string, instrument: string, nowTs: number): boolean {
-    const state = this.instruments.get(venue)?.get(instrument);
-    if (!state || state.window24h.observationCount === 0) return true;
-    return state.window24h.firstTs > nowTs - state.window24h.windowMs;
+    const w = this.instruments.get(venue)?.get(instrument)?.state.window24h;
+    if (!w || w.observationCount === 0) return true;
+    return w.firstTs > nowTs - w.windowMs;
   }
 
   instrumentCount(): number {
