@@ -20,7 +20,14 @@ import {
   type PlannedRule,
   type Rule,
 } from './alert-rules.js';
-import { type AlertEngineState, FRESH, put, type RuleState, sameState } from './alert-state.js';
+import {
+  type AlertEngineState,
+  FRESH,
+  put,
+  type RuleState,
+  ruleStateJson,
+  sameState,
+} from './alert-state.js';
 
 export {
   type AlertEngineState,
@@ -243,17 +250,7 @@ export function evaluateRules(
         pending: next.pending,
       };
       put(state, key, stamped);
-      const json = JSON.stringify({
-        v: 1,
-        key,
-        ts,
-        armed: stamped.armed,
-        lastFiredTs: stamped.lastFiredTs,
-        lastFiredMagnitude: stamped.lastFiredMagnitude,
-        lastSeen: stamped.lastSeen,
-        pending: stamped.pending,
-      });
-      changed.push({ key, json });
+      changed.push({ key, json: ruleStateJson(key, stamped) });
     }
     if (fired === undefined) continue;
     const kind = p.kind;

@@ -1,7 +1,7 @@
 /**
  * The alert rules' memory: one JSON-serializable `RuleState` per rule key, bounded (least recently
- * changed forgotten first), persisted by the caller and restored at start. Also the shared
- * hysteresis + cooldown + escalation step every level rule runs.
+ * changed forgotten first), its stored form (`pulse:alert-state` values: written by
+ * `ruleStateJson`, read back and validated by `restoreRuleStates`).
  */
 
 /** One rule's state for one venue, symbol, direction and threshold. JSON-serializable. */
@@ -48,75 +48,6 @@ export const FRESH: RuleState = {
   pending: null,
 };
 
-export type Fire = 'normal' | 'escalated' | null;
-
-/** What `levelStep` decided: the next state (undefined: unchanged) and whether to fire. */
-export interface Step {
-  readonly next: RuleState | undefined;
-  readonly fire: Fire;
-}
-
-const UNCHANGED: Step = { next: undefined, fire: null };
-
-/**
- * The shared hysteresis + cooldown + escalation step of one rule state. `atThreshold`: the figure
- * fires an armed rule; `rearms`: it is back below the lower level; `escalates`: it beats the last
- * alert's enough (only asked while at the threshold). `figure` is stored as the last alert's.
- * Hot path (every rule of every instrument, each direction and chat level, each step): plain
- * arguments and a shared result, so nothing is allocated when nothing changes.
- */
-export function levelStep(
-  prev: RuleState,
-  ts: number,
-  cooldownMs: number,
-  figure: number,
-  atThreshold: boolean,
-  rearms: boolean,
-  escalates: boolean,
-  seen?: string | number | null,
-): Step {
-  const armed = prev.armed || rearms;
-  let fire: Fire = null;
-  if (atThreshold) {
-    const cooling = prev.lastFiredTs !== null && ts - prev.lastFiredTs < cooldownMs;
-    if (armed && !cooling) fire = 'normal';
-    else if (prev.lastFiredMagnitude !== null && escalates) fire = 'escalated';
-  }
-  const lastSeen = seen === undefined ? prev.lastSeen : seen;
-  if (fire === null && armed === prev.armed && lastSeen === prev.lastSeen) return UNCHANGED;
-  const next: RuleState =
-    fire === null
-      ? { ...prev, armed, lastSeen }
-      : { ...prev, armed: false, lastFiredTs: ts, lastFiredMagnitude: figure, lastSeen };
-  return { next, fire };
-}
-
-/**
- * `levelStep` for a rule whose figure crosses a threshold (OI change, OI pace, funding APR): it
- * fires at `threshold` (when `alsoNeeded` holds too), re-arms below `rearmBelow`, and escalates
- * at `escalationFactor` times the last alert's figure.
- */
-export function crossingStep(
-  prev: RuleState,
-  ts: number,
-  cfg: { readonly cooldownMs: number; readonly escalationFactor: number },
-  figure: number,
-  threshold: number,
-  rearmBelow: number,
-  alsoNeeded = true,
-): Step {
-  const last = prev.lastFiredMagnitude;
-  return levelStep(
-    prev,
-    ts,
-    cfg.cooldownMs,
-    figure,
-    figure >= threshold && alsoNeeded,
-    figure < rearmBelow,
-    last !== null && figure >= cfg.escalationFactor * last,
-  );
-}
-
 export function sameState(a: RuleState, b: RuleState): boolean {
   return (
     a.armed === b.armed &&
@@ -126,6 +57,23 @@ export function sameState(a: RuleState, b: RuleState): boolean {
     a.pending?.value === b.pending?.value &&
     a.pending?.sinceTs === b.pending?.sinceTs
   );
+}
+
+/**
+ * The stored form of one rule state (a `pulse:alert-state` value):
+ * `{"v":1,"key":…,"ts":…,"armed":…,"lastFiredTs":…,"lastFiredMagnitude":…,"lastSeen":…,"pending":…}`.
+ */
+export function ruleStateJson(key: string, state: RuleState): string {
+  return JSON.stringify({
+    v: 1,
+    key,
+    ts: state.ts,
+    armed: state.armed,
+    lastFiredTs: state.lastFiredTs,
+    lastFiredMagnitude: state.lastFiredMagnitude,
+    lastSeen: state.lastSeen,
+    pending: state.pending,
+  });
 }
 
 /** Re-inserting keeps the Map in last-changed order, so the first key is the one to drop. */
