@@ -23,10 +23,12 @@ import {
 import {
   type AlertEngineState,
   FRESH,
-  put,
+  putFromSlot,
+  type RuleSlots,
   type RuleState,
   ruleStateJson,
   sameState,
+  syncSlots,
 } from './alert-state.js';
 
 export {
@@ -228,13 +230,15 @@ export function evaluateRules(
   const changed: Array<{ key: string; json: string }> = [];
   const { venue, symbol, ts } = snapshot;
   const plan = planFor(state, cfg.chatLevels);
-  const keys = ruleKeys(state, plan, venue, symbol);
+  const slots = ruleSlots(state, plan, venue, symbol);
+  syncSlots(state, slots);
+  const { keys, states } = slots;
   const enabled = cfg.enabled;
   for (let r = 0; r < plan.length; r++) {
     const p = plan[r]!;
     if (enabled[p.kind] === false) continue;
     const key = keys[r]!;
-    const prev = state.rules.get(key);
+    const prev = states[r];
     if (prev !== undefined && !(ts > prev.ts)) continue;
     const { next, fired } = p.rule(prev, snapshot, cfg, p);
     // A rule that never left its initial state keeps no entry (nothing to persist).
@@ -249,7 +253,9 @@ export function evaluateRules(
         lastSeen: next.lastSeen,
         pending: next.pending,
       };
-      put(state, key, stamped);
+      states[r] = stamped;
+      // A key had to go (the engine is full): it may be one of these, so read them all again.
+      if (putFromSlot(state, key, stamped)) syncSlots(state, slots);
       changed.push({ key, json: ruleStateJson(key, stamped) });
     }
     if (fired === undefined) continue;
@@ -277,26 +283,35 @@ export function evaluateRules(
   return { alerts, changed };
 }
 
-function ruleKeys(
+function ruleSlots(
   state: AlertEngineState,
   plan: readonly PlannedRule[],
   venue: string,
   symbol: string,
-): readonly string[] {
+): RuleSlots {
   const cache = state.keyCache;
-  if (cache === undefined) return plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
+  if (cache === undefined) return newSlots(plan, venue, symbol);
   let bySymbol = cache.get(venue);
   if (bySymbol === undefined) {
     bySymbol = new Map();
     cache.set(venue, bySymbol);
   }
-  let keys = bySymbol.get(symbol);
-  if (keys === undefined) {
-    keys = plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
+  let slots = bySymbol.get(symbol);
+  if (slots === undefined) {
+    slots = newSlots(plan, venue, symbol);
     // Bounded to about `maxKeys` strings per venue: far more symbols than rule states allow are
     // never all alive at once, and many chat levels make each symbol's list long.
     if ((bySymbol.size + 1) * plan.length > state.maxKeys) bySymbol.clear();
-    bySymbol.set(symbol, keys);
+    bySymbol.set(symbol, slots);
   }
-  return keys;
+  return slots;
+}
+
+/** Slots not read yet (epoch NaN: `syncSlots` reads them). */
+function newSlots(plan: readonly PlannedRule[], venue: string, symbol: string): RuleSlots {
+  return {
+    keys: plan.map((p) => `${venue}:${symbol}:${p.suffix}`),
+    states: new Array<RuleState | undefined>(plan.length).fill(undefined),
+    epoch: Number.NaN,
+  };
 }

@@ -27,16 +27,35 @@ export interface AlertEngineState {
   readonly rules: Map<string, RuleState>;
   readonly maxKeys: number;
   /**
-   * venue → symbol → the rule keys of the current plan, built once: looking up a long-lived string
-   * is much cheaper than hashing a freshly built one a dozen times per snapshot. Bounded: at most
-   * about `maxKeys` strings per venue.
+   * venue → symbol → the rule keys of the current plan, built once, and their states: looking up
+   * a long-lived string is much cheaper than hashing a freshly built one a dozen times per
+   * snapshot, and reading a slot cheaper still. Bounded: at most about `maxKeys` keys per venue.
    */
-  readonly keyCache?: Map<string, Map<string, readonly string[]>>;
+  readonly keyCache?: Map<string, Map<string, RuleSlots>>;
+  /**
+   * Bumped whenever `rules` changes other than through a source's own slots (a restore, a key
+   * evicted): slots read at an older epoch are read again from `rules`.
+   */
+  epoch: number;
+}
+
+/** One venue and symbol's rule keys (in plan order) and their states as of `epoch`. */
+export interface RuleSlots {
+  readonly keys: readonly string[];
+  readonly states: (RuleState | undefined)[];
+  epoch: number;
 }
 
 export function createAlertEngineState(maxKeys = 20_000): AlertEngineState {
   if (!(maxKeys >= 1)) throw new RangeError(`maxKeys must be >= 1: ${maxKeys}`);
-  return { rules: new Map(), maxKeys, keyCache: new Map() };
+  return { rules: new Map(), maxKeys, keyCache: new Map(), epoch: 0 };
+}
+
+/** Re-reads `slots` from `state.rules` when something else changed the rules since they were read. */
+export function syncSlots(state: AlertEngineState, slots: RuleSlots): void {
+  if (slots.epoch === state.epoch) return;
+  for (let r = 0; r < slots.keys.length; r++) slots.states[r] = state.rules.get(slots.keys[r]!);
+  slots.epoch = state.epoch;
 }
 
 export const FRESH: RuleState = {
@@ -78,13 +97,31 @@ export function ruleStateJson(key: string, state: RuleState): string {
 
 /** Re-inserting keeps the Map in last-changed order, so the first key is the one to drop. */
 export function put(state: AlertEngineState, key: string, rule: RuleState): void {
+  store(state, key, rule);
+  state.epoch++;
+}
+
+/**
+ * `put` from a source's own slots (the caller updates its slot): the other sources' slots stay
+ * valid unless a key had to go, which bumps the epoch. Returns whether one went.
+ */
+export function putFromSlot(state: AlertEngineState, key: string, rule: RuleState): boolean {
+  if (!store(state, key, rule)) return false;
+  state.epoch++;
+  return true;
+}
+
+function store(state: AlertEngineState, key: string, rule: RuleState): boolean {
   state.rules.delete(key);
   state.rules.set(key, rule);
+  let evicted = false;
   while (state.rules.size > state.maxKeys) {
     const oldest = state.rules.keys().next();
     if (oldest.done) break;
     state.rules.delete(oldest.value);
+    evicted = true;
   }
+  return evicted;
 }
 
 /**
