@@ -134,6 +134,16 @@ export function slotIndexAt(w: OiWindow, instantTs: number): number {
   return locate(w, instantTs);
 }
 
+/** The OI (base) at a `slotIndexAt` index other than `AT_NONE`. */
+export function oiBaseAtSlot(w: OiWindow, i: number): number {
+  return i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
+}
+
+/** The mark price at a `slotIndexAt` index other than `AT_NONE`. */
+export function markPriceAtSlot(w: OiWindow, i: number): number {
+  return i === CURRENT ? w.currentMarkPrice : w.slotMarkPrice[i]!;
+}
+
 /**
  * The value in effect at `instantTs` quantized down to a bucket boundary (the last observation at
  * or before `floor(instantTs / res) · res − 1`), or null when history does not reach back there.
@@ -164,8 +174,8 @@ export function oiDelta(
 ): DeltaJson | null {
   const i = locate(w, nowTs - w.windowMs);
   if (i === NONE) return null;
-  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
-  const markThen = i === CURRENT ? w.currentMarkPrice : w.slotMarkPrice[i]!;
+  const oiThen = oiBaseAtSlot(w, i);
+  const markThen = markPriceAtSlot(w, i);
   if (!(oiThen > 0)) return null;
   const base = nowOiBase - oiThen;
   return {
@@ -182,7 +192,7 @@ export function oiDelta(
 export function oiDeltaPct(w: OiWindow, nowTs: number, nowOiBase: number): number | null {
   const i = locate(w, nowTs - w.windowMs);
   if (i === NONE) return null;
-  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
+  const oiThen = oiBaseAtSlot(w, i);
   if (!(oiThen > 0)) return null;
   return (100 * (nowOiBase - oiThen)) / oiThen;
 }
