@@ -16,9 +16,8 @@ import { Pipeline } from '../src/app/pipeline.js';
 import { MemoryBus } from '../src/bus/memory-bus.js';
 import type { FeedEvent } from '../src/domain/types.js';
 import { parseFrame } from '../src/streams/core/parse.js';
-import { VENUES } from '../src/streams/venues/registry.js';
 import { gcNow, silentLogger } from './common.js';
-import { RecordingReader, VENUE_ORDER, writeRecording } from './generate.js';
+import { RecordingReader, venueParsers, writeRecording } from './generate.js';
 
 const MIN_MS = 60_000;
 const PUBLISH_EVERY_EVENTS = 5000;
@@ -35,11 +34,7 @@ function recordedEvents(instruments: number): FeedEvent[] {
     liveMs: 600_000,
     liveStepMs: 1000,
   });
-  const parsers = VENUE_ORDER.map((id) =>
-    VENUES[id]
-      .createAdapter({ wsUrl: VENUES[id].defaultWsUrl, restUrl: VENUES[id].defaultRestUrl })
-      .createParser(),
-  );
+  const parsers = venueParsers();
   const events: FeedEvent[] = [];
   const reader = new RecordingReader(path);
   try {

@@ -19,9 +19,8 @@ import type { AlertStateEntry } from '../src/bus/types.js';
 import type { AlertLevels } from '../src/domain/alert-levels.js';
 import type { AlertJson, SnapshotJson } from '../src/domain/types.js';
 import { parseFrame } from '../src/streams/core/parse.js';
-import { VENUES } from '../src/streams/venues/registry.js';
 import { silentLogger } from './common.js';
-import { RecordingReader, VENUE_ORDER, writeRecording } from './generate.js';
+import { RecordingReader, venueParsers, writeRecording } from './generate.js';
 
 const MIN_MS = 60_000;
 const HOUR_MS = 60 * MIN_MS;
@@ -74,11 +73,7 @@ export async function runEquivalence(instruments: number, dumpPath?: string): Pr
     liveMs: 240_000,
     liveStepMs: 1000,
   });
-  const parsers = VENUE_ORDER.map((id) =>
-    VENUES[id]
-      .createAdapter({ wsUrl: VENUES[id].defaultWsUrl, restUrl: VENUES[id].defaultRestUrl })
-      .createParser(),
-  );
+  const parsers = venueParsers();
   const bus = new RecordingBus(1_000_000, 1_000_000);
   // Interval 0: `flush()` publishes at once, so what is published depends on frames only.
   const pipeline = new Pipeline({
