@@ -1,6 +1,15 @@
 import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
 import type { IntelConfig, SizeFloor } from './intel-config.js';
-import { AT_CURRENT, AT_NONE, markPriceAtSlot, type OiWindow, oiBaseAtSlot, slotIndexAt } from './window.js';
+import {
+  AT_CURRENT,
+  AT_NONE,
+  deltaStartSlot,
+  markPriceAtSlot,
+  type OiWindow,
+  oiBaseAtSlot,
+  slotIndexAt,
+  windowChangePct,
+} from './window.js';
 
 /** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
 export interface DeltaSplit {
@@ -30,11 +39,9 @@ export function windowDeltaSplit(
   markNow: number,
 ): DeltaSplit | null {
   // Read through the slot index (the values `valueAt` returns): a snapshot must not allocate a point per read.
-  const i = slotIndexAt(w, nowTs - w.windowMs);
+  const i = deltaStartSlot(w, nowTs);
   if (i === AT_NONE) return null;
-  const oiThen = oiBaseAtSlot(w, i);
-  if (!(oiThen > 0)) return null;
-  return splitDeltaUsd(oiThen, markPriceAtSlot(w, i), oiNow, markNow);
+  return splitDeltaUsd(oiBaseAtSlot(w, i), markPriceAtSlot(w, i), oiNow, markNow);
 }
 
 /**
@@ -44,11 +51,7 @@ export function windowDeltaSplit(
  */
 export function priceChangePct(w: OiWindow, nowTs: number, markNow: number): number | null {
   if (!Number.isFinite(markNow)) return null;
-  const i = slotIndexAt(w, nowTs - w.windowMs);
-  if (i === AT_NONE) return null;
-  const markThen = markPriceAtSlot(w, i);
-  if (!(markThen > 0)) return null;
-  return (100 * (markNow - markThen)) / markThen;
+  return windowChangePct(w, nowTs, markNow, 'markPrice');
 }
 
 /** Mean absolute change of OI (base) and of mark price per step over the long window. */
