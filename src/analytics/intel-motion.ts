@@ -40,8 +40,7 @@ export function windowDeltaSplit(
 ): DeltaSplit | null {
   // Read through the slot index (the values `valueAt` returns): a snapshot must not allocate a point per read.
   const i = deltaStartSlot(w, nowTs);
-  if (i === AT_NONE) return null;
-  return splitDeltaUsd(oiBaseAtSlot(w, i), markPriceAtSlot(w, i), oiNow, markNow);
+  return i === AT_NONE ? null : splitDeltaUsd(oiBaseAtSlot(w, i), markPriceAtSlot(w, i), oiNow, markNow);
 }
 
 /**
