@@ -110,7 +110,10 @@ export interface AlertRulesConfig {
    * a `neutral` in between starts over. 0: at first sight. Default 1 min.
    */
   readonly controlConfirmMs: number;
-  /** Rules switched off here are not evaluated and keep no state (chat levels included); absent means on. */
+  /**
+   * Rules switched off here are not evaluated and keep no state (chat levels included); absent
+   * means on. Read once per object, like `chatLevels`: pass a new object to change the switches.
+   */
   readonly enabled: Readonly<Partial<Record<AlertKind, boolean>>>;
   /**
    * Thresholds chats asked for, evaluated besides the server's (see above). Values off a kind's
@@ -190,18 +193,29 @@ function buildPlan(levels: AlertLevels | undefined): readonly PlannedRule[] {
 }
 
 /** The plan per engine, rebuilt (and its key cache dropped) when the chat levels change. */
-const plans = new WeakMap<
-  AlertEngineState,
-  { levels: AlertLevels | undefined; rules: readonly PlannedRule[] }
->();
+interface Plan {
+  readonly levels: AlertLevels | undefined;
+  readonly rules: readonly PlannedRule[];
+  /** `enabled` the switches below were read from (a config object is reused while unchanged). */
+  enabledFrom: AlertRulesConfig['enabled'] | null;
+  /** Per rule of `rules`: not switched off (a keyed lookup per rule and step otherwise). */
+  on: boolean[];
+}
 
-function planFor(state: AlertEngineState, levels: AlertLevels | undefined): readonly PlannedRule[] {
-  const held = plans.get(state);
-  if (held !== undefined && held.levels === levels) return held.rules;
-  const rules = buildPlan(levels);
-  plans.set(state, { levels, rules });
-  state.keyCache?.clear();
-  return rules;
+const plans = new WeakMap<AlertEngineState, Plan>();
+
+function planFor(state: AlertEngineState, cfg: AlertRulesConfig): Plan {
+  let plan = plans.get(state);
+  if (plan === undefined || plan.levels !== cfg.chatLevels) {
+    plan = { levels: cfg.chatLevels, rules: buildPlan(cfg.chatLevels), enabledFrom: null, on: [] };
+    plans.set(state, plan);
+    state.keyCache?.clear();
+  }
+  if (plan.enabledFrom !== cfg.enabled) {
+    plan.on = plan.rules.map((p) => cfg.enabled[p.kind] !== false);
+    plan.enabledFrom = cfg.enabled;
+  }
+  return plan;
 }
 
 /**
@@ -229,14 +243,13 @@ export function evaluateRules(
   const alerts: AlertJson[] = [];
   const changed: Array<{ key: string; json: string }> = [];
   const { venue, symbol, ts } = snapshot;
-  const plan = planFor(state, cfg.chatLevels);
+  const { rules: plan, on } = planFor(state, cfg);
   const slots = ruleSlots(state, plan, venue, symbol);
   syncSlots(state, slots);
   const { keys, states } = slots;
-  const enabled = cfg.enabled;
   for (let r = 0; r < plan.length; r++) {
+    if (!on[r]) continue;
     const p = plan[r]!;
-    if (enabled[p.kind] === false) continue;
     const key = keys[r]!;
     const prev = states[r];
     if (prev !== undefined && !(ts > prev.ts)) continue;
