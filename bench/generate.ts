@@ -25,18 +25,29 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { canonicalSymbol } from '../src/domain/symbols.js';
 import type { VenueId } from '../src/domain/types.js';
+import type { FrameParser } from '../src/streams/core/adapter.js';
 import { encodeBinanceFrames } from '../src/streams/sim/binance-sim-rest.js';
 import { createBybitEncoder } from '../src/streams/sim/bybit-encode.js';
 import { encodeHyperliquidFrames } from '../src/streams/sim/hyperliquid-sim.js';
 import { formatPrice } from '../src/streams/sim/market.js';
 import { encodeOkxFrames } from '../src/streams/sim/okx-sim.js';
 import type { EncodedFrame, SyntheticPoint } from '../src/streams/sim/synthetic.js';
+import { VENUES } from '../src/streams/venues/registry.js';
 
 const MIN_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export const VENUE_ORDER: readonly VenueId[] = ['binance', 'bybit', 'okx', 'hyperliquid'];
+
+/** One parser per venue, indexed like `VENUE_ORDER` (a recording's venue column), as a replay uses them. */
+export function venueParsers(): FrameParser[] {
+  return VENUE_ORDER.map((id) =>
+    VENUES[id]
+      .createAdapter({ wsUrl: VENUES[id].defaultWsUrl, restUrl: VENUES[id].defaultRestUrl })
+      .createParser(),
+  );
+}
 /** 6 Binance, 4 Bybit, 3 OKX, 2 Hyperliquid per 15, interleaved so any prefix keeps the mix. */
 const PATTERN = 'BYOBHBYBOYBHOBY';
 const LETTER_VENUE: Record<string, number> = { B: 0, Y: 1, O: 2, H: 3 };

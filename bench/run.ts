@@ -65,7 +65,7 @@ const LATENCY: LatencyOptions = {
   publishIntervalMs: 1000,
 };
 const TARGETS = {
-  redisRatio: 0.35,
+  redisRatio: 0.38,
   heapPerInstrumentBytes: 16 * 1024,
   rssBytes: 150 * MIB,
   p99Ms: 5,

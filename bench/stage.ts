@@ -21,9 +21,8 @@ import { RedisBus } from '../src/bus/redis-bus.js';
 import type { Bus } from '../src/bus/types.js';
 import type { FrameParser } from '../src/streams/core/adapter.js';
 import { parseFrame } from '../src/streams/core/parse.js';
-import { VENUES } from '../src/streams/venues/registry.js';
 import { gcNow, settledGc, silentLogger } from './common.js';
-import { type Chunk, RecordingReader, universe, VENUE_ORDER } from './generate.js';
+import { type Chunk, RecordingReader, universe, venueParsers } from './generate.js';
 
 export type StageName = 'parse' | 'normalize' | 'pipeline' | 'redis';
 
@@ -95,11 +94,7 @@ interface Instances {
 
 async function createInstances(args: StageArgs, startTimer: boolean): Promise<Instances> {
   if (args.stage === 'parse') return { parsers: [] };
-  const parsers = VENUE_ORDER.map((id) =>
-    VENUES[id]
-      .createAdapter({ wsUrl: VENUES[id].defaultWsUrl, restUrl: VENUES[id].defaultRestUrl })
-      .createParser(),
-  );
+  const parsers = venueParsers();
   if (args.stage === 'normalize') return { parsers };
   const bus =
     args.stage === 'redis' ? new RedisBus({ url: args.redisUrl, logger: silentLogger }) : new MemoryBus();

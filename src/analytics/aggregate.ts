@@ -86,26 +86,30 @@ export function aggregateSnapshots(
   venueSnapshots: readonly SnapshotJson[],
   opts: AggregateOptions,
 ): SnapshotJson | null {
-  const byVenue = new Map<string, SnapshotJson>();
-  for (const s of venueSnapshots) {
-    if (s.symbol !== symbol || s.venue === AGGREGATE_VENUE || !num(s.ts)) continue;
-    const held = byVenue.get(s.venue);
-    if (held === undefined || s.ts >= held.ts) byVenue.set(s.venue, s);
+  // Plain loops over a handful of venues: a Map, spreads and array callbacks were most of the
+  // cost of an aggregate, which the rules build every half minute per symbol.
+  const all = latestPerVenue(symbol, venueSnapshots);
+  if (all.length === 0) return null;
+  let ts = all[0]!.ts;
+  for (const s of all) if (s.ts > ts) ts = s.ts;
+  const included: SnapshotJson[] = [];
+  const staleVenues: string[] = [];
+  for (const s of all) {
+    if (s.ts >= ts - opts.staleAfterMs) included.push(s);
+    else staleVenues.push(s.venue);
   }
-  if (byVenue.size === 0) return null;
-  const all = [...byVenue.values()].sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
-  const ts = Math.max(...all.map((s) => s.ts));
-  const included = all.filter((s) => s.ts >= ts - opts.staleAfterMs);
-  const staleVenues = all.filter((s) => s.ts < ts - opts.staleAfterMs).map((s) => s.venue);
 
   const oiVenues: OiVenue[] = [];
+  let oiBase = 0;
+  let oiUsd = 0;
   for (const snap of included) {
-    if (num(snap.oi.base) && num(snap.oi.usd))
+    if (num(snap.oi.base) && num(snap.oi.usd)) {
       oiVenues.push({ snap, oiBase: snap.oi.base, oiUsd: snap.oi.usd });
+      oiBase += snap.oi.base;
+      oiUsd += snap.oi.usd;
+    }
   }
   if (oiVenues.length === 0) return null;
-  const oiBase = oiVenues.reduce((acc, v) => acc + v.oiBase, 0);
-  const oiUsd = oiVenues.reduce((acc, v) => acc + v.oiUsd, 0);
 
   const delta15m = sumDeltas(oiVenues, (s) => s.oi.delta15m);
   const delta24h = sumDeltas(oiVenues, (s) => s.oi.delta24h);
@@ -135,8 +139,12 @@ export function aggregateSnapshots(
         : included.filter((s) => s.control?.[w] != null && s.control[w] !== state).map((s) => s.venue);
   }
 
-  const turnovers = oiVenues.map((v) => v.snap.turnover24hUsd);
-  const turnover24hUsd = turnovers.every(num) ? finiteOrNull(turnovers.reduce((a, b) => a + b, 0)) : null;
+  let turnoverSum: number | null = 0;
+  for (const v of oiVenues) {
+    const t = v.snap.turnover24hUsd;
+    turnoverSum = turnoverSum !== null && num(t) ? turnoverSum + t : null;
+  }
+  const turnover24hUsd = turnoverSum === null ? null : finiteOrNull(turnoverSum);
 
   return {
     v: 1,
@@ -172,6 +180,25 @@ export function aggregateSnapshots(
   };
 }
 
+/**
+ * One snapshot per venue (of two of one venue, the newer; at equal `ts` the later), sorted by venue;
+ * snapshots of another symbol, of venue `all` or with a non-finite `ts` left out.
+ */
+function latestPerVenue(symbol: string, venueSnapshots: readonly SnapshotJson[]): SnapshotJson[] {
+  const out: SnapshotJson[] = [];
+  for (const s of venueSnapshots) {
+    if (s.symbol !== symbol || s.venue === AGGREGATE_VENUE || !num(s.ts)) continue;
+    let i = 0;
+    while (i < out.length && out[i]!.venue < s.venue) i++;
+    if (i < out.length && out[i]!.venue === s.venue) {
+      if (s.ts >= out[i]!.ts) out[i] = s;
+    } else {
+      out.splice(i, 0, s);
+    }
+  }
+  return out;
+}
+
 function sumDeltas(
   venues: readonly OiVenue[],
   pick: (s: SnapshotJson) => DeltaJson | null,
@@ -199,11 +226,11 @@ function sumDeltas(
   }
   const pct = (100 * base) / then;
   if (!(then > 0) || !Number.isFinite(pct) || !Number.isFinite(base) || !Number.isFinite(usd)) return null;
-  const split =
-    positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)
-      ? { positionUsd, priceEffectUsd }
-      : {};
-  return { base, usd, pct, gap, gapMs, ...split, backfilled };
+  // Built field by field in the contract's key order (an object spread allocated twice per delta).
+  if (positionUsd !== null && priceEffectUsd !== null && Number.isFinite(positionUsd + priceEffectUsd)) {
+    return { base, usd, pct, gap, gapMs, positionUsd, priceEffectUsd, backfilled };
+  }
+  return { base, usd, pct, gap, gapMs, backfilled };
 }
 
 /**

@@ -20,7 +20,16 @@ import {
   type PlannedRule,
   type Rule,
 } from './alert-rules.js';
-import { type AlertEngineState, FRESH, put, type RuleState, sameState } from './alert-state.js';
+import {
+  type AlertEngineState,
+  FRESH,
+  putFromSlot,
+  type RuleSlots,
+  type RuleState,
+  ruleStateJson,
+  sameState,
+  syncSlots,
+} from './alert-state.js';
 
 export {
   type AlertEngineState,
@@ -101,7 +110,10 @@ export interface AlertRulesConfig {
    * a `neutral` in between starts over. 0: at first sight. Default 1 min.
    */
   readonly controlConfirmMs: number;
-  /** Rules switched off here are not evaluated and keep no state (chat levels included); absent means on. */
+  /**
+   * Rules switched off here are not evaluated and keep no state (chat levels included); absent
+   * means on. Read once per object, like `chatLevels`: pass a new object to change the switches.
+   */
   readonly enabled: Readonly<Partial<Record<AlertKind, boolean>>>;
   /**
    * Thresholds chats asked for, evaluated besides the server's (see above). Values off a kind's
@@ -181,18 +193,29 @@ function buildPlan(levels: AlertLevels | undefined): readonly PlannedRule[] {
 }
 
 /** The plan per engine, rebuilt (and its key cache dropped) when the chat levels change. */
-const plans = new WeakMap<
-  AlertEngineState,
-  { levels: AlertLevels | undefined; rules: readonly PlannedRule[] }
->();
+interface Plan {
+  readonly levels: AlertLevels | undefined;
+  readonly rules: readonly PlannedRule[];
+  /** `enabled` the switches below were read from (a config object is reused while unchanged). */
+  enabledFrom: AlertRulesConfig['enabled'] | null;
+  /** Per rule of `rules`: not switched off (a keyed lookup per rule and step otherwise). */
+  on: boolean[];
+}
 
-function planFor(state: AlertEngineState, levels: AlertLevels | undefined): readonly PlannedRule[] {
-  const held = plans.get(state);
-  if (held !== undefined && held.levels === levels) return held.rules;
-  const rules = buildPlan(levels);
-  plans.set(state, { levels, rules });
-  state.keyCache?.clear();
-  return rules;
+const plans = new WeakMap<AlertEngineState, Plan>();
+
+function planFor(state: AlertEngineState, cfg: AlertRulesConfig): Plan {
+  let plan = plans.get(state);
+  if (plan === undefined || plan.levels !== cfg.chatLevels) {
+    plan = { levels: cfg.chatLevels, rules: buildPlan(cfg.chatLevels), enabledFrom: null, on: [] };
+    plans.set(state, plan);
+    state.keyCache?.clear();
+  }
+  if (plan.enabledFrom !== cfg.enabled) {
+    plan.on = plan.rules.map((p) => cfg.enabled[p.kind] !== false);
+    plan.enabledFrom = cfg.enabled;
+  }
+  return plan;
 }
 
 /**
@@ -220,14 +243,15 @@ export function evaluateRules(
   const alerts: AlertJson[] = [];
   const changed: Array<{ key: string; json: string }> = [];
   const { venue, symbol, ts } = snapshot;
-  const plan = planFor(state, cfg.chatLevels);
-  const keys = ruleKeys(state, plan, venue, symbol);
-  const enabled = cfg.enabled;
+  const { rules: plan, on } = planFor(state, cfg);
+  const slots = ruleSlots(state, plan, venue, symbol);
+  syncSlots(state, slots);
+  const { keys, states } = slots;
   for (let r = 0; r < plan.length; r++) {
+    if (!on[r]) continue;
     const p = plan[r]!;
-    if (enabled[p.kind] === false) continue;
     const key = keys[r]!;
-    const prev = state.rules.get(key);
+    const prev = states[r];
     if (prev !== undefined && !(ts > prev.ts)) continue;
     const { next, fired } = p.rule(prev, snapshot, cfg, p);
     // A rule that never left its initial state keeps no entry (nothing to persist).
@@ -242,18 +266,10 @@ export function evaluateRules(
         lastSeen: next.lastSeen,
         pending: next.pending,
       };
-      put(state, key, stamped);
-      const json = JSON.stringify({
-        v: 1,
-        key,
-        ts,
-        armed: stamped.armed,
-        lastFiredTs: stamped.lastFiredTs,
-        lastFiredMagnitude: stamped.lastFiredMagnitude,
-        lastSeen: stamped.lastSeen,
-        pending: stamped.pending,
-      });
-      changed.push({ key, json });
+      states[r] = stamped;
+      // A key had to go (the engine is full): it may be one of these, so read them all again.
+      if (putFromSlot(state, key, stamped)) syncSlots(state, slots);
+      changed.push({ key, json: ruleStateJson(key, stamped) });
     }
     if (fired === undefined) continue;
     const kind = p.kind;
@@ -280,26 +296,35 @@ export function evaluateRules(
   return { alerts, changed };
 }
 
-function ruleKeys(
+function ruleSlots(
   state: AlertEngineState,
   plan: readonly PlannedRule[],
   venue: string,
   symbol: string,
-): readonly string[] {
+): RuleSlots {
   const cache = state.keyCache;
-  if (cache === undefined) return plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
+  if (cache === undefined) return newSlots(plan, venue, symbol);
   let bySymbol = cache.get(venue);
   if (bySymbol === undefined) {
     bySymbol = new Map();
     cache.set(venue, bySymbol);
   }
-  let keys = bySymbol.get(symbol);
-  if (keys === undefined) {
-    keys = plan.map((p) => `${venue}:${symbol}:${p.suffix}`);
+  let slots = bySymbol.get(symbol);
+  if (slots === undefined) {
+    slots = newSlots(plan, venue, symbol);
     // Bounded to about `maxKeys` strings per venue: far more symbols than rule states allow are
     // never all alive at once, and many chat levels make each symbol's list long.
     if ((bySymbol.size + 1) * plan.length > state.maxKeys) bySymbol.clear();
-    bySymbol.set(symbol, keys);
+    bySymbol.set(symbol, slots);
   }
-  return keys;
+  return slots;
+}
+
+/** Slots not read yet (epoch NaN: `syncSlots` reads them). */
+function newSlots(plan: readonly PlannedRule[], venue: string, symbol: string): RuleSlots {
+  return {
+    keys: plan.map((p) => `${venue}:${symbol}:${p.suffix}`),
+    states: new Array<RuleState | undefined>(plan.length).fill(undefined),
+    epoch: Number.NaN,
+  };
 }

@@ -4,8 +4,8 @@
  */
 import type { AlertSeverity, FundingPressure, SnapshotJson } from '../domain/types.js';
 import { formatAmount } from '../domain/units.js';
-import { type Direction, NOTHING, type Rule, unchangedOr } from './alert-rules.js';
-import { crossingStep, FRESH, levelStep, type RuleState } from './alert-state.js';
+import { crossingStep, type Direction, levelStep, NOTHING, type Rule, unchangedOr } from './alert-rules.js';
+import { FRESH, type RuleState } from './alert-state.js';
 import { fundingText, venueLabel } from './alert-text.js';
 import { fundingPayer } from './funding.js';
 

@@ -1,6 +1,7 @@
 /**
- * What every alert rule shares (its signature, planned form and result), and the OI, control and
- * momentum rules (funding rules: alert-funding-rules.ts). Each rule is a pure step
+ * What every alert rule shares (its signature, planned form and result, the hysteresis + cooldown +
+ * escalation step of the level rules), and the OI, control and momentum rules (funding rules:
+ * alert-funding-rules.ts). Each rule is a pure step
  * `(previous state, snapshot) → (next state, alert?)` for one rule key: a venue, symbol, kind,
  * direction and (for chat levels) threshold. See alert-engine.ts for the rules' contract.
  */
@@ -8,7 +9,7 @@
 import type { AlertKind, AlertSeverity, ControlState, DeltaJson, SnapshotJson } from '../domain/types.js';
 import { formatSignedPct } from '../domain/units.js';
 import type { AlertRulesConfig } from './alert-engine.js';
-import { crossingStep, FRESH, type RuleState, type Step } from './alert-state.js';
+import { FRESH, type RuleState } from './alert-state.js';
 import { fundingText, nowText, oiChangeText, positionUsdOf, venueLabel, words } from './alert-text.js';
 import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
 
@@ -54,6 +55,75 @@ export type Rule = (
   cfg: RuleSettings,
   p: PlannedRule,
 ) => Outcome;
+
+export type Fire = 'normal' | 'escalated' | null;
+
+/** What `levelStep` decided: the next state (undefined: unchanged) and whether to fire. */
+export interface Step {
+  readonly next: RuleState | undefined;
+  readonly fire: Fire;
+}
+
+const UNCHANGED: Step = { next: undefined, fire: null };
+
+/**
+ * The shared hysteresis + cooldown + escalation step of one rule state. `atThreshold`: the figure
+ * fires an armed rule; `rearms`: it is back below the lower level; `escalates`: it beats the last
+ * alert's enough (only asked while at the threshold). `figure` is stored as the last alert's.
+ * Hot path (every rule of every instrument, each direction and chat level, each step): plain
+ * arguments and a shared result, so nothing is allocated when nothing changes.
+ */
+export function levelStep(
+  prev: RuleState,
+  ts: number,
+  cooldownMs: number,
+  figure: number,
+  atThreshold: boolean,
+  rearms: boolean,
+  escalates: boolean,
+  seen?: string | number | null,
+): Step {
+  const armed = prev.armed || rearms;
+  let fire: Fire = null;
+  if (atThreshold) {
+    const cooling = prev.lastFiredTs !== null && ts - prev.lastFiredTs < cooldownMs;
+    if (armed && !cooling) fire = 'normal';
+    else if (prev.lastFiredMagnitude !== null && escalates) fire = 'escalated';
+  }
+  const lastSeen = seen === undefined ? prev.lastSeen : seen;
+  if (fire === null && armed === prev.armed && lastSeen === prev.lastSeen) return UNCHANGED;
+  const next: RuleState =
+    fire === null
+      ? { ...prev, armed, lastSeen }
+      : { ...prev, armed: false, lastFiredTs: ts, lastFiredMagnitude: figure, lastSeen };
+  return { next, fire };
+}
+
+/**
+ * `levelStep` for a rule whose figure crosses a threshold (OI change, OI pace, funding APR): it
+ * fires at `threshold` (when `alsoNeeded` holds too), re-arms below `rearmBelow`, and escalates
+ * at `escalationFactor` times the last alert's figure.
+ */
+export function crossingStep(
+  prev: RuleState,
+  ts: number,
+  cfg: { readonly cooldownMs: number; readonly escalationFactor: number },
+  figure: number,
+  threshold: number,
+  rearmBelow: number,
+  alsoNeeded = true,
+): Step {
+  const last = prev.lastFiredMagnitude;
+  return levelStep(
+    prev,
+    ts,
+    cfg.cooldownMs,
+    figure,
+    figure >= threshold && alsoNeeded,
+    figure < rearmBelow,
+    last !== null && figure >= cfg.escalationFactor * last,
+  );
+}
 
 /** Shared "nothing changed, nothing fired": the hot path allocates no result. */
 export const NOTHING: Outcome = {};

@@ -1,7 +1,7 @@
 /**
  * The alert rules' memory: one JSON-serializable `RuleState` per rule key, bounded (least recently
- * changed forgotten first), persisted by the caller and restored at start. Also the shared
- * hysteresis + cooldown + escalation step every level rule runs.
+ * changed forgotten first), its stored form (`pulse:alert-state` values: written by
+ * `ruleStateJson`, read back and validated by `restoreRuleStates`).
  */
 
 /** One rule's state for one venue, symbol, direction and threshold. JSON-serializable. */
@@ -27,16 +27,35 @@ export interface AlertEngineState {
   readonly rules: Map<string, RuleState>;
   readonly maxKeys: number;
   /**
-   * venue → symbol → the rule keys of the current plan, built once: looking up a long-lived string
-   * is much cheaper than hashing a freshly built one a dozen times per snapshot. Bounded: at most
-   * about `maxKeys` strings per venue.
+   * venue → symbol → the rule keys of the current plan, built once, and their states: looking up
+   * a long-lived string is much cheaper than hashing a freshly built one a dozen times per
+   * snapshot, and reading a slot cheaper still. Bounded: at most about `maxKeys` keys per venue.
    */
-  readonly keyCache?: Map<string, Map<string, readonly string[]>>;
+  readonly keyCache?: Map<string, Map<string, RuleSlots>>;
+  /**
+   * Bumped whenever `rules` changes other than through a source's own slots (a restore, a key
+   * evicted): slots read at an older epoch are read again from `rules`.
+   */
+  epoch: number;
+}
+
+/** One venue and symbol's rule keys (in plan order) and their states as of `epoch`. */
+export interface RuleSlots {
+  readonly keys: readonly string[];
+  readonly states: (RuleState | undefined)[];
+  epoch: number;
 }
 
 export function createAlertEngineState(maxKeys = 20_000): AlertEngineState {
   if (!(maxKeys >= 1)) throw new RangeError(`maxKeys must be >= 1: ${maxKeys}`);
-  return { rules: new Map(), maxKeys, keyCache: new Map() };
+  return { rules: new Map(), maxKeys, keyCache: new Map(), epoch: 0 };
+}
+
+/** Re-reads `slots` from `state.rules` when something else changed the rules since they were read. */
+export function syncSlots(state: AlertEngineState, slots: RuleSlots): void {
+  if (slots.epoch === state.epoch) return;
+  for (let r = 0; r < slots.keys.length; r++) slots.states[r] = state.rules.get(slots.keys[r]!);
+  slots.epoch = state.epoch;
 }
 
 export const FRESH: RuleState = {
@@ -47,75 +66,6 @@ export const FRESH: RuleState = {
   lastSeen: null,
   pending: null,
 };
-
-export type Fire = 'normal' | 'escalated' | null;
-
-/** What `levelStep` decided: the next state (undefined: unchanged) and whether to fire. */
-export interface Step {
-  readonly next: RuleState | undefined;
-  readonly fire: Fire;
-}
-
-const UNCHANGED: Step = { next: undefined, fire: null };
-
-/**
- * The shared hysteresis + cooldown + escalation step of one rule state. `atThreshold`: the figure
- * fires an armed rule; `rearms`: it is back below the lower level; `escalates`: it beats the last
- * alert's enough (only asked while at the threshold). `figure` is stored as the last alert's.
- * Hot path (every rule of every instrument, each direction and chat level, each step): plain
- * arguments and a shared result, so nothing is allocated when nothing changes.
- */
-export function levelStep(
-  prev: RuleState,
-  ts: number,
-  cooldownMs: number,
-  figure: number,
-  atThreshold: boolean,
-  rearms: boolean,
-  escalates: boolean,
-  seen?: string | number | null,
-): Step {
-  const armed = prev.armed || rearms;
-  let fire: Fire = null;
-  if (atThreshold) {
-    const cooling = prev.lastFiredTs !== null && ts - prev.lastFiredTs < cooldownMs;
-    if (armed && !cooling) fire = 'normal';
-    else if (prev.lastFiredMagnitude !== null && escalates) fire = 'escalated';
-  }
-  const lastSeen = seen === undefined ? prev.lastSeen : seen;
-  if (fire === null && armed === prev.armed && lastSeen === prev.lastSeen) return UNCHANGED;
-  const next: RuleState =
-    fire === null
-      ? { ...prev, armed, lastSeen }
-      : { ...prev, armed: false, lastFiredTs: ts, lastFiredMagnitude: figure, lastSeen };
-  return { next, fire };
-}
-
-/**
- * `levelStep` for a rule whose figure crosses a threshold (OI change, OI pace, funding APR): it
- * fires at `threshold` (when `alsoNeeded` holds too), re-arms below `rearmBelow`, and escalates
- * at `escalationFactor` times the last alert's figure.
- */
-export function crossingStep(
-  prev: RuleState,
-  ts: number,
-  cfg: { readonly cooldownMs: number; readonly escalationFactor: number },
-  figure: number,
-  threshold: number,
-  rearmBelow: number,
-  alsoNeeded = true,
-): Step {
-  const last = prev.lastFiredMagnitude;
-  return levelStep(
-    prev,
-    ts,
-    cfg.cooldownMs,
-    figure,
-    figure >= threshold && alsoNeeded,
-    figure < rearmBelow,
-    last !== null && figure >= cfg.escalationFactor * last,
-  );
-}
 
 export function sameState(a: RuleState, b: RuleState): boolean {
   return (
@@ -128,15 +78,50 @@ export function sameState(a: RuleState, b: RuleState): boolean {
   );
 }
 
+/**
+ * The stored form of one rule state (a `pulse:alert-state` value):
+ * `{"v":1,"key":…,"ts":…,"armed":…,"lastFiredTs":…,"lastFiredMagnitude":…,"lastSeen":…,"pending":…}`.
+ */
+export function ruleStateJson(key: string, state: RuleState): string {
+  return JSON.stringify({
+    v: 1,
+    key,
+    ts: state.ts,
+    armed: state.armed,
+    lastFiredTs: state.lastFiredTs,
+    lastFiredMagnitude: state.lastFiredMagnitude,
+    lastSeen: state.lastSeen,
+    pending: state.pending,
+  });
+}
+
 /** Re-inserting keeps the Map in last-changed order, so the first key is the one to drop. */
 export function put(state: AlertEngineState, key: string, rule: RuleState): void {
+  store(state, key, rule);
+  state.epoch++;
+}
+
+/**
+ * `put` from a source's own slots (the caller updates its slot): the other sources' slots stay
+ * valid unless a key had to go, which bumps the epoch. Returns whether one went.
+ */
+export function putFromSlot(state: AlertEngineState, key: string, rule: RuleState): boolean {
+  if (!store(state, key, rule)) return false;
+  state.epoch++;
+  return true;
+}
+
+function store(state: AlertEngineState, key: string, rule: RuleState): boolean {
   state.rules.delete(key);
   state.rules.set(key, rule);
+  let evicted = false;
   while (state.rules.size > state.maxKeys) {
     const oldest = state.rules.keys().next();
     if (oldest.done) break;
     state.rules.delete(oldest.value);
+    evicted = true;
   }
+  return evicted;
 }
 
 /**

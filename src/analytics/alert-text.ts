@@ -3,7 +3,13 @@
  * formatted by `src/domain/units.ts`. Pure string building, no state.
  */
 import type { ControlState, DeltaJson, SnapshotJson } from '../domain/types.js';
-import { formatAmount, formatSignedAmount, formatSignedUsd, formatUsd } from '../domain/units.js';
+import {
+  formatAmount,
+  formatRatePct,
+  formatSignedAmount,
+  formatSignedUsd,
+  formatUsd,
+} from '../domain/units.js';
 
 export function venueLabel(venue: string): string {
   return venue === 'all' ? 'all venues' : venue;
@@ -13,12 +19,11 @@ export function words(control: ControlState): string {
   return control.replace('_', ' ');
 }
 
-/** `0.0001` → `0.0100%`: funding is quoted unsigned when positive, as venues show it. */
-function formatRatePct(rate: number): string {
-  const text = (rate * 100).toFixed(4);
-  return Number(text) === 0 ? `${(0).toFixed(4)}%` : `${text}%`;
-}
-
+/**
+ * ` Funding 0.0100% per 8h (10.95% APR).`: the rate as venues quote it (unsigned when positive).
+ * The APR keeps `toFixed(2)`'s sign (`-0.00%` for a tiny negative APR), as the bot's alert
+ * messages show it; `formatAprPct` (which writes `0.00%`) would change alert texts already published.
+ */
 export function fundingText(s: SnapshotJson): string {
   const { rate, intervalHours, aprPct } = s.funding;
   if (rate === null || !Number.isFinite(rate)) return '';

@@ -1,6 +1,15 @@
 import type { ActivityLevel, MomentumJson, MomentumState } from '../domain/types.js';
 import type { IntelConfig, SizeFloor } from './intel-config.js';
-import { AT_CURRENT, AT_NONE, type OiWindow, slotIndexAt, valueAt } from './window.js';
+import {
+  AT_CURRENT,
+  AT_NONE,
+  deltaStartSlot,
+  markPriceAtSlot,
+  type OiWindow,
+  oiBaseAtSlot,
+  slotIndexAt,
+  windowChangePct,
+} from './window.js';
 
 /** A USD OI change split into its causes; `positionUsd + priceEffectUsd` is the USD change. */
 export interface DeltaSplit {
@@ -29,9 +38,9 @@ export function windowDeltaSplit(
   oiNow: number,
   markNow: number,
 ): DeltaSplit | null {
-  const then = valueAt(w, nowTs - w.windowMs);
-  if (then === null || !(then.oiBase > 0)) return null;
-  return splitDeltaUsd(then.oiBase, then.markPrice, oiNow, markNow);
+  // Read through the slot index (the values `valueAt` returns): a snapshot must not allocate a point per read.
+  const i = deltaStartSlot(w, nowTs);
+  return i === AT_NONE ? null : splitDeltaUsd(oiBaseAtSlot(w, i), markPriceAtSlot(w, i), oiNow, markNow);
 }
 
 /**
@@ -41,9 +50,7 @@ export function windowDeltaSplit(
  */
 export function priceChangePct(w: OiWindow, nowTs: number, markNow: number): number | null {
   if (!Number.isFinite(markNow)) return null;
-  const then = valueAt(w, nowTs - w.windowMs);
-  if (then === null || !(then.markPrice > 0)) return null;
-  return (100 * (markNow - then.markPrice)) / then.markPrice;
+  return windowChangePct(w, nowTs, markNow, 'markPrice');
 }
 
 /** Mean absolute change of OI (base) and of mark price per step over the long window. */
@@ -82,16 +89,16 @@ export function meanStepChange(w24h: OiWindow, stepMs: number, nowTs: number): M
   let i = slotIndexAt(w24h, startTs);
   if (i === AT_NONE) return null;
   let fromRing = i !== AT_CURRENT;
-  let prevOi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
-  let prevMark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
+  let prevOi = oiBaseAtSlot(w24h, i);
+  let prevMark = markPriceAtSlot(w24h, i);
   let oiSum = 0;
   let markSum = 0;
   for (let k = 1; k <= steps; k++) {
     i = slotIndexAt(w24h, startTs + k * stepMs);
     if (i === AT_NONE) return null;
     if (i === AT_CURRENT) fromRing = false;
-    const oi = i === AT_CURRENT ? w24h.currentOiBase : w24h.slotOiBase[i]!;
-    const mark = i === AT_CURRENT ? w24h.currentMarkPrice : w24h.slotMarkPrice[i]!;
+    const oi = oiBaseAtSlot(w24h, i);
+    const mark = markPriceAtSlot(w24h, i);
     oiSum += Math.abs(oi - prevOi);
     markSum += Math.abs(mark - prevMark);
     prevOi = oi;
@@ -166,10 +173,11 @@ export function accelerationFrom(
   stepFloorPct = 0,
 ): number | null {
   if (mean === null) return null;
-  const then = valueAt(w15m, nowTs - w15m.windowMs);
-  if (then === null) return null;
+  const i = slotIndexAt(w15m, nowTs - w15m.windowMs);
+  if (i === AT_NONE) return null;
+  const then = field === 'oiBase' ? oiBaseAtSlot(w15m, i) : markPriceAtSlot(w15m, i);
   const floor = stepFloorPct > 0 && nowValue > 0 ? (stepFloorPct / 100) * nowValue : 0;
-  return pace(Math.abs(nowValue - then[field]), Math.max(mean[field], floor));
+  return pace(Math.abs(nowValue - then), Math.max(mean[field], floor));
 }
 
 /**

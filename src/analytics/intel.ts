@@ -17,7 +17,7 @@ import {
   priceChangePct,
   windowDeltaSplit,
 } from './intel-motion.js';
-import { type OiWindow, valueAt } from './window.js';
+import { oiDeltaPct } from './window.js';
 
 export { DEFAULT_INTEL_CONFIG, type IntelConfig } from './intel-config.js';
 export {
@@ -82,13 +82,6 @@ export interface InstrumentIntel {
   readonly freshness: FreshnessJson;
 }
 
-/** OI change over the window in percent, as `oiDelta` computes it; null when it would be null. */
-function oiPctOf(w: OiWindow, nowTs: number, oiNow: number): number | null {
-  const then = valueAt(w, nowTs - w.windowMs);
-  if (then === null || !(then.oiBase > 0)) return null;
-  return (100 * (oiNow - then.oiBase)) / then.oiBase;
-}
-
 /**
  * All market-intelligence figures of one instrument at `state.lastEventTs`. Costs about 200
  * window lookups (the 24h pace is sampled once for OI and price together) and no large allocation.
@@ -127,9 +120,9 @@ export function instrumentIntel(state: InstrumentState, cfg: IntelConfig): Instr
   const m = cfg.momentum;
   const oiAccel = accelerationFrom(w15, nowTs, oiBase, 'oiBase', mean, m.oiStepFloorPct);
   const priceAccel = accelerationFrom(w15, nowTs, markPrice, 'markPrice', mean, m.priceStepFloorPct);
-  const oi15 = oiPctOf(w15, nowTs, oiBase);
+  const oi15 = oiDeltaPct(w15, nowTs, oiBase);
   const control15 = controlState(oi15, price15, cfg.controlBand['15m']);
-  const control24 = controlState(oiPctOf(w24, nowTs, oiBase), price24, cfg.controlBand['24h']);
+  const control24 = controlState(oiDeltaPct(w24, nowTs, oiBase), price24, cfg.controlBand['24h']);
   return {
     funding,
     delta15mSplit: windowDeltaSplit(w15, nowTs, oiBase, markPrice),

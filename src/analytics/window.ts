@@ -134,6 +134,16 @@ export function slotIndexAt(w: OiWindow, instantTs: number): number {
   return locate(w, instantTs);
 }
 
+/** The OI (base) at a `slotIndexAt` index other than `AT_NONE`. */
+export function oiBaseAtSlot(w: OiWindow, i: number): number {
+  return i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
+}
+
+/** The mark price at a `slotIndexAt` index other than `AT_NONE`. */
+export function markPriceAtSlot(w: OiWindow, i: number): number {
+  return i === CURRENT ? w.currentMarkPrice : w.slotMarkPrice[i]!;
+}
+
 /**
  * The value in effect at `instantTs` quantized down to a bucket boundary (the last observation at
  * or before `floor(instantTs / res) · res − 1`), or null when history does not reach back there.
@@ -152,6 +162,15 @@ export function windowCovers(w: OiWindow, nowTs: number): boolean {
 }
 
 /**
+ * Where every delta over the window reads its start value (`slotIndexAt(w, nowTs − windowMs)`),
+ * or `AT_NONE` when history does not reach there or OI then was not positive (no delta).
+ */
+export function deltaStartSlot(w: OiWindow, nowTs: number): number {
+  const i = locate(w, nowTs - w.windowMs);
+  return i !== NONE && oiBaseAtSlot(w, i) > 0 ? i : NONE;
+}
+
+/**
  * Change from `windowMs` before `nowTs` to now: `base` and `usd` (OI × mark price) differences,
  * `pct = 100 × base / oiThen`. Null until history covers the whole window, or when OI then was
  * not positive.
@@ -162,11 +181,10 @@ export function oiDelta(
   nowOiBase: number,
   nowMarkPrice: number,
 ): DeltaJson | null {
-  const i = locate(w, nowTs - w.windowMs);
+  const i = deltaStartSlot(w, nowTs);
   if (i === NONE) return null;
-  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
-  const markThen = i === CURRENT ? w.currentMarkPrice : w.slotMarkPrice[i]!;
-  if (!(oiThen > 0)) return null;
+  const oiThen = oiBaseAtSlot(w, i);
+  const markThen = markPriceAtSlot(w, i);
   const base = nowOiBase - oiThen;
   return {
     base,
@@ -180,11 +198,25 @@ export function oiDelta(
  * the same number, null exactly when `oiDelta` is null.
  */
 export function oiDeltaPct(w: OiWindow, nowTs: number, nowOiBase: number): number | null {
+  return windowChangePct(w, nowTs, nowOiBase, 'oiBase');
+}
+
+/**
+ * Change of OI (`oiBase`) or mark price (`markPrice`) over the window to `nowValue`, percent,
+ * against the value in effect at the window's start (as `valueAt` reads it): null until history
+ * covers the window, or when that value was not positive.
+ */
+export function windowChangePct(
+  w: OiWindow,
+  nowTs: number,
+  nowValue: number,
+  field: 'oiBase' | 'markPrice',
+): number | null {
   const i = locate(w, nowTs - w.windowMs);
   if (i === NONE) return null;
-  const oiThen = i === CURRENT ? w.currentOiBase : w.slotOiBase[i]!;
-  if (!(oiThen > 0)) return null;
-  return (100 * (nowOiBase - oiThen)) / oiThen;
+  const then = field === 'oiBase' ? oiBaseAtSlot(w, i) : markPriceAtSlot(w, i);
+  if (!(then > 0)) return null;
+  return (100 * (nowValue - then)) / then;
 }
 
 /** A past value from another source than the live feed (a venue's REST history). */

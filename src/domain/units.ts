@@ -100,6 +100,29 @@ export function formatSignedPct(valuePct: number, digits = 2): string {
   return valuePct > 0 ? `+${text}` : `-${text}`;
 }
 
+/**
+ * A funding rate (a fraction per funding interval) in percent, four decimals, unsigned when
+ * positive as venues quote it: `0.0001` → `0.0100%`, `-0.00025` → `-0.0250%`; a rate that rounds
+ * to zero is `0.0000%`. The alerts' `text` uses it.
+ */
+export function formatRatePct(rate: number): string {
+  if (!Number.isFinite(rate)) return '—';
+  const text = (rate * 100).toFixed(4);
+  return Number(text) === 0 ? `${(0).toFixed(4)}%` : `${text}%`;
+}
+
+/** The same rate always signed: `0.0001` → `+0.0100%` (the bot's funding line). */
+export function formatSignedRatePct(rate: number): string {
+  return formatSignedPct(rate * 100, 4);
+}
+
+/** An APR in percent, two decimals, unsigned when positive: `10.95%`; one that rounds to zero is `0.00%`. */
+export function formatAprPct(aprPct: number): string {
+  if (!Number.isFinite(aprPct)) return '—';
+  const fixed = aprPct.toFixed(2);
+  return Number(fixed) === 0 ? '0.00%' : `${fixed}%`;
+}
+
 /** `90_061_000` → `1d 1h`, `3_720_000` → `1h 2m`, `42_000` → `42s`. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '—';

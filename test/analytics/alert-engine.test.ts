@@ -611,6 +611,61 @@ describe('engine state', () => {
     expect(() => createAlertEngineState(0)).toThrow(RangeError);
   });
 
+  it('reads rule states from its per-symbol slots exactly as from the map, through evictions and restores', () => {
+    // One symbol on four venues: each keeps its slots (the key cache holds 14 keys per venue),
+    // while the engine holds 14 states in all, so states of one venue are evicted by the others.
+    const cached = createAlertEngineState(14);
+    // The reference engine has no key cache: every rule reads `rules` itself.
+    const plain: AlertEngineState = { rules: new Map(), maxKeys: 14, epoch: 0 };
+    const venues = ['binance', 'bybit', 'okx', 'hyperliquid'];
+    const seen: string[] = [];
+    let evicted = 0;
+    for (let m = 0; m < 120; m++) {
+      const venue = venues[m % 4]!;
+      const pct15 = [TH15, -TH15, 0, 2 * TH15, REARM15 / 2][(m * 7) % 5]!;
+      const pressure = (['neutral', 'high', 'extreme'] as const)[m % 3];
+      const s = snap(T0 + m * MIN, {
+        venue,
+        pct15,
+        pct24: -pct15 * 4,
+        pressure,
+        intervalHours: m % 9 < 5 ? 8 : 4,
+      });
+      const before = cached.rules.size;
+      const a = evaluateRules(cached, s, cfg);
+      const b = evaluateRules(plain, s, cfg);
+      expect(a).toStrictEqual(b);
+      expect([...cached.rules]).toStrictEqual([...plain.rules]);
+      if (before + a.changed.length > cached.rules.size) evicted++;
+      seen.push(...a.changed.map((c) => c.json));
+      if (m === 61) {
+        // A restore changes states behind the slots' back: early states, stamped now so they apply.
+        const older = seen.slice(0, 20).map((j) => JSON.stringify({ ...JSON.parse(j), ts: s.ts }));
+        expect(restoreRuleStates(cached, older)).toBe(restoreRuleStates(plain, older));
+      }
+    }
+    expect(evicted).toBeGreaterThan(10);
+  });
+
+  it('sees a state restored after its slots were read', () => {
+    const state = createAlertEngineState();
+    const c = only('oi_change_15m');
+    expect(evaluateRules(state, snap(T0, { pct15: 0 }), c).alerts).toHaveLength(0);
+    const firedJust = {
+      v: 1,
+      key: 'bybit:BTC:oi_change_15m:up',
+      ts: T0 + 1,
+      armed: false,
+      lastFiredTs: T0 + 1,
+      lastFiredMagnitude: TH15,
+      lastSeen: null,
+      pending: null,
+    };
+    expect(restoreRuleStates(state, [JSON.stringify(firedJust)])).toBe(1);
+    // Disarmed and within the restored alert's cooldown: nothing fires.
+    expect(evaluateRules(state, snap(T0 + MIN, { pct15: TH15 }), c).alerts).toHaveLength(0);
+  });
+
   it('restores readable entries only, and never an older one over a newer state', () => {
     const src = createAlertEngineState();
     const store: Store = new Map();

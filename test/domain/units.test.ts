@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { canonicalSymbol } from '../../src/domain/symbols.js';
 import {
   formatAmount,
+  formatAprPct,
   formatCompact,
   formatDuration,
   formatMultiple,
+  formatRatePct,
   formatSignedAmount,
   formatSignedPct,
+  formatSignedRatePct,
   formatSignedTokenAmount,
   formatSignedUsd,
   formatTokenAmount,
@@ -73,6 +76,20 @@ describe('human units', () => {
     expect(formatDuration(3_720_000)).toBe('1h 2m');
     expect(formatDuration(90_061_000)).toBe('1d 1h');
     expect(formatDuration(-1)).toBe('—');
+  });
+
+  it('formats funding rates and APRs as the alert text and the bot show them', () => {
+    expect(formatRatePct(0.0001)).toBe('0.0100%');
+    expect(formatRatePct(-0.00025)).toBe('-0.0250%');
+    expect(formatRatePct(-0.0000001)).toBe('0.0000%');
+    expect(formatRatePct(Number.NaN)).toBe('—');
+    expect(formatSignedRatePct(0.0001)).toBe('+0.0100%');
+    expect(formatSignedRatePct(-0.00025)).toBe('-0.0250%');
+    expect(formatSignedRatePct(0)).toBe('0.0000%');
+    expect(formatAprPct(10.95)).toBe('10.95%');
+    expect(formatAprPct(-21.9)).toBe('-21.90%');
+    expect(formatAprPct(-0.001)).toBe('0.00%');
+    expect(formatAprPct(Number.POSITIVE_INFINITY)).toBe('—');
   });
 });
 
