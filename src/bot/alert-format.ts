@@ -6,7 +6,13 @@
  */
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { AlertJson, ControlState, DeltaJson } from '../domain/types.js';
-import { formatAmount, formatDuration, formatSignedPct, formatUsd } from '../domain/units.js';
+import {
+  formatAmount,
+  formatDuration,
+  formatSignedPct,
+  formatSignedRatePct,
+  formatUsd,
+} from '../domain/units.js';
 import { THRESHOLD_FIGURES } from './chat-policy.js';
 import { formatFundingLine, MAX_MESSAGE_CHARS } from './format.js';
 import { changeDot, escapeHtml, formatCompactDelta, formatDeltaLines } from './format-delta.js';
@@ -94,7 +100,7 @@ function boundOf(alert: AlertJson): string {
 function ratePer(alert: AlertJson): string {
   const f = alert.snapshot?.funding;
   if (!f || !isNum(f.rate)) return 'rate n/a';
-  return `${formatSignedPct(f.rate * 100, 4)}${isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : ''}`;
+  return `${formatSignedRatePct(f.rate)}${isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : ''}`;
 }
 function intervalChange(alert: AlertJson): string {
   const after = figureNum(alert, 'intervalHoursAfter', alert.snapshot?.funding?.intervalHours);

@@ -4,6 +4,7 @@
  */
 import type { ActivityLevel, ControlState, MomentumState, SnapshotJson } from '../domain/types.js';
 import {
+  formatAprPct,
   formatDuration,
   formatMultiple,
   formatSignedPct,
@@ -14,7 +15,6 @@ import {
   aprPctOf,
   deltaOf,
   formatAnnualCostLine,
-  formatAprPct,
   formatHintLine,
   formatOiNow,
   formatPrice,

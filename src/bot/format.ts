@@ -7,8 +7,9 @@ import type { FeedHealthJson } from '../bus/types.js';
 import type { DeltaJson, FundingPressure, SnapshotJson } from '../domain/types.js';
 import {
   formatAmount,
+  formatAprPct,
   formatDuration,
-  formatSignedPct,
+  formatSignedRatePct,
   formatTokenAmount,
   formatUsd,
   formatUsdAmount,
@@ -45,12 +46,6 @@ export function oiLinesOf(snapshot: SnapshotJson, window: OiWindow): string[] {
   return formatDeltaLines(snapshot.symbol, deltaOf(snapshot, window), window, snapshot.price?.mark);
 }
 
-/** `10.95%`: APR is shown unsigned when positive, as in the funding line contract. */
-export function formatAprPct(aprPct: number): string {
-  const fixed = aprPct.toFixed(2);
-  return Number(fixed) === 0 ? '0.00%' : `${fixed}%`;
-}
-
 /** `Funding +0.0100% / 8h · 10.95% APR · longs pay shorts · reset in 3h 12m`. */
 export function formatFundingLine(snapshot: SnapshotJson, nowMs: number): string {
   const f = snapshot.funding;
@@ -61,7 +56,7 @@ export function formatFundingLine(snapshot: SnapshotJson, nowMs: number): string
   }
   if (!f || !isNum(f.rate)) return 'Funding n/a';
   const parts = [
-    `Funding ${formatSignedPct(f.rate * 100, 4)}${isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : ''}`,
+    `Funding ${formatSignedRatePct(f.rate)}${isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : ''}`,
   ];
   const aprPct = isNum(f.aprPct)
     ? f.aprPct
@@ -187,8 +182,8 @@ export function formatFundingMessage(snapshot: SnapshotJson, nowMs: number): str
     header(`${escapeHtml(snapshot.symbol)} funding · ${escapeHtml(snapshot.venue)}`),
     formatFundingLine(snapshot, nowMs),
   ];
-  if (isNum(f?.hourly)) lines.push(`Hourly ${formatSignedPct(f.hourly * 100, 4)}`);
-  if (isNum(f?.rate8h) && f.intervalHours !== 8) lines.push(`Per 8h ${formatSignedPct(f.rate8h * 100, 4)}`);
+  if (isNum(f?.hourly)) lines.push(`Hourly ${formatSignedRatePct(f.hourly)}`);
+  if (isNum(f?.rate8h) && f.intervalHours !== 8) lines.push(`Per 8h ${formatSignedRatePct(f.rate8h)}`);
   for (const line of [
     formatPressureLine(snapshot),
     formatAnnualCostLine(snapshot),

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { ChatSettings, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
 import { type AlertJson, type SnapshotJson, VENUE_IDS } from '../domain/types.js';
-import { formatDuration, formatSignedPct } from '../domain/units.js';
+import { formatDuration, formatSignedPct, formatSignedRatePct } from '../domain/units.js';
 import { inQuietHours, kindLabel } from './chat-policy.js';
 import { DeliveryError } from './delivery.js';
 import { escapeHtml, limitLength, MAX_MESSAGE_CHARS } from './format.js';
@@ -132,7 +132,7 @@ export function formatReminderLine(snapshot: SnapshotJson, nowMs: number): strin
   if (!isNum(f.rate)) return `${head}: rate n/a`;
   const interval = isNum(f.intervalHours) ? ` / ${f.intervalHours}h` : '';
   const payer = f.rate > 0 ? 'longs pay shorts' : f.rate < 0 ? 'shorts pay longs' : 'nobody pays';
-  return `${head}: ${formatSignedPct(f.rate * 100, 4)}${interval}, ${payer}`;
+  return `${head}: ${formatSignedRatePct(f.rate)}${interval}, ${payer}`;
 }
 
 export interface ReminderChat {
