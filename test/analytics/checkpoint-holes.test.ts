@@ -6,22 +6,13 @@ import {
   markGap,
   toSnapshot,
 } from '../../src/analytics/instrument.js';
-import type { MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 
 const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const t0 = Date.UTC(2026, 0, 1);
-const ev = (ts: number, oiBase: number): MarketEvent => ({
-  type: 'market',
-  venue: 'okx',
-  symbol: 'BTC',
-  instrument: 'BTC-USDT-SWAP',
-  eventTs: ts,
-  receiveTs: ts,
-  oiBase,
-  markPrice: 100,
-});
+const ev = (ts: number, oiBase: number) => btcEvent('okx', ts, { oiBase, markPrice: 100 });
 
 /** 25 hours a minute apart, with a 5-minute hole after 24 hours. */
 function withHole() {

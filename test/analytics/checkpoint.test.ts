@@ -5,23 +5,18 @@ import {
   restoreInstrument,
 } from '../../src/analytics/checkpoint.js';
 import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
-import type { MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 
 const MIN = 60_000;
 const t0 = Date.UTC(2026, 0, 1);
-const ev = (ts: number, oiBase: number, markPrice: number): MarketEvent => ({
-  type: 'market',
-  venue: 'okx',
-  symbol: 'BTC',
-  instrument: 'BTC-USDT-SWAP',
-  eventTs: ts,
-  receiveTs: ts,
-  oiBase,
-  markPrice,
-  fundingRate: 0.0001,
-  fundingIntervalHours: 8,
-  nextFundingTs: ts + 3_600_000,
-});
+const ev = (ts: number, oiBase: number, markPrice: number) =>
+  btcEvent('okx', ts, {
+    oiBase,
+    markPrice,
+    fundingRate: 0.0001,
+    fundingIntervalHours: 8,
+    nextFundingTs: ts + 3_600_000,
+  });
 
 function filled() {
   const s = createInstrumentState('okx', 'BTC', 'BTC-USDT-SWAP');

@@ -8,24 +8,15 @@ import {
   toSnapshot,
 } from '../../src/analytics/instrument.js';
 import type { MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 
 const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 2, 1);
 
-function ev(eventTs: number, oiBase: number, markPrice = 100): MarketEvent {
-  return {
-    type: 'market',
-    venue: 'bybit',
-    symbol: 'BTC',
-    instrument: 'BTCUSDT',
-    eventTs,
-    receiveTs: eventTs,
-    oiBase,
-    markPrice,
-  };
-}
+const ev = (eventTs: number, oiBase: number, markPrice = 100) =>
+  btcEvent('bybit', eventTs, { oiBase, markPrice });
 
 /** One event every `stepMs` from `fromTs` to `toTs` inclusive, OI from `oi(ts)`. */
 function feed(s: InstrumentState, fromTs: number, toTs: number, stepMs: number, oi: (ts: number) => number) {

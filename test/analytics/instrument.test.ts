@@ -7,21 +7,12 @@ import {
   toSnapshot,
 } from '../../src/analytics/instrument.js';
 import type { MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
-function ev(eventTs: number, fields: Partial<MarketEvent>): MarketEvent {
-  return {
-    type: 'market',
-    venue: 'bybit',
-    symbol: 'BTC',
-    instrument: 'BTCUSDT',
-    eventTs,
-    receiveTs: eventTs + 5,
-    ...fields,
-  };
-}
+const ev = (eventTs: number, fields: Partial<MarketEvent>) => btcEvent('bybit', eventTs, fields, 5);
 
 function collectBadLeaves(value: unknown, path: string, out: string[]): string[] {
   if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) out.push(path);

@@ -26,6 +26,7 @@ import {
 } from '../../src/analytics/intel.js';
 import { oiDelta } from '../../src/analytics/window.js';
 import type { MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 import { mulberry32 } from '../support/prng.js';
 
 const cfg: IntelConfig = DEFAULT_INTEL_CONFIG;
@@ -35,17 +36,7 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-function ev(eventTs: number, fields: Partial<MarketEvent>): MarketEvent {
-  return {
-    type: 'market',
-    venue: 'bybit',
-    symbol: 'BTC',
-    instrument: 'BTCUSDT',
-    eventTs,
-    receiveTs: eventTs,
-    ...fields,
-  };
-}
+const ev = (eventTs: number, fields: Partial<MarketEvent>) => btcEvent('bybit', eventTs, fields);
 
 /** The per-interval rate whose APR is `aprPct` at `intervalHours`. */
 function rateForApr(aprPct: number, intervalHours: number): number {

@@ -3,20 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../src/app/pipeline.js';
 import { MemoryBus } from '../../src/bus/memory-bus.js';
 import type { AlertJson, MarketEvent } from '../../src/domain/types.js';
+import { btcEvent } from '../support/events.js';
 
 const MIN = 60_000;
 const t0 = Date.UTC(2026, 0, 1);
 
-const ev = (ts: number, oiBase: number): MarketEvent => ({
-  type: 'market',
-  venue: 'okx',
-  symbol: 'BTC',
-  instrument: 'BTC-USDT-SWAP',
-  eventTs: ts,
-  receiveTs: ts,
-  oiBase,
-  markPrice: 100,
-});
+const ev = (ts: number, oiBase: number) => btcEvent('okx', ts, { oiBase, markPrice: 100 });
 
 describe('pipeline and feed gaps', () => {
   it('flags deltas across a reported gap and fires no alert from them', async () => {
