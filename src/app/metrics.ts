@@ -20,44 +20,37 @@ export interface Metrics {
 
 type Labels = Record<string, string>;
 
-/** A counter whose value is read from our own counters when Prometheus scrapes. */
-function liveCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => [Labels, number][],
-) {
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(labels, value);
-    },
-  });
+/**
+ * A counter or gauge whose value is read from our own counters when Prometheus scrapes, so the
+ * components keep plain numbers and nothing is counted twice.
+ */
+function live(kind: 'counter' | 'gauge') {
+  return (
+    registry: Registry,
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: () => [Labels, number][],
+  ) => {
+    const Metric = kind === 'counter' ? Counter : Gauge;
+    return new Metric({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) {
+          if (this instanceof Counter) this.inc(labels, value);
+          else this.set(labels, value);
+        }
+      },
+    });
+  };
 }
 
-function liveGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => [Labels, number][],
-) {
-  return new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.set(labels, value);
-    },
-  });
-}
+const liveCounter = live('counter');
+const liveGauge = live('gauge');
 
 /** Prometheus metrics of one process (served on `GET /metrics`). */
 export function createMetrics(src: MetricSources): Metrics {
