@@ -6,14 +6,18 @@
  *   per venue, against `JSON.parse` alone on the same frames: what the parsers add per frame.
  * - `snapshot`: the instruments' state at the recording's end, then `toSnapshot` and
  *   `JSON.stringify(toSnapshot(...))` per instrument: what one snapshot publish costs before Redis.
+ * - `publish`: the same snapshots through `RedisBus.publishSnapshots` in the pipeline's slices of
+ *   25, on `BENCH_REDIS_URL` under a prefix of its own (deleted after): the whole publish, client
+ *   side (stringify, ioredis, socket writes, replies, and the garbage they leave).
  *
- * `npm run build && node --expose-gc dist/bench/micro.js [--what parse|snapshot] [--runs 7]`
+ * `npm run build && node --expose-gc dist/bench/micro.js [--what parse|snapshot|publish] [--runs 7]`
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import {
   applyMarketEvent,
   createInstrumentState,
@@ -21,9 +25,10 @@ import {
   toSnapshot,
 } from '../src/analytics/instrument.js';
 import { DEFAULT_INTEL_CONFIG } from '../src/analytics/intel-config.js';
+import { RedisBus } from '../src/bus/redis-bus.js';
 import type { FeedEvent } from '../src/domain/types.js';
 import { parseFrame } from '../src/streams/core/parse.js';
-import { gcNow, round } from './common.js';
+import { BENCH_REDIS_URL, gcNow, round, silentLogger } from './common.js';
 import { type Chunk as RecordingChunk, RecordingReader, venueParsers, writeRecording } from './generate.js';
 
 const MIN_MS = 60_000;
@@ -52,26 +57,26 @@ function recording(instruments: number): RecordingChunk[] {
 }
 
 /** The fastest of `runs` runs of `body`, in CPU µs per item. */
-function fastest(runs: number, items: number, body: () => void): number {
+async function fastest(runs: number, items: number, body: () => void | Promise<void>): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < runs; r++) {
     gcNow();
     const c0 = process.cpuUsage();
-    body();
+    await body();
     const d = process.cpuUsage(c0);
     best = Math.min(best, (d.user + d.system) / items);
   }
   return round(best, 3);
 }
 
-function parseFigures(chunks: readonly RecordingChunk[], runs: number) {
+async function parseFigures(chunks: readonly RecordingChunk[], runs: number) {
   let frames = 0;
   for (const c of chunks) frames += c.n;
   let sink = 0;
-  const jsonParseUs = fastest(runs, frames, () => {
+  const jsonParseUs = await fastest(runs, frames, () => {
     for (const c of chunks) for (let i = 0; i < c.n; i++) if (JSON.parse(c.frame[i]!) !== null) sink++;
   });
-  const parseFrameUs = fastest(runs, frames, () => {
+  const parseFrameUs = await fastest(runs, frames, () => {
     const parsers = venueParsers();
     for (const c of chunks) {
       for (let i = 0; i < c.n; i++) {
@@ -105,20 +110,51 @@ function finalStates(chunks: readonly RecordingChunk[]): InstrumentState[] {
   return [...states.values()];
 }
 
-function snapshotFigures(chunks: readonly RecordingChunk[], runs: number) {
+async function snapshotFigures(chunks: readonly RecordingChunk[], runs: number) {
   const states = finalStates(chunks);
   const repeat = 40;
   const items = states.length * repeat;
   let sink = 0;
-  const toSnapshotUs = fastest(runs, items, () => {
+  const toSnapshotUs = await fastest(runs, items, () => {
     for (let r = 0; r < repeat; r++) for (const s of states) sink += toSnapshot(s, DEFAULT_INTEL_CONFIG).ts;
   });
-  const withJsonUs = fastest(runs, items, () => {
+  const withJsonUs = await fastest(runs, items, () => {
     for (let r = 0; r < repeat; r++) {
       for (const s of states) sink += JSON.stringify(toSnapshot(s, DEFAULT_INTEL_CONFIG)).length;
     }
   });
   return { snapshots: states.length, toSnapshotUs, toSnapshotAndStringifyUs: withJsonUs, sink };
+}
+
+/** The pipeline's publish slice (see pipeline-publish.ts). */
+const PUBLISH_SLICE = 25;
+
+async function publishFigures(chunks: readonly RecordingChunk[], runs: number) {
+  const snapshots = finalStates(chunks).map((s) => toSnapshot(s, DEFAULT_INTEL_CONFIG));
+  const prefix = `perp-pulse-micro-${process.pid}`;
+  const bus = new RedisBus({ url: BENCH_REDIS_URL, logger: silentLogger, prefix });
+  const repeat = 10;
+  try {
+    await bus.ready(5000);
+    const publishUs = await fastest(runs, snapshots.length * repeat, async () => {
+      for (let r = 0; r < repeat; r++) {
+        for (let i = 0; i < snapshots.length; i += PUBLISH_SLICE) {
+          await bus.publishSnapshots(snapshots.slice(i, i + PUBLISH_SLICE));
+        }
+      }
+    });
+    return {
+      snapshots: snapshots.length,
+      publishUsPerSnapshot: publishUs,
+      published: bus.counters.snapshotsPublished,
+    };
+  } finally {
+    await bus.close();
+    const admin = new Redis(BENCH_REDIS_URL);
+    const keys = snapshots.map((s) => bus.names.latestKey(s.venue, s.symbol));
+    for (let i = 0; i < keys.length; i += 500) await admin.del(...keys.slice(i, i + 500));
+    await admin.quit();
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -131,6 +167,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   });
   const chunks = recording(Number(values.instruments));
   const runs = Number(values.runs);
-  const figures = values.what === 'snapshot' ? snapshotFigures(chunks, runs) : parseFigures(chunks, runs);
+  const figures =
+    values.what === 'publish'
+      ? await publishFigures(chunks, runs)
+      : values.what === 'snapshot'
+        ? await snapshotFigures(chunks, runs)
+        : await parseFigures(chunks, runs);
   console.log(JSON.stringify(figures));
 }
