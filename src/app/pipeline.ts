@@ -92,6 +92,7 @@ export class Pipeline {
   private readonly publisher: SnapshotPublisher;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.intel = opts.intel ?? DEFAULT_INTEL_CONFIG;
@@ -298,12 +299,14 @@ export class Pipeline {
     return this.instrumentTotal;
   }
 
-  /** Idempotent: stops the timer after a final flush. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+  /** Idempotent: stops the timer after a final flush; every call resolves when that flush is done. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearInterval(this.timer);
+      this.timer = undefined;
+      await this.flush();
+    })();
+    return this.closing;
   }
 }

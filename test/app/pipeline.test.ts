@@ -88,3 +88,23 @@ describe('pipeline and the cross-venue aggregate', () => {
     expect(p.counters.aggregatesPublished).toBe(1);
   });
 });
+
+describe('pipeline close', () => {
+  it('close() called twice at once: both resolve only after the final snapshots are on the bus', async () => {
+    const bus = new MemoryBus();
+    const p = new Pipeline({
+      bus,
+      rules: { oiChange15mPct: 3, cooldownMs: 30 * MIN },
+      publishIntervalMs: 60_000,
+      logger: pino({ level: 'silent' }),
+    });
+    p.start();
+    p.handle(ev(t0, 1000));
+    const first = p.close();
+    const second = p.close();
+    await second;
+    expect((await bus.latest('okx', 'BTC'))?.oi.base).toBe(1000);
+    await first;
+    expect(p.close()).toBe(second);
+  });
+});
