@@ -55,31 +55,40 @@ export function openBotSide(ctx: BotContext): BotSide {
       }
     : (levels: AlertLevels) => bus.publishAlertLevels(levels);
   const ledger = stores.deliveryLedger;
-  const bot = createTelegramBot({
-    token: config.telegramBotToken,
-    apiRoot: config.telegramApiRoot,
-    bus: {
-      latest: (venue, symbol) => bus.latest(venue, symbol),
-      latestMany: (venue, symbols) => bus.latestMany(venue, symbols),
-      trackedSymbols: (venue) => bus.trackedSymbols(venue),
-      feedStatus: () => bus.feedStatus(),
-      publishAlertLevels,
-    },
-    subscriptions: stores.subscriptions,
-    settings: stores.chatSettings,
-    crossVenueQuietMs: config.alertCooldownMs,
-    venues: [...config.venues],
-    logger,
-    ...(ledger ? { ledger } : {}),
-    ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
-    adminChatIds: config.adminChatIds,
-    commandRatePerMin: config.commandRatePerMin,
-    // The demo's alerts carry its accelerated event time: aged on that clock, by as many event
-    // minutes as ALERT_MAX_AGE_MIN wall minutes are there.
-    delivery: clock
-      ? { admission: { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now } }
-      : { admission: { maxAlertAgeMs: config.alertMaxAgeMs } },
-  });
+  const createBot = () =>
+    createTelegramBot({
+      token: config.telegramBotToken,
+      apiRoot: config.telegramApiRoot,
+      bus: {
+        latest: (venue, symbol) => bus.latest(venue, symbol),
+        latestMany: (venue, symbols) => bus.latestMany(venue, symbols),
+        trackedSymbols: (venue) => bus.trackedSymbols(venue),
+        feedStatus: () => bus.feedStatus(),
+        publishAlertLevels,
+      },
+      subscriptions: stores.subscriptions,
+      settings: stores.chatSettings,
+      crossVenueQuietMs: config.alertCooldownMs,
+      venues: [...config.venues],
+      logger,
+      ...(ledger ? { ledger } : {}),
+      ...(config.webhook ? { webhook: { url: config.webhook.url, secret: config.webhook.secret } } : {}),
+      adminChatIds: config.adminChatIds,
+      commandRatePerMin: config.commandRatePerMin,
+      // The demo's alerts carry its accelerated event time: aged on that clock, by as many event
+      // minutes as ALERT_MAX_AGE_MIN wall minutes are there.
+      delivery: clock
+        ? { admission: { maxAlertAgeMs: config.alertMaxAgeMs * DEMO_TIME_SCALE, ageClock: clock.now } }
+        : { admission: { maxAlertAgeMs: config.alertMaxAgeMs } },
+    });
+  let bot: ReturnType<typeof createTelegramBot>;
+  try {
+    bot = createBot();
+  } catch (err) {
+    // The caller never gets this side to close: close the stores' connections here.
+    void stores.close();
+    throw err;
+  }
   // Alerts reach the bot through the pulse:alerts stream, acknowledged once delivered: the bot
   // can restart (or run as its own process) without losing or repeating an alert.
   const consumer = stores.alertConsumer({

@@ -179,6 +179,8 @@ export async function openProcessorSide(ctx: ProcessorContext): Promise<Processo
       .catch(() => {})
       .then(readLevels);
     await Promise.race([first, sleep(3000, undefined, { ref: false })]);
+    // A close() during the wait has already cleared the timers: start none after it.
+    if (signal.aborted) return;
     timers.push(setInterval(() => void readLevels(), ALERT_LEVELS_POLL_MS));
   };
 
@@ -222,6 +224,7 @@ export async function openProcessorSide(ctx: ProcessorContext): Promise<Processo
         sleep(3000, undefined, { signal: waited.signal }).catch(() => {}),
       ]);
     }
+    if (signal.aborted) return;
     timers.push(setInterval(() => void saveCheckpoint(key), CHECKPOINT_INTERVAL_MS));
   };
 
