@@ -15,7 +15,7 @@ export interface PacingClock {
 }
 
 /** `performance.now()` and `setTimeout`, both looked up at call time (so fake timers apply). */
-export const SYSTEM_CLOCK: PacingClock = {
+const SYSTEM_CLOCK: PacingClock = {
   now: () => performance.now(),
   after(ms, fn) {
     const handle = setTimeout(fn, ms);

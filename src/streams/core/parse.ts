@@ -20,7 +20,7 @@ export function parseFrame(
 }
 
 /** `reason in <excerpt>` for a `FrameError`; the message of anything else a parser threw. */
-export function describeParseError(err: unknown): string {
+function describeParseError(err: unknown): string {
   if (err instanceof FrameError) return `${err.reason} in ${err.excerpt}`;
   return err instanceof Error ? err.message : String(err);
 }

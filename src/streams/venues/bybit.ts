@@ -10,7 +10,14 @@
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
 import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
-import { type Fields, FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
+import {
+  type Fields,
+  FrameReader,
+  isRecord,
+  marketEvent,
+  positiveTime,
+  setDefined as set,
+} from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
 
 export const BYBIT_WS_URL = 'wss://stream.bybit.com/v5/public/linear';
@@ -178,7 +185,7 @@ class BybitParser implements FrameParser {
       'fundingIntervalHours',
       v.fundingIntervalHour ?? this.fundingIntervalHours?.get(state.instrument),
     );
-    if (v.nextFundingTime !== undefined && v.nextFundingTime > 0) ev.nextFundingTs = v.nextFundingTime;
+    set(ev, 'nextFundingTs', positiveTime(v.nextFundingTime));
     // `fundingCap` bounds the rate both ways (perpetuals only; "" on dated futures). Without it, the
     // listing's `upperFundingRate`/`lowerFundingRate` stand in.
     const listed = this.listedBounds.get(state.instrument);
