@@ -47,7 +47,49 @@ export interface MarketEvent {
   readonly fundingIntervalHours?: number;
   readonly nextFundingTs?: number;
   readonly turnover24hUsd?: number;
+  /**
+   * Liquidations the frame reported for this instrument (a venue's liquidation stream). A frame
+   * may carry several; each has its own event time, which may be older than `eventTs`.
+   */
+  readonly liquidations?: readonly Liquidation[];
+  /**
+   * Long/short statistics from a venue's REST bucket (5-minute period): the share of accounts net
+   * long, and of top traders' positions long, percent (66.2 = 66.2%). `longShortTs` is the bucket's
+   * time. A body carries one figure or both.
+   */
+  readonly accountsLongPct?: number;
+  readonly topTradersLongPct?: number;
+  readonly longShortTs?: number;
 }
+
+/** One forced close of a position, normalized. */
+export interface Liquidation {
+  /** The side of the position that was liquidated: `long` = a forced sell. */
+  readonly side: 'long' | 'short';
+  /** Size, base units (OKX contracts already multiplied by `ctVal`). */
+  readonly base: number;
+  /** Size × the venue's price for it (Binance average fill, Bybit and OKX bankruptcy price), USD. */
+  readonly usd: number;
+  /** The liquidation's own time, epoch ms. */
+  readonly ts: number;
+}
+
+/**
+ * How completely each venue's public feed reports liquidations: `complete` (every liquidation,
+ * Bybit `allLiquidation`), `sampled` (at most one per instrument per second: Binance
+ * `!forceOrder@arr`, OKX `liquidation-orders`), or null: no public market-wide feed (Hyperliquid).
+ */
+export type LiquidationCoverage = 'complete' | 'sampled';
+export const LIQUIDATION_COVERAGE: Readonly<Record<VenueId, LiquidationCoverage | null>> = {
+  binance: 'sampled',
+  bybit: 'complete',
+  okx: 'sampled',
+  hyperliquid: null,
+};
+
+/** Why a venue's `liquidations` / `longShort` are null: published as `unavailable` in the snapshot. */
+export const NO_LIQUIDATION_FEED = 'venue publishes no market-wide liquidation feed';
+export const NO_LONG_SHORT_STATS = 'venue publishes no long/short statistics';
 
 export type FeedStatusKind =
   | 'connecting'
@@ -188,8 +230,53 @@ export interface SnapshotJson {
     readonly maxVenue: string | null;
     readonly minVenue: string | null;
   } | null;
+  /**
+   * Liquidations over each window, on event time. Null when the venue publishes no feed (the reason
+   * is in `unavailable.liquidations`); never zeros for a venue we cannot see.
+   */
+  readonly liquidations?: LiquidationsJson | null;
+  /** The latest long/short statistics; null when the venue publishes none (see `unavailable`). */
+  readonly longShort?: LongShortJson | null;
+  /** Why a figure is null for this venue (absent when every figure is available). */
+  readonly unavailable?: { readonly liquidations?: string; readonly longShort?: string };
   /** Aggregate only: per window, the venues whose control state differs from the aggregate's. */
   readonly divergence?: { readonly '15m': readonly string[]; readonly '24h': readonly string[] };
+}
+
+/** One window of liquidations by the side of the positions closed. */
+export interface LiquidationWindowJson {
+  /** USD value of long positions liquidated (forced sells). */
+  readonly longUsd: number;
+  /** USD value of short positions liquidated (forced buys). */
+  readonly shortUsd: number;
+  readonly longBase: number;
+  readonly shortBase: number;
+  readonly count: number;
+  /**
+   * Base amount liquidated (both sides) ÷ the size of the window's OI decrease; null unless OI
+   * fell over the window (or the OI change is unknown). On sampled venues it is a lower bound.
+   */
+  readonly oiShare: number | null;
+  /** Counting started after the window's start (a restart, a new subscription): sums are partial. */
+  readonly partial: boolean;
+}
+
+export interface LiquidationsJson {
+  readonly '15m': LiquidationWindowJson;
+  readonly '24h': LiquidationWindowJson;
+  /** `sampled` when any venue counted is sampled (see `LIQUIDATION_COVERAGE`). */
+  readonly coverage: LiquidationCoverage;
+  /** Aggregate only: the venues of the symbol whose liquidations are not in the sums. */
+  readonly missingVenues?: readonly string[];
+}
+
+export interface LongShortJson {
+  /** Share of accounts net long, percent. */
+  readonly accountsLongPct: number | null;
+  /** Share of top traders' positions that are long, percent (Binance, OKX); null where not published. */
+  readonly topTradersLongPct: number | null;
+  /** Time of the statistics' bucket, epoch ms. */
+  readonly ts: number;
 }
 
 export type AlertKind =

@@ -11,6 +11,11 @@ export interface UniverseEntry {
   /** Bounds on the funding rate per interval when the listing says them (Bybit `upperFundingRate`/`lowerFundingRate`). */
   readonly fundingRateCap?: number;
   readonly fundingRateFloor?: number;
+  /**
+   * Base units per contract where the venue counts sizes in contracts (OKX `ctVal` of a linear
+   * swap: BTC-USDT-SWAP 0.01). Absent where sizes are already in base units.
+   */
+  readonly contractValueBase?: number;
   /** 24h turnover in USD at listing time, used to rank the top N. */
   readonly turnover24hUsd?: number;
 }
