@@ -41,6 +41,39 @@ export interface ScriptedFundingEvent {
   readonly intervalHours?: number;
 }
 
+/**
+ * A scripted liquidation cascade: from `atTs` over `durationMs`, positions of `side` worth
+ * `totalUsd` (at the mark price of each order's time) are liquidated in orders every 500 ms.
+ * A cascade of longs usually comes with a falling price and OI (a flush), one of shorts with a
+ * rising price and falling OI (a squeeze): script the move with a `ScriptedEvent`.
+ */
+export interface ScriptedLiquidationEvent {
+  readonly symbol: string;
+  readonly atTs: number;
+  readonly durationMs: number;
+  /** The side of the positions liquidated. */
+  readonly side: 'long' | 'short';
+  readonly totalUsd: number;
+}
+
+/** One liquidation order of the scripted market: what every venue simulator encodes its own way. */
+export interface SimLiquidation {
+  readonly symbol: string;
+  /** The side of the position liquidated (`long` = a forced sell). */
+  readonly side: 'long' | 'short';
+  /** Size, base units. */
+  readonly base: number;
+  /** Price of the order (the mark price at `ts`), USD. */
+  readonly price: number;
+  readonly ts: number;
+}
+
+/** Cascade orders come every this many ms (Bybit's push period). */
+export const SIM_LIQUIDATION_STEP_MS = 500;
+/** Background liquidations: on average one per symbol per this many ms, each about 0.002% of OI. */
+const BACKGROUND_LIQUIDATION_EVERY_MS = 20_000;
+const BACKGROUND_LIQUIDATION_OI_FRACTION = 0.00002;
+
 export interface MarketState {
   readonly markPrice: number;
   readonly lastPrice: number;
@@ -65,6 +98,8 @@ export interface ScriptedMarketOptions {
   readonly events?: readonly ScriptedEvent[];
   /** Funding regimes; later ones win where they overlap. */
   readonly funding?: readonly ScriptedFundingEvent[];
+  /** Liquidation cascades, on top of a small seeded background of single liquidations. */
+  readonly liquidations?: readonly ScriptedLiquidationEvent[];
 }
 
 export interface ScriptedMarket {
@@ -74,6 +109,12 @@ export interface ScriptedMarket {
   spec(symbol: string): MarketSymbolSpec;
   /** Throws a RangeError for a symbol the market does not have. */
   stateAt(symbol: string, ts: number): MarketState;
+  /**
+   * Liquidation orders of `symbol` with `fromTs < ts <= toTs`, oldest first: the cascades' orders
+   * (one per 500 ms step) and the background's (at most one per 500 ms step). A pure function of
+   * the arguments, so two calls over adjacent spans never repeat or miss an order.
+   */
+  liquidationsBetween(symbol: string, fromTs: number, toTs: number): SimLiquidation[];
 }
 
 /** A small realistic default universe. */
@@ -214,11 +255,43 @@ export function createScriptedMarket(opts: ScriptedMarketOptions): ScriptedMarke
     };
   };
 
+  const cascades = opts.liquidations ?? [];
+  const backgroundChance = SIM_LIQUIDATION_STEP_MS / BACKGROUND_LIQUIDATION_EVERY_MS;
+
+  const liquidationsBetween = (symbol: string, fromTs: number, toTs: number): SimLiquidation[] => {
+    const key = stringHash(symbol);
+    const out: SimLiquidation[] = [];
+    if (!(toTs > fromTs)) return out;
+    // Every order sits on a step boundary; walk the steps in (fromTs, toTs].
+    const first = Math.floor(fromTs / SIM_LIQUIDATION_STEP_MS) + 1;
+    const last = Math.floor(toTs / SIM_LIQUIDATION_STEP_MS);
+    for (let step = first; step <= last; step++) {
+      const ts = step * SIM_LIQUIDATION_STEP_MS;
+      if (ts < opts.startTs) continue;
+      for (const c of cascades) {
+        if (c.symbol !== symbol || ts <= c.atTs || ts > c.atTs + c.durationMs) continue;
+        const steps = Math.max(1, Math.round(c.durationMs / SIM_LIQUIDATION_STEP_MS));
+        const price = stateAt(symbol, ts).markPrice;
+        // Uneven orders (0.5×–1.5× the mean), scaled so the cascade sums to about `totalUsd`.
+        const size = 0.5 + hash01(seed, key, 40 + step, c.atTs % 1_000_003);
+        out.push({ symbol, side: c.side, base: ((c.totalUsd / steps) * size) / price, price, ts });
+      }
+      if (hash01(seed, key, 41, step) < backgroundChance) {
+        const st = stateAt(symbol, ts);
+        const side = hash01(seed, key, 42, step) < 0.5 ? 'long' : 'short';
+        const base = st.oiBase * BACKGROUND_LIQUIDATION_OI_FRACTION * (0.2 + 1.6 * hash01(seed, key, 43, step));
+        out.push({ symbol, side, base, price: st.markPrice, ts });
+      }
+    }
+    return out;
+  };
+
   return {
     symbols: opts.symbols.map((s) => s.symbol),
     startTs: opts.startTs,
     has: (symbol) => specs.has(symbol),
     spec,
     stateAt,
+    liquidationsBetween,
   };
 }
