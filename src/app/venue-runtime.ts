@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../bus/types.js';
 import type { FeedEvent, RawFrame } from '../domain/types.js';
-import type { VenueAdapter } from '../streams/core/adapter.js';
+import type { RestPollPlan, VenueAdapter } from '../streams/core/adapter.js';
 import type { FeedConnection } from '../streams/core/connection.js';
 import { RestPoller } from '../streams/core/rest-poller.js';
 import { inShard, type Shard, type UniverseEntry, type UniverseWant } from '../streams/core/universe.js';
@@ -43,6 +43,8 @@ export class VenueRuntime {
   private entries: UniverseEntry[] = [];
   private readonly slots: Slot[] = [];
   private poller: RestPoller | undefined;
+  /** Polls the long/short statistics, where the venue publishes them. */
+  private longShortPoller: RestPoller | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly ctx: VenueContext & { readonly universe: () => readonly UniverseEntry[] };
@@ -71,6 +73,11 @@ export class VenueRuntime {
     return this.poller?.counters;
   }
 
+  /** The long/short poller's counters, when the venue publishes the statistics. */
+  longShortCounters(): RestPoller['counters'] | undefined {
+    return this.longShortPoller?.counters;
+  }
+
   /** Resolves the universe (retrying until the venue answers or close()), then connects. */
   async start(): Promise<void> {
     const { module, logger } = this.opts;
@@ -90,19 +97,27 @@ export class VenueRuntime {
     this.adapter = adapter;
     this.place(this.entries.map((e) => e.instrument));
     this.openMissing();
-    const plan = module.createRestPlan?.(this.ctx);
-    if (plan) {
-      // Even with an empty universe: a refresh may add instruments, and the plan follows it.
-      this.poller = new RestPoller({
-        plan,
-        parser: adapter.createParser(),
-        logger: logger.child({ component: 'rest' }),
-        onEvent: this.opts.onEvent,
-        ...(this.opts.onRawFrame ? { onRawFrame: this.opts.onRawFrame } : {}),
-      });
-      this.poller.start();
-    }
+    // Even with an empty universe: a refresh may add instruments, and the plans follow it.
+    this.poller = this.startPoller(module.createRestPlan?.(this.ctx), adapter, 'rest');
+    this.longShortPoller = this.startPoller(module.createLongShortPlan?.(this.ctx), adapter, 'long-short');
     this.refreshTimer = setInterval(() => void this.refresh(), this.opts.universeRefreshMs);
+  }
+
+  private startPoller(
+    plan: RestPollPlan | undefined,
+    adapter: VenueAdapter,
+    component: string,
+  ): RestPoller | undefined {
+    if (!plan) return undefined;
+    const poller = new RestPoller({
+      plan,
+      parser: adapter.createParser(),
+      logger: this.opts.logger.child({ component }),
+      onEvent: this.opts.onEvent,
+      ...(this.opts.onRawFrame ? { onRawFrame: this.opts.onRawFrame } : {}),
+    });
+    poller.start();
+    return poller;
   }
 
   private mine(entries: readonly UniverseEntry[]): UniverseEntry[] {
@@ -206,6 +221,10 @@ export class VenueRuntime {
     this.abort.abort();
     clearInterval(this.refreshTimer);
     for (const s of this.slots) s.sub?.unsubscribe();
-    await Promise.all([...this.slots.map((s) => s.conn?.close()), this.poller?.close()]);
+    await Promise.all([
+      ...this.slots.map((s) => s.conn?.close()),
+      this.poller?.close(),
+      this.longShortPoller?.close(),
+    ]);
   }
 }

@@ -33,6 +33,12 @@ export interface VenueModule {
   createAdapter(ctx: VenueContext): VenueAdapter;
   /** Data the venue only offers over REST (Binance open interest), polled within a budget. */
   createRestPlan?(ctx: VenueContext): RestPollPlan;
+  /**
+   * Long/short statistics (5-minute buckets) over REST, polled for the followed instruments by a
+   * poller of their own, so they never take the OI poll's budget; absent where the venue publishes
+   * none (Hyperliquid). Its requests carry no `instrument`: a late statistic is not an OI gap.
+   */
+  createLongShortPlan?(ctx: VenueContext): RestPollPlan;
   /** The venue's OI history for a warm start; absent where it has none (Hyperliquid: current OI only). */
   readonly oiHistory?: {
     /** A fetcher against the venue's REST base (no trailing slash). */
