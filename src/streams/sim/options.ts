@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebSocketServer } from 'ws';
-import type { MarketSymbolSpec, ScriptedEvent, ScriptedMarket } from './market.js';
+import type { MarketSymbolSpec, ScriptedEvent, ScriptedLiquidationEvent, ScriptedMarket } from './market.js';
 
 /** Any pino logger fits. */
 export interface SimLogger {
@@ -18,6 +18,8 @@ export interface SimulatorOptions {
   /** Ignored when `market` is given. Default `DEFAULT_MARKET_SYMBOLS`, served under the venue's instrument names. */
   readonly symbols?: readonly MarketSymbolSpec[];
   readonly events?: readonly ScriptedEvent[];
+  /** Ignored when `market` is given. Liquidation cascades (a small background runs anyway). */
+  readonly liquidations?: readonly ScriptedLiquidationEvent[];
   readonly seed?: number;
   /** Event time at start; default the wall clock. */
   readonly startTs?: number;

@@ -17,6 +17,7 @@ export function simMarket(opts: SimulatorOptions, startTs: number): ScriptedMark
       startTs,
       seed: opts.seed ?? 1,
       events: opts.events ?? [],
+      liquidations: opts.liquidations ?? [],
     })
   );
 }
