@@ -54,8 +54,11 @@ export function demoClock(
  * saw itself (the day before the start comes from the warm start, see demo-history.ts):
  * - 20 min SOL: OI +6% and price +2.5% in 6 min: `oi_change_15m` and, against a quiet day,
  *   `momentum_spike`; the aggregate's control becomes longs opening.
- * - 35 min ETH: OI −4.5% and price −3% in 8 min: `oi_change_15m` down.
+ * - 35 min ETH: OI −4.5% and price −3% in 8 min, $15M of longs liquidated on each venue with a
+ *   feed: a long flush, `liquidation_cascade` (longs) and `oi_change_15m` down.
  * - 50 min SOL: OI −5% and price −3% in 6 min: longs unwind, the aggregate's `control_flip`.
+ * - 60 min BTC: OI −3.5% and price +2% in 6 min, $30M of shorts liquidated on each venue with a
+ *   feed: a short squeeze, `liquidation_cascade` (shorts), "short covering · N% forced".
  * - 80 min DOGE: funding jumps to 0.375% per 8 h, OKX's cap: `funding_pressure` everywhere,
  *   `funding_at_bound` on OKX.
  * - 100 min DOGE: the venues shorten its funding interval to 4 h: `funding_interval_change`.
@@ -73,6 +76,7 @@ export function demoMarket(startTs = Date.now()): ScriptedMarket {
       { symbol: 'SOL', atTs: startTs + 20 * MIN, durationMs: 6 * MIN, oiChangePct: 6, priceChangePct: 2.5 },
       { symbol: 'ETH', atTs: startTs + 35 * MIN, durationMs: 8 * MIN, oiChangePct: -4.5, priceChangePct: -3 },
       { symbol: 'SOL', atTs: startTs + 50 * MIN, durationMs: 6 * MIN, oiChangePct: -5, priceChangePct: -3 },
+      { symbol: 'BTC', atTs: startTs + 60 * MIN, durationMs: 6 * MIN, oiChangePct: -3.5, priceChangePct: 2 },
       {
         symbol: 'XRP',
         atTs: startTs + 100 * MIN,
@@ -87,6 +91,10 @@ export function demoMarket(startTs = Date.now()): ScriptedMarket {
         oiChangePct: 5,
         priceChangePct: -1.5,
       },
+    ],
+    liquidations: [
+      { symbol: 'ETH', atTs: startTs + 35 * MIN, durationMs: 8 * MIN, side: 'long', totalUsd: 15_000_000 },
+      { symbol: 'BTC', atTs: startTs + 60 * MIN, durationMs: 6 * MIN, side: 'short', totalUsd: 30_000_000 },
     ],
     funding: [
       { symbol: 'DOGE', atTs: startTs + 80 * MIN, fundingRate: 0.00375 },
