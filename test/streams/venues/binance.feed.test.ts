@@ -22,7 +22,7 @@ describe('binance feed against the simulator', () => {
       instruments: () => entries.map((e) => e.instrument),
     });
     await waitUntil(() => expect(market(events).length).toBeGreaterThanOrEqual(30));
-    expect(sim.subscriptions()).toEqual(['!markPrice@arr@1s', '!ticker@arr']);
+    expect(sim.subscriptions()).toEqual(['!forceOrder@arr', '!markPrice@arr@1s', '!ticker@arr']);
     expect(new Set(market(events).map((e) => e.instrument))).toEqual(
       new Set(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']),
     );
