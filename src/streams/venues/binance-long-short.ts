@@ -74,14 +74,16 @@ export interface BinanceLongShortPlanOptions {
  * Polls both statistics of the followed instruments, `period=5m&limit=1`, within
  * `requestsPerRound` requests per 5 minutes. A round is a list of request slots (first the
  * account ratio's share, then the top traders'), each endpoint walking the instruments
- * round-robin from where it stopped; cycle `i` of the round's 20 (one every 15 s) takes slots
- * `[⌊i·T/20⌋, ⌊(i+1)·T/20⌋)`, so the round's requests are spread evenly over the 5 minutes.
+ * round-robin from where it stopped. Each of the round's 20 cycles (one every 15 s) takes the
+ * next `requestsPerRound / 20` slots (18) until the round's are used up: a small universe is
+ * refreshed at once after the round starts, a large one spread over the whole 5 minutes.
  * The poller's own budget (1 per request, `requestsPerRound / 5` per rolling minute) is the hard
  * cap: any 5 minutes hold at most `requestsPerRound` requests, even when cycles stretch.
  * Requests carry no `instrument`: a late statistic is not an open-interest gap.
  */
 export function createBinanceLongShortPlan(opts: BinanceLongShortPlanOptions): RestPollPlan {
   const budget = opts.requestsPerRound ?? LONG_SHORT_REQUESTS_PER_ROUND;
+  const perCycle = Math.max(1, Math.floor(budget / LONG_SHORT_CYCLES_PER_ROUND));
   let cycle = 0;
   const cursor = { accounts: 0, topTraders: 0 };
   const request = (path: string, instrument: string): RestRequest => ({
@@ -100,9 +102,8 @@ export function createBinanceLongShortPlan(opts: BinanceLongShortPlanOptions): R
       const n = list.length;
       if (n === 0) return [];
       const { accounts, topTraders } = longShortShares(n, budget);
-      const slots = accounts + topTraders;
-      const from = Math.floor((i * slots) / LONG_SHORT_CYCLES_PER_ROUND);
-      const to = Math.floor(((i + 1) * slots) / LONG_SHORT_CYCLES_PER_ROUND);
+      const from = i * perCycle;
+      const to = Math.min(accounts + topTraders, from + perCycle);
       const out: RestRequest[] = [];
       for (let slot = from; slot < to; slot++) {
         const key = slot < accounts ? 'accounts' : 'topTraders';
