@@ -1,11 +1,13 @@
 /**
  * Binance USDⓈ-M wire bodies for the simulator and the recording encoder: markPriceUpdate and
  * 24hrTicker array elements, and the REST answers (exchangeInfo, ticker/24hr, openInterest,
- * fundingInfo, and openInterestHist from `history-sim.ts`). Protocol mirror of the USDⓈ-M docs
+ * fundingInfo, openInterestHist from `history-sim.ts`, and the long/short statistics from
+ * `binance-sim-forced.ts`). Protocol mirror of the USDⓈ-M docs
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api);
  * field order as in the 2026-09-09 capture of `/market/stream`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LONG_SHORT_PATHS, longShortResponse } from './binance-sim-forced.js';
 import { binanceOiHistory } from './history-sim.js';
 import type { ScriptedMarket } from './market.js';
 import { formatPrice } from './market.js';
@@ -254,6 +256,13 @@ export function binanceRestResponse(
       const hours = (name: string) => ctx.intervals.get(name) ?? 8;
       return { weight: 0, ...binanceOiHistory(market, names, hours, query, ts) };
     }
+    case '/futures/data/globalLongShortAccountRatio':
+    case '/futures/data/topLongShortPositionRatio': {
+      // Weight 0; its own limit of 1000 requests per 5 min is kept by the handler.
+      const l = tradable.find((x) => x.name === symbol && x.quote === 'USDT');
+      if (!l) return invalidSymbol(0);
+      return { weight: 0, ...longShortResponse(market, LONG_SHORT_PATHS[path], l.name, l.base, query, ts) };
+    }
     case '/fapi/v1/fundingInfo':
       return {
         status: 200,
@@ -284,10 +293,14 @@ export interface RestFailure {
 }
 
 const MINUTE_MS = 60_000;
-const OI_HIST_PATH = '/futures/data/openInterestHist';
-/** `openInterestHist`: "IP rate limit 1000 requests/5min", apart from the request weight. */
-const OI_HIST_LIMIT = 1_000;
-const OI_HIST_WINDOW_MS = 5 * MINUTE_MS;
+/**
+ * `openInterestHist` and the long/short statistics: each "IP rate limit 1000 requests/5min",
+ * apart from the request weight. Whether they share one counter is not documented: the simulator
+ * counts them together, the stricter reading.
+ */
+const FUTURES_DATA_PREFIX = '/futures/data/';
+const FUTURES_DATA_LIMIT = 1_000;
+const FUTURES_DATA_WINDOW_MS = 5 * MINUTE_MS;
 
 /** One REST request as the simulator saw it: path with query, and the wall clock at arrival. */
 export interface RestRequestLogEntry {
@@ -315,8 +328,8 @@ export function createBinanceRestHandler(
   const requested: string[] = [];
   const log: RestRequestLogEntry[] = [];
   const weight = { minute: 0, used: 0 };
-  /** Wall times of `openInterestHist` requests within the last 5 minutes. */
-  const oiHistTimes: number[] = [];
+  /** Wall times of `/futures/data/*` requests within the last 5 minutes. */
+  const futuresDataTimes: number[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     const pathWithQuery = `${url.pathname}${url.search}`;
@@ -340,12 +353,12 @@ export function createBinanceRestHandler(
         ...failure.headers,
       });
     }
-    if (url.pathname === OI_HIST_PATH) {
+    if (url.pathname.startsWith(FUTURES_DATA_PREFIX)) {
       const nowMs = Date.now();
-      while (oiHistTimes.length > 0 && oiHistTimes[0]! <= nowMs - OI_HIST_WINDOW_MS) oiHistTimes.shift();
-      if (oiHistTimes.length >= OI_HIST_LIMIT)
-        return reply(429, FAILURE_BODIES[429], { 'retry-after': '60' });
-      oiHistTimes.push(nowMs);
+      const times = futuresDataTimes;
+      while (times.length > 0 && times[0]! <= nowMs - FUTURES_DATA_WINDOW_MS) times.shift();
+      if (times.length >= FUTURES_DATA_LIMIT) return reply(429, FAILURE_BODIES[429], { 'retry-after': '60' });
+      times.push(nowMs);
     }
     const answer =
       req.method === 'GET'

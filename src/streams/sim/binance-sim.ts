@@ -3,11 +3,13 @@
  * fapi REST endpoints the adapter, universe and poller use, on one loopback port, in the real
  * wire format (protocol mirror of
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams). Like the venue it pushes `!markPrice@arr@1s` in
- * two shards per tick, mixes in a COIN-M and a USDC element, sends ping frames, counts request
+ * two shards per tick, mixes in a COIN-M and a USDC element, pushes `!forceOrder@arr` sampled
+ * to the latest order per symbol per second (COIN-M mixed in), sends ping frames, counts request
  * weight in `X-MBX-USED-WEIGHT-1M`, and answers 429 with `Retry-After` past the limit.
  */
 import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { forceOrderPayload, sampledLiquidations } from './binance-sim-forced.js';
 import {
   binancePoint,
   COIN_M_SUFFIX,
@@ -33,6 +35,7 @@ export type { SimLogger };
 const WS_PATH = '/market/stream';
 const MARK_STREAMS = new Set(['!markPrice@arr@1s', '!markPrice@arr']);
 const TICKER_STREAM = '!ticker@arr';
+const FORCE_ORDER_STREAM = '!forceOrder@arr';
 /** "WebSocket connections have a limit of 10 incoming messages per second." */
 const MAX_INCOMING_PER_SEC = 10;
 
@@ -90,14 +93,19 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
   let pings = 0;
   let pongs = 0;
 
+  /** Liquidations are pushed for whole seconds of event time from here on (as they happen, never replayed). */
+  let liquidationSec = Math.floor(eventTs() / 1000);
   const send = (c: Conn, text: string) => sendTo(c.ws, text);
   const pointOf = (symbol: string, instrument: string, ts: number) =>
     binancePoint(market, symbol, instrument, ts, intervals.get(instrument) ?? 8);
 
   /** One tick: the mark array in two shards (COIN-M in the first, USDC in the second), then tickers. */
   const tick = () => {
-    if (flags.silent || flags.paused || conns.size === 0) return;
     const ts = eventTs();
+    const fromSec = liquidationSec;
+    liquidationSec = Math.max(liquidationSec, Math.floor(ts / 1000));
+    if (flags.silent || flags.paused || conns.size === 0) return;
+    const liquidations = forceOrderFrames(fromSec, liquidationSec);
     const um = market.symbols.map((s) => pointOf(s, `${s}USDT`, ts));
     const coinM = pointOf(first, `${first}${COIN_M_SUFFIX}`, ts);
     const usdc = pointOf(first, `${first}USDC`, ts);
@@ -112,8 +120,32 @@ export async function startBinanceSimulator(opts: BinanceSimulatorOptions = {}):
       for (const stream of c.streams) {
         if (MARK_STREAMS.has(stream)) for (const shard of shards) send(c, envelope(stream, shard));
         else if (stream === TICKER_STREAM) send(c, envelope(stream, tickers));
+        else if (stream === FORCE_ORDER_STREAM) for (const frame of liquidations) send(c, frame);
       }
     }
+  };
+
+  /**
+   * The `!forceOrder@arr` frames of the whole seconds `[fromSec, toSec)`, oldest first: one per
+   * symbol per second at most; the first symbol's are mirrored as a COIN-M `<BASE>USD_PERP`
+   * order, as the all-market stream mixes them in since the CM merge. Computed only when some
+   * connection subscribed, since sampling walks every symbol's orders.
+   */
+  const forceOrderFrames = (fromSec: number, toSec: number): string[] => {
+    if (toSec <= fromSec || ![...conns].some((c) => c.streams.has(FORCE_ORDER_STREAM))) return [];
+    const payloads: { ts: number; payload: object }[] = [];
+    for (const symbol of market.symbols) {
+      for (const liq of sampledLiquidations(market, symbol, fromSec, toSec)) {
+        // Pushed when its second closes, as the venue's snapshot is.
+        const E = (Math.floor(liq.ts / 1000) + 1) * 1000;
+        const um = forceOrderPayload(liq, `${symbol}USDT`, E);
+        if (um) payloads.push({ ts: liq.ts, payload: um });
+        const cm = symbol === first ? forceOrderPayload(liq, `${symbol}USD_PERP`, E, true) : undefined;
+        if (cm) payloads.push({ ts: liq.ts, payload: cm });
+      }
+    }
+    payloads.sort((a, b) => a.ts - b.ts);
+    return payloads.map((p) => envelope(FORCE_ORDER_STREAM, p.payload));
   };
 
   const onMessage = (c: Conn, text: string) => {

@@ -1,9 +1,11 @@
 /**
- * Binance USDⓈ-M futures: the all-market arrays `!markPrice@arr@1s` (mark, index, funding) and
- * `!ticker@arr` (last price, 24 h quote turnover) on ONE combined-stream connection, plus REST
- * bodies (open interest, funding intervals and rate bounds) from `binance-rest.ts` through the same parser.
+ * Binance USDⓈ-M futures: the all-market streams `!markPrice@arr@1s` (mark, index, funding),
+ * `!ticker@arr` (last price, 24 h quote turnover) and `!forceOrder@arr` (liquidations) on ONE
+ * combined-stream connection, plus REST bodies (open interest, funding intervals and rate bounds
+ * from `binance-rest.ts`, long/short statistics from `binance-long-short.ts`) through the same parser.
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream-for-All-market
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Tickers-Streams
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Liquidation-Order-Streams
  * Pitfalls (the WebSocket market streams' change log, and frames recorded from `/market/stream`):
  * - These streams exist only on the routed `/market` URL; elsewhere SUBSCRIBE is acked and
  *   nothing ever arrives.
@@ -11,14 +13,25 @@
  *   TradFi and USDC symbols: every element is its own event, and only universe instruments count.
  * - `P` is the estimated settle price in markPriceUpdate and the change percent in 24hrTicker:
  *   it is never read. `r` is per funding interval; `""` and `T` = 0 mean absent.
+ * - forceOrder's `S` is the side of the liquidation ORDER: `SELL` closes a long. The stream pushes
+ *   at most the latest order per symbol per second (sampled), with no order id; `z` (accumulated
+ *   fill) is the order's size, `l` only its last fill. Since the CM merge `ps`/`st` come after the
+ *   other keys, inside `o` in a 2026 capture and next to `e`/`E` in the connector's types.
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
 import type { FrameParser, ParseResult, VenueAdapter } from '../core/adapter.js';
 import { type Fields, FrameReader, isRecord, marketEvent, setDefined as set } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
+import { GLOBAL_ACCOUNT_RATIO_PATH, TOP_POSITION_RATIO_PATH } from './binance-long-short.js';
 import { FUNDING_INFO_PATH, OPEN_INTEREST_PATH } from './binance-rest.js';
 
+export {
+  type BinanceLongShortPlanOptions,
+  createBinanceLongShortPlan,
+  GLOBAL_ACCOUNT_RATIO_PATH,
+  TOP_POSITION_RATIO_PATH,
+} from './binance-long-short.js';
 export {
   BINANCE_REST_URL,
   type BinanceRestPlanOptions,
@@ -30,7 +43,7 @@ export {
 export const BINANCE_WS_URL = 'wss://fstream.binance.com/market/stream';
 
 /** The all-market streams this adapter subscribes to, whatever the universe. */
-export const BINANCE_STREAMS = ['!markPrice@arr@1s', '!ticker@arr'] as const;
+export const BINANCE_STREAMS = ['!markPrice@arr@1s', '!ticker@arr', '!forceOrder@arr'] as const;
 
 /** Symbols that `fundingInfo` does not list settle every 8 h (Get-Funding-Rate-Info). */
 export const BINANCE_DEFAULT_FUNDING_INTERVAL_HOURS = 8;
@@ -162,6 +175,11 @@ class BinanceParser implements FrameParser {
     const events: MarketEvent[] = [];
     const entryOf = this.shared.lookup();
     for (const el of list) {
+      if (isRecord(el) && el.e === 'forceOrder') {
+        const ev = this.forceOrder(el, at, entryOf, receiveTs);
+        if (ev) events.push(ev);
+        continue;
+      }
       if (!isRecord(el) || typeof el.e !== 'string' || typeof el.s !== 'string')
         return at.fail('array element is not an event');
       if (el.st === 2) continue; // COIN-M, on the UM arrays since 2026-06-30
@@ -190,6 +208,36 @@ class BinanceParser implements FrameParser {
     return { events };
   }
 
+  /**
+   * One liquidation order, or undefined when it is not counted: COIN-M (`st` 2, read at the top
+   * level and inside `o`), not followed, or not (yet) `FILLED`. A partially filled order is
+   * pushed again once filled, so counting only FILLED counts each order once (as tardis-dev).
+   */
+  private forceOrder(
+    el: Fields,
+    at: FrameReader,
+    entryOf: (instrument: string) => UniverseEntry | undefined,
+    receiveTs: number,
+  ): MarketEvent | undefined {
+    const o = el.o;
+    if (!isRecord(o) || typeof o.s !== 'string') return at.fail('forceOrder without order', 'o');
+    if (o.S !== 'SELL' && o.S !== 'BUY') return at.fail(`forceOrder side is ${JSON.stringify(o.S)}`, 'S');
+    if (typeof o.X !== 'string') return at.fail('forceOrder without order status', 'X');
+    const baseFilled = at.num(o, 'z');
+    const avgPrice = at.num(o, 'ap');
+    const ts = at.time(o, 'T') ?? at.time(el, 'E') ?? receiveTs;
+    if (el.st === 2 || o.st === 2) return undefined;
+    const entry = entryOf(o.s);
+    if (!entry || o.X !== 'FILLED') return undefined;
+    if (baseFilled === undefined || !(baseFilled > 0)) return at.fail('FILLED forceOrder without z', 'z');
+    if (avgPrice === undefined || !(avgPrice > 0)) return at.fail('FILLED forceOrder without ap', 'ap');
+    const ev = this.event(entry, ts, receiveTs);
+    ev.liquidations = [
+      { side: o.S === 'SELL' ? 'long' : 'short', base: baseFilled, usd: baseFilled * avgPrice, ts },
+    ];
+    return ev;
+  }
+
   private rest(msg: unknown, at: FrameReader, receiveTs: number, source: string): ParseResult {
     const path = new URL(source, 'http://rest').pathname;
     if (isRecord(msg) && 'code' in msg && 'msg' in msg) return this.control(msg, at);
@@ -202,6 +250,8 @@ class BinanceParser implements FrameParser {
       set(ev, 'oiBase', at.num(msg, 'openInterest'));
       return { events: [ev] };
     }
+    if (path === GLOBAL_ACCOUNT_RATIO_PATH || path === TOP_POSITION_RATIO_PATH)
+      return this.longShort(msg, at, receiveTs, path);
     if (path === FUNDING_INFO_PATH) {
       if (!Array.isArray(msg)) return at.fail('fundingInfo body is not an array');
       const intervals = new Map<string, number>();
@@ -229,13 +279,48 @@ class BinanceParser implements FrameParser {
     return at.fail(`unknown REST source ${source}`);
   }
 
+  /**
+   * A long/short statistics body: rows oldest first, `longAccount` a fraction (the long share of
+   * accounts, or of top traders' positions), `timestamp` a string or a number. The doc's
+   * `longShortRatio` disagrees with `longAccount / shortAccount`, so only `longAccount` is read.
+   * The event's time is the receive time: the bucket's time (`longShortTs`) is minutes old by
+   * design and would read as out of order next to the live frames.
+   */
+  private longShort(msg: unknown, at: FrameReader, receiveTs: number, path: string): ParseResult {
+    if (!Array.isArray(msg)) return at.fail('long/short body is not an array');
+    let newest: { row: Fields; ts: number } | undefined;
+    for (const row of msg) {
+      if (!isRecord(row) || typeof row.symbol !== 'string')
+        return at.fail('long/short row without symbol', 'symbol');
+      const ts = at.time(row, 'timestamp');
+      if (ts === undefined) return at.fail('long/short row without timestamp', 'timestamp');
+      if (!newest || ts >= newest.ts) newest = { row, ts };
+    }
+    // No rows is no value (a symbol without statistics yet), never 0%.
+    if (!newest) return { events: [], control: 'ignored', detail: `${path}: no rows` };
+    const symbol = newest.row.symbol as string;
+    const entry = this.shared.lookup()(symbol);
+    if (!entry) return { events: [], control: 'ignored', detail: `${symbol} is not followed` };
+    const longFraction = at.num(newest.row, 'longAccount');
+    if (longFraction === undefined)
+      return { events: [], control: 'ignored', detail: `${path}: ${symbol} without longAccount` };
+    if (longFraction < 0 || longFraction > 1)
+      return at.fail(`longAccount is not a fraction: ${longFraction}`, 'longAccount');
+    const ev = this.event(entry, receiveTs, receiveTs);
+    // Rounded to 1e-9 %: `100 × 0.6622` is 66.22000000000001 in floating point.
+    const pct = Math.round(longFraction * 1e11) / 1e9;
+    ev[path === GLOBAL_ACCOUNT_RATIO_PATH ? 'accountsLongPct' : 'topTradersLongPct'] = pct;
+    ev.longShortTs = newest.ts;
+    return { events: [ev] };
+  }
+
   private event(entry: UniverseEntry, eventTs: number, receiveTs: number) {
     return marketEvent('binance', entry.symbol, entry.instrument, eventTs, receiveTs);
   }
 }
 
 /**
- * The subscription does not depend on the instruments: the two all-market arrays carry every
+ * The subscription does not depend on the instruments: the three all-market streams carry every
  * symbol and the parser filters by the universe. An empty universe subscribes nothing; removing
  * instruments unsubscribes nothing; adding some re-sends the same SUBSCRIBE, which Binance acks
  * without duplicating the streams.
@@ -254,7 +339,7 @@ export function createBinanceAdapter(opts: BinanceAdapterOptions = {}): VenueAda
     unsubscribeMessages: () => [],
     // Binance sends ping frames every 3 min; ws answers them with pongs by itself.
     heartbeat: null,
-    // Two streams of the 200 a connection may hold, and each carries every listed symbol (about
+    // Three streams of the 200 a connection may hold, and each carries every listed symbol (about
     // 1000 UM + CM + TradFi in 2026): one connection serves any universe.
     maxInstrumentsPerConnection: 100_000,
     maxConnectionAgeMs: MAX_CONNECTION_AGE_MS,

@@ -2,7 +2,13 @@ import type { VenueId } from '../../domain/types.js';
 import type { RestPollPlan, VenueAdapter } from '../core/adapter.js';
 import type { OiHistoryFetcher } from '../core/history.js';
 import type { FetchUniverse, UniverseEntry } from '../core/universe.js';
-import { BINANCE_REST_URL, BINANCE_WS_URL, createBinanceAdapter, createBinanceRestPlan } from './binance.js';
+import {
+  BINANCE_REST_URL,
+  BINANCE_WS_URL,
+  createBinanceAdapter,
+  createBinanceLongShortPlan,
+  createBinanceRestPlan,
+} from './binance.js';
 import { createBinanceOiHistoryFetcher } from './binance-history.js';
 import { fetchBinanceUniverse } from './binance-universe.js';
 import { BYBIT_REST_URL, BYBIT_WS_URL, createBybitAdapter } from './bybit.js';
@@ -58,6 +64,9 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
       createBinanceAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
     createRestPlan: (ctx) =>
       createBinanceRestPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
+    // Both statistics within 360 requests per 5 min, spread over the round (binance-long-short.ts).
+    createLongShortPlan: (ctx) =>
+      createBinanceLongShortPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
     // `openInterestHist` has its own IP limit of 1000 per 5 min (3.3/s); one request per instrument.
     oiHistory: { createFetcher: createBinanceOiHistoryFetcher, maxRequestsPerSec: 2 },
   },

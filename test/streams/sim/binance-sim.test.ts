@@ -7,6 +7,8 @@ import {
   encodeBinanceFrames,
   startBinanceSimulator,
 } from '../../../src/streams/sim/binance-sim.js';
+import { simLongShare } from '../../../src/streams/sim/binance-sim-forced.js';
+import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../../src/streams/sim/market.js';
 import type { SyntheticPoint } from '../../../src/streams/sim/synthetic.js';
 import { createBinanceAdapter } from '../../../src/streams/venues/binance.js';
 import { sleep, waitFor } from '../feed-harness.js';
@@ -287,5 +289,139 @@ describe('Binance encoder and lifecycle', () => {
     expect(s.connectionCount()).toBe(0);
     await expect(fetch(`${s.restUrl}/fapi/v1/exchangeInfo`)).rejects.toThrow();
     await s.close();
+  });
+});
+
+describe('Binance simulator liquidations and long/short statistics', () => {
+  const T0 = Date.UTC(2026, 9, 8, 12);
+  const cascades = [
+    { symbol: 'BTC', atTs: T0, durationMs: 10 * 60_000, side: 'long' as const, totalUsd: 50_000_000 },
+    { symbol: 'ETH', atTs: T0, durationMs: 10 * 60_000, side: 'short' as const, totalUsd: 20_000_000 },
+  ];
+  type ForceOrder = { e: string; E: number; o: Record<string, string | number> };
+  const universe = ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE'].map((symbol) => ({
+    symbol,
+    instrument: `${symbol}USDT`,
+  }));
+
+  it('pushes !forceOrder@arr once subscribed, at most one order per symbol per second, read back to the market', async () => {
+    const s = await start({ startTs: T0, timeScale: 10, liquidations: cascades });
+    const c = await connect(s.wsUrl);
+    c.send({ method: 'SUBSCRIBE', params: ['!ticker@arr'], id: 1 });
+    await c.next((m) => m.stream === '!ticker@arr');
+    await sleep(300);
+    // not subscribed: nothing, although the market liquidates twice a second
+    expect(c.queue.filter((m) => m.stream === '!forceOrder@arr')).toEqual([]);
+    // another connection that keeps only the tickers while the first adds liquidations
+    const other = await connect(`${s.wsUrl}?streams=!ticker@arr`);
+    c.send({ method: 'SUBSCRIBE', params: ['!forceOrder@arr'], id: 2 });
+    await c.next((m) => m.id === 2);
+    const subscribedTs = s.eventTs();
+    await waitFor(() => c.queue.filter((m) => m.stream === '!forceOrder@arr').length >= 40, 5_000);
+    const frames = c.queue.filter((m) => m.stream === '!forceOrder@arr');
+    const orders = frames.map((m) => m.data as unknown as ForceOrder);
+    // the real 2026 frame's keys, in its order (ps/st inside o)
+    const real = fixtureJson('real-2026-10-08-force-order.json');
+    for (const f of frames) expect(Object.keys(f)).toEqual(['stream', 'data']);
+    for (const o of orders) {
+      expect(Object.keys(o)).toEqual(Object.keys(real.data));
+      expect(Object.keys(o.o)).toEqual(Object.keys(real.data.o));
+      expect(o.E).toBeGreaterThanOrEqual(o.o.T as number);
+      expect(o.o.T).toBeGreaterThan(subscribedTs - 2_000);
+    }
+    // sampled: one order per symbol per second at most
+    const keys = orders.map((o) => `${o.o.s}@${Math.floor((o.o.T as number) / 1000)}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const btc = orders.filter((o) => o.o.s === 'BTCUSDT');
+    const seconds = btc.map((o) => Math.floor((o.o.T as number) / 1000));
+    const [first, last] = [Math.min(...seconds), Math.max(...seconds)];
+    const inMarket = s.market.liquidationsBetween('BTC', first * 1000 - 1, last * 1000 + 999);
+    expect(inMarket.length).toBeGreaterThan(btc.length); // two cascade orders a second, one pushed
+    // COIN-M is mixed in, as on the venue since the CM merge
+    expect(orders.some((o) => o.o.s === 'BTCUSD_PERP' && o.o.st === 2)).toBe(true);
+    // the parser reads the sides (SELL = long), z and ap back to the market's orders
+    const parser = createBinanceAdapter({ universe: () => universe }).createParser();
+    const events = frames.flatMap((f) => parser.parse(JSON.stringify(f), 0).events);
+    expect(events.length).toBe(orders.filter((o) => o.o.st === 1).length);
+    const sides = new Set<string>();
+    const um = orders.filter((o) => o.o.st === 1);
+    events.forEach((ev, i) => {
+      const [liq] = ev.liquidations!;
+      const z = String(um[i]!.o.z);
+      expect(liq!.base).toBe(Number(z)); // z, never l
+      // the market's order at that time (a cascade's and a background order may share it)
+      const [order] = s.market
+        .liquidationsBetween(ev.symbol, liq!.ts - 1, liq!.ts)
+        .sort((a, b) => Math.abs(a.base - liq!.base) - Math.abs(b.base - liq!.base));
+      expect(order, `${ev.symbol} ${liq!.ts}`).toBeDefined();
+      const decimals = z.split('.')[1]?.length ?? 0;
+      expect(Math.abs(order!.base - liq!.base)).toBeLessThanOrEqual(0.5 * 10 ** -decimals + 1e-9);
+      expect(liq!.side).toBe(order!.side);
+      expect(liq!.usd / liq!.base / order!.price).toBeCloseTo(1, 4);
+      sides.add(`${ev.symbol} ${liq!.side}`);
+    });
+    expect(other.queue.filter((m) => m.stream === '!ticker@arr').length).toBeGreaterThan(0);
+    expect(other.queue.filter((m) => m.stream === '!forceOrder@arr')).toEqual([]);
+    expect(sides).toContain('BTC long');
+    expect(sides).toContain('ETH short');
+  });
+
+  it('serves both /futures/data long/short statistics in the real format, read back by the parser', async () => {
+    const s = await start({ startTs: T0, eventClock: () => T0 + 17 * 60_000 + 1234 });
+    const get = async (path: string) => {
+      const res = await fetch(`${s.restUrl}${path}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>[] };
+    };
+    const global = await get('/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT&period=5m&limit=3');
+    expect(global.status).toBe(200);
+    const doc = fixtureJson('doc-global-long-short-account-ratio.json');
+    for (const row of global.body) {
+      expect(Object.keys(row)).toEqual(Object.keys(doc[0]));
+      for (const v of Object.values(row)) expect(typeof v).toBe('string');
+      expect(Number(row.longAccount) + Number(row.shortAccount)).toBeCloseTo(1, 6);
+      expect(Number(row.longAccount)).toBeGreaterThanOrEqual(0.45);
+      expect(Number(row.longAccount)).toBeLessThanOrEqual(0.75);
+    }
+    // oldest first, 5-minute buckets, the newest one begun at T0 + 15 min
+    expect(global.body.map((r) => Number(r.timestamp) - T0)).toEqual([5, 10, 15].map((m) => m * 60_000));
+    const top = await get('/futures/data/topLongShortPositionRatio?symbol=ETHUSDT&period=5m&limit=1');
+    expect(top.body).toHaveLength(1);
+    expect(top.body[0]!.symbol).toBe('ETHUSDT');
+    const parser = createBinanceAdapter({ universe: () => universe }).createParser();
+    const source = '/futures/data/topLongShortPositionRatio?symbol=ETHUSDT&period=5m&limit=1';
+    const [ev] = parser.parse(JSON.stringify(top.body), 1, source).events;
+    expect(ev).toMatchObject({
+      symbol: 'ETH',
+      topTradersLongPct: Number(top.body[0]!.longAccount) * 100,
+      longShortTs: T0 + 15 * 60_000,
+    });
+    expect(await get('/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT')).toMatchObject({
+      status: 400,
+      body: { code: -1102 },
+    });
+    expect(await get('/futures/data/globalLongShortAccountRatio?symbol=NOPEUSDT&period=5m')).toMatchObject({
+      status: 400,
+      body: { code: -1121 },
+    });
+  });
+
+  it('drifts the long share within its band and raises it after the price ran up', () => {
+    const H = 3_600_000;
+    const market = createScriptedMarket({
+      symbols: DEFAULT_MARKET_SYMBOLS,
+      startTs: T0,
+      events: [{ symbol: 'SOL', atTs: T0, durationMs: H, oiChangePct: 5, priceChangePct: 8 }],
+    });
+    const flat = createScriptedMarket({ symbols: DEFAULT_MARKET_SYMBOLS, startTs: T0 });
+    const shares = Array.from({ length: 48 }, (_, i) => simLongShare(flat, 'BTC', 'accounts', T0 + i * H));
+    expect(Math.min(...shares)).toBeGreaterThanOrEqual(0.45);
+    expect(Math.max(...shares)).toBeLessThanOrEqual(0.75);
+    expect(new Set(shares).size).toBeGreaterThan(10); // it drifts
+    for (const kind of ['accounts', 'topTraders'] as const) {
+      const after = T0 + H + 5 * 60_000;
+      expect(simLongShare(market, 'SOL', kind, after)).toBeGreaterThan(
+        simLongShare(flat, 'SOL', kind, after),
+      );
+    }
   });
 });

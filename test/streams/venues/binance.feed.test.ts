@@ -22,7 +22,7 @@ describe('binance feed against the simulator', () => {
       instruments: () => entries.map((e) => e.instrument),
     });
     await waitUntil(() => expect(market(events).length).toBeGreaterThanOrEqual(30));
-    expect(sim.subscriptions()).toEqual(['!markPrice@arr@1s', '!ticker@arr']);
+    expect(sim.subscriptions()).toEqual(['!forceOrder@arr', '!markPrice@arr@1s', '!ticker@arr']);
     expect(new Set(market(events).map((e) => e.instrument))).toEqual(
       new Set(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']),
     );
@@ -37,6 +37,45 @@ describe('binance feed against the simulator', () => {
     expect(tickers.length).toBeGreaterThan(0);
     expect(tickers.every((e) => e.turnover24hUsd! > 0 && e.markPrice === undefined)).toBe(true);
     await waitUntil(() => expect(sim.pongCount()).toBeGreaterThanOrEqual(2), 2000);
+  });
+});
+
+describe('binance liquidations against the simulator', () => {
+  it('subscribes !forceOrder@arr with the arrays; liquidations arrive on event time, COIN-M skipped', async () => {
+    const startTs = Date.UTC(2026, 9, 8, 12);
+    const sim = track(
+      await startBinanceSimulator({
+        tickMs: 20,
+        startTs,
+        timeScale: 10,
+        liquidations: [
+          { symbol: 'BTC', atTs: startTs, durationMs: 600_000, side: 'long', totalUsd: 50_000_000 },
+          { symbol: 'ETH', atTs: startTs, durationMs: 600_000, side: 'short', totalUsd: 20_000_000 },
+        ],
+      }),
+    );
+    const { entries } = await fetchBinanceUniverse(sim.restUrl, { symbols: ['BTC', 'ETH'], topN: 0 });
+    const { events } = openFeed(track, {
+      adapter: createBinanceAdapter({ wsUrl: sim.wsUrl, universe: () => entries }),
+      instruments: () => entries.map((e) => e.instrument),
+    });
+    const liquidated = () => market(events).filter((e) => e.liquidations !== undefined);
+    await waitUntil(() =>
+      expect(new Set(liquidated().map((e) => e.symbol))).toEqual(new Set(['BTC', 'ETH'])),
+    );
+    const sides: Record<string, number> = {};
+    for (const ev of liquidated()) {
+      expect(ev.instrument).toMatch(/^(BTC|ETH)USDT$/);
+      expect(ev.liquidations).toHaveLength(1);
+      const [liq] = ev.liquidations!;
+      sides[`${ev.symbol} ${liq!.side}`] = (sides[`${ev.symbol} ${liq!.side}`] ?? 0) + 1;
+      expect(ev.eventTs).toBe(liq!.ts);
+      expect(liq!.usd).toBeGreaterThan(0);
+      expect(ev.markPrice).toBeUndefined();
+    }
+    // the cascades' sides (a background order of either side may be the one a second pushes)
+    expect(sides['BTC long']).toBeGreaterThan(sides['BTC short'] ?? 0);
+    expect(sides['ETH short']).toBeGreaterThan(sides['ETH long'] ?? 0);
   });
 });
 

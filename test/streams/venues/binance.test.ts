@@ -253,12 +253,12 @@ describe('binance control and malformed frames', () => {
 });
 
 describe('binance adapter and REST plan', () => {
-  it('subscribes the two all-market arrays on the routed /market URL, whatever the instruments', () => {
+  it('subscribes the three all-market streams on the routed /market URL, whatever the instruments', () => {
     const adapter = createBinanceAdapter();
     expect(adapter.wsUrl).toBe('wss://fstream.binance.com/market/stream');
     expect(BINANCE_WS_URL).toContain('/market/');
     expect(adapter.subscribeMessages(['BTCUSDT'])).toEqual([
-      '{"method":"SUBSCRIBE","params":["!markPrice@arr@1s","!ticker@arr"],"id":1}',
+      '{"method":"SUBSCRIBE","params":["!markPrice@arr@1s","!ticker@arr","!forceOrder@arr"],"id":1}',
     ]);
     expect(adapter.subscribeMessages(['BTCUSDT', 'ETHUSDT'])).toEqual(adapter.subscribeMessages(['XUSDT']));
     expect(adapter.subscribeMessages([])).toEqual([]);

@@ -51,7 +51,7 @@ const VENUES: readonly VenueCase[] = [
         instruments: entries.map((e) => e.instrument),
       };
     },
-    subscriptions: ['!markPrice@arr@1s', '!ticker@arr'],
+    subscriptions: ['!forceOrder@arr', '!markPrice@arr@1s', '!ticker@arr'],
     malformed: [
       '{"stream":"!markPrice@arr@1s","data":[',
       '{"stream":"!markPrice@arr@1s","data":[{"e":"markPriceUpdate","s":"BTCUSDT","p":"x"}]}',
