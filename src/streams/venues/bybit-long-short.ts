@@ -42,11 +42,11 @@ export interface BybitLongShortPlanOptions {
 
 /**
  * Every 10 s the next slice of the instruments in name order, continuing after the last one
- * polled; the 30 slices of a bucket add up to the n instruments (`ceil((k + 1)·n / 30) −
- * ceil(k·n / 30)` in cycle k, so the first cycle never comes up empty), and each followed
- * instrument is polled once per 5 minutes, evenly. The cursor is a
- * name, not an index, so a universe change neither skips nor repeats the instruments that stay.
- * Requests carry no `instrument`: a late statistic is not an OI gap.
+ * polled. The 30 slices of a bucket add up to the n instruments (`ceil((k + 1)·n / 30) −
+ * ceil(k·n / 30)` in cycle k, so the first cycle is never empty): each followed instrument is
+ * polled once per 5 minutes, evenly. The cursor is a name, not an index, so a universe change
+ * neither skips nor repeats the instruments that stay. Requests carry no `instrument`: a late
+ * statistic is not an OI gap.
  */
 export function createBybitLongShortPlan(opts: BybitLongShortPlanOptions): RestPollPlan {
   let last: string | undefined;
@@ -64,7 +64,7 @@ export function createBybitLongShortPlan(opts: BybitLongShortPlanOptions): RestP
         Math.ceil(((step + 1) * n) / BYBIT_LONG_SHORT_STEPS) - Math.ceil((step * n) / BYBIT_LONG_SHORT_STEPS);
       step = (step + 1) % BYBIT_LONG_SHORT_STEPS;
       if (count === 0) return [];
-      const after = last === undefined ? 0 : names.findIndex((n) => n > last!);
+      const after = last === undefined ? 0 : names.findIndex((name) => name > last!);
       const start = Math.max(after, 0);
       const slice = Array.from({ length: count }, (_, k) => names[(start + k) % n]!);
       last = slice[slice.length - 1];

@@ -41,7 +41,7 @@ export const BYBIT_ARGS_CHARS_PER_CONNECTION = 21_000;
 /**
  * Two topics per instrument, `tickers.X` and `allLiquidation.X`: 23 + 2 × len(X) characters,
  * 29 + 2 × len(X) as JSON. 250 instruments of the longest real name (`1000000BABYDOGEUSDT`, 19)
- * take 16,750 of the 21,000; names of up to 27 characters would still fit.
+ * take 16,751 of the 21,000; names of up to 27 characters would still fit.
  */
 export const BYBIT_MAX_INSTRUMENTS_PER_CONNECTION = 250;
 

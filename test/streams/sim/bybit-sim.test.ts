@@ -6,6 +6,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { VenueRuntime } from '../../../src/app/venue-runtime.js';
+import { MemoryBus } from '../../../src/bus/memory-bus.js';
 import type { FeedEvent, Liquidation } from '../../../src/domain/types.js';
 import { RestPoller } from '../../../src/streams/core/rest-poller.js';
 import { bybitBuyRatio } from '../../../src/streams/sim/bybit-encode.js';
@@ -13,6 +15,7 @@ import { type BybitSimulator, startBybitSimulator } from '../../../src/streams/s
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS } from '../../../src/streams/sim/market.js';
 import { createBybitAdapter } from '../../../src/streams/venues/bybit.js';
 import { createBybitLongShortPlan } from '../../../src/streams/venues/bybit-long-short.js';
+import { VENUES } from '../../../src/streams/venues/registry.js';
 import { tracker } from '../../support/track.js';
 import { market, openFeed, sleep, statuses, waitUntil } from '../feed-harness.js';
 
@@ -271,5 +274,40 @@ describe('bybit simulator account-ratio', () => {
     expect(perInstrument).toEqual([1, 1, 1]);
     expect(poller.counters.parseErrors).toBe(0);
     expect(statuses(events, 'gap')).toEqual([]);
+  });
+});
+
+describe('bybit venue runtime on the simulator', () => {
+  it('runs the registry’s Bybit module: liquidations over the feed and long/short over REST reach onEvent', async () => {
+    const sim = track(
+      await startBybitSimulator({
+        startTs: START_TS,
+        liquidations: [
+          { symbol: 'BTC', atTs: START_TS + 300, durationMs: 1_000, side: 'short', totalUsd: 1_000_000 },
+        ],
+      }),
+    );
+    const events: FeedEvent[] = [];
+    const runtime = track(
+      new VenueRuntime({
+        module: VENUES.bybit,
+        wsUrl: sim.wsUrl,
+        restUrl: sim.restUrl,
+        want: { symbols: ['BTC'], topN: 0 },
+        universeRefreshMs: 3_600_000,
+        staleAfterMs: 5_000,
+        bus: new MemoryBus(),
+        logger: pino({ level: 'silent' }),
+        onEvent: (e) => events.push(e),
+      }),
+    );
+    void runtime.start();
+    await waitUntil(() => {
+      const btc = market(events).filter((e) => e.instrument === 'BTCUSDT');
+      expect(btc.some((e) => e.accountsLongPct !== undefined)).toBe(true);
+      expect(btc.some((e) => e.liquidations?.some((l) => l.side === 'short'))).toBe(true);
+    }, 4000);
+    expect(sim.liquidationSubscriptions()).toEqual(['allLiquidation.BTCUSDT']);
+    expect(runtime.longShortCounters()).toMatchObject({ parseErrors: 0, errors: 0 });
   });
 });
