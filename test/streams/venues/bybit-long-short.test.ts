@@ -2,11 +2,15 @@
  * Bybit `/v5/market/account-ratio`: the parser on the documented body (newest first; sources in
  * test/fixtures/bybit/README.md), venue errors and malformed bodies, and the polling plan.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../../src/domain/types.js';
 import { FrameError } from '../../../src/streams/core/adapter.js';
 import type { UniverseEntry } from '../../../src/streams/core/universe.js';
+import { newReplayCounters, replay$ } from '../../../src/streams/replay.js';
 import { createBybitAdapter } from '../../../src/streams/venues/bybit.js';
 import {
   BYBIT_LONG_SHORT_CYCLE_MS,
@@ -170,5 +174,36 @@ describe('bybit long/short plan', () => {
     });
     expect(fromRegistry).toMatchObject({ venue: 'bybit', restUrl: 'http://rest' });
     expect(fromRegistry.requests().map((r) => r.path)).toEqual([bybitAccountRatioPath('ETHUSDT')]);
+  });
+});
+
+describe('bybit recordings', () => {
+  it('replay reads recorded account-ratio bodies (by their source) and liquidation pushes, as live', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'pulse-bybit-ls-')), 'r.ndjson');
+    const [liquidation] = readFileSync(
+      new URL('../../fixtures/bybit/all-liquidation-real-2026-09-18.ndjson', import.meta.url),
+      'utf8',
+    ).split('\n');
+    const lines = [
+      { t: 1_789_670_094_500, venue: 'bybit', frame: liquidation },
+      { t: 1_789_670_095_000, venue: 'bybit', frame: JSON.stringify(docBody()), source: SOURCE },
+      // the same push again (a resubscribe's replay): no second liquidation
+      { t: 1_789_670_095_500, venue: 'bybit', frame: liquidation },
+    ];
+    writeFileSync(path, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const counters = newReplayCounters();
+    const events = await lastValueFrom(
+      replay$({ path, speed: 'max', adapters: new Map([['bybit', createBybitAdapter()]]) }, counters).pipe(
+        toArray(),
+      ),
+    );
+    expect(counters.parseErrors).toBe(0);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ instrument: 'ICPUSDT', liquidations: [{ side: 'long', base: 19.7 }] });
+    expect(events[1]).toMatchObject({
+      instrument: 'BTCUSDT',
+      accountsLongPct: 49,
+      longShortTs: 1_696_262_400_000,
+    });
   });
 });
