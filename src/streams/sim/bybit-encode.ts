@@ -1,12 +1,14 @@
 /**
- * Bybit v5 `tickers.{symbol}` frames for a synthetic point, in the real wire format (protocol
- * mirror of https://bybit-exchange.github.io/docs/v5/websocket/public/ticker, the same field set
- * as `bybitTickerData` in bybit-sim.ts): a `snapshot` with every field on an instrument's first
- * point, then `delta`s carrying `symbol` and only the fields that changed. Every number is a
- * decimal string that parses back to exactly the point's value; `openInterest` counts both sides
- * (2 × `singleOpenInterest`).
+ * Bybit v5 frames and bodies in the real wire format, shared by the simulator and recordings:
+ * - `tickers.{symbol}` frames for a synthetic point (protocol mirror of
+ *   https://bybit-exchange.github.io/docs/v5/websocket/public/ticker, the same field set as
+ *   `bybitTickerData` in bybit-sim.ts): a `snapshot` with every field on an instrument's first
+ *   point, then `delta`s carrying `symbol` and only the fields that changed. Every number is a
+ *   decimal string that parses back to exactly the point's value; `openInterest` counts both
+ *   sides (2 × `singleOpenInterest`).
+ * - `allLiquidation.{symbol}` pushes and `/v5/market/account-ratio` results (at the end).
  */
-import { priceDecimals } from './market.js';
+import { formatPrice, priceDecimals, type SimLiquidation } from './market.js';
 import type { EncodedFrame, EncodeFrames, SyntheticPoint } from './synthetic.js';
 
 const HOUR_MS = 3_600_000;
@@ -136,3 +138,96 @@ export function createBybitEncoder(): EncodeFrames {
  * by `first`, so independent callers stay correct as long as each starts an instrument with `first`.
  */
 export const encodeBybitFrames: EncodeFrames = createBybitEncoder();
+
+/**
+ * Size as Bybit prints it: at most 6 significant digits, no trailing zeros, never an exponent
+ * (the real frames say `"v":"19.7"`, `"v":"2380"`).
+ */
+export function bybitSize(base: number): string {
+  const decimals = Math.min(8, Math.max(0, 5 - Math.floor(Math.log10(base))));
+  const s = base.toFixed(decimals);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/**
+ * One `allLiquidation.{symbol}` push (protocol mirror of
+ * https://bybit-exchange.github.io/docs/v5/websocket/public/all-liquidation): `type` is always
+ * `snapshot`, `ts` the push time, one `data[]` entry per order with `T` a number and the rest
+ * strings. `S` is the side of the POSITION: "When you receive a Buy update, this means that a
+ * long position has been liquidated", so a long is `Buy`. Sizes and prices are rounded as the
+ * venue prints them (6 significant digits, the ticker's price decimals): `v × p` is within a few
+ * millionths of the order's USD value.
+ */
+export function bybitLiquidationFrame(
+  instrument: string,
+  orders: readonly Pick<SimLiquidation, 'side' | 'base' | 'price' | 'ts'>[],
+  ts: number,
+): string {
+  return JSON.stringify({
+    topic: `allLiquidation.${instrument}`,
+    type: 'snapshot',
+    ts,
+    data: orders.map((o) => ({
+      T: o.ts,
+      s: instrument,
+      S: o.side === 'long' ? 'Buy' : 'Sell',
+      v: bybitSize(o.base),
+      p: formatPrice(o.price),
+    })),
+  });
+}
+
+/** `period` values of `/v5/market/account-ratio`, in ms. */
+export const BYBIT_ACCOUNT_RATIO_PERIODS: Readonly<Record<string, number>> = {
+  '5min': 5 * 60_000,
+  '15min': 15 * 60_000,
+  '30min': 30 * 60_000,
+  '1h': HOUR_MS,
+  '4h': 4 * HOUR_MS,
+  '1d': 24 * HOUR_MS,
+};
+
+/** A seeded value in [-1, 1] for (key, n): the knots of the long-share noise. */
+function knot(key: string, n: number): number {
+  let h = 0x811c9dc5 ^ n;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h ^= h >>> 13;
+  return ((h >>> 0) / 4_294_967_296) * 2 - 1;
+}
+
+/**
+ * The simulated share of accounts long at `ts`, as Bybit quotes `buyRatio` (4 decimals): a
+ * per-instrument lean of ±8 points plus a smooth ±10-point drift over hours, so between 0.32 and
+ * 0.68 like the real figures (the docs' example: 0.49, 0.4927).
+ */
+export function bybitBuyRatio(instrument: string, ts: number): number {
+  const x = ts / (3 * HOUR_MS);
+  const i = Math.floor(x);
+  const f = x - i;
+  const u = f * f * (3 - 2 * f);
+  const a = knot(instrument, i);
+  const drift = a + (knot(instrument, i + 1) - a) * u;
+  return Math.round((0.5 + 0.08 * knot(instrument, -1) + 0.1 * drift) * 10_000) / 10_000;
+}
+
+/**
+ * The `result` of `/v5/market/account-ratio` for `instrument`: `limit` rows of `period` buckets,
+ * NEWEST FIRST, the newest at the last bucket boundary at or before `ts`, every value a string
+ * (the docs' response). The cursor has the docs' shape; the simulator does not page on it.
+ */
+export function bybitAccountRatioResult(instrument: string, periodMs: number, limit: number, ts: number) {
+  const newest = Math.floor(ts / periodMs) * periodMs;
+  const list = Array.from({ length: limit }, (_, k) => {
+    const rowTs = newest - k * periodMs;
+    const buy = bybitBuyRatio(instrument, rowTs);
+    return {
+      symbol: instrument,
+      buyRatio: String(buy),
+      sellRatio: String((10_000 - Math.round(buy * 10_000)) / 10_000),
+      timestamp: String(rowTs),
+    };
+  });
+  const oldest = newest - (limit - 1) * periodMs;
+  return { list, nextPageCursor: `lastid%3D0%26lasttime%3D${Math.floor(oldest / 1000)}` };
+}

@@ -6,6 +6,9 @@
  * The docs do not say whether a delta carries the two together (frames before 2026-06-11 have
  * only `openInterest`; later ones show both, `openInterest = 2 × singleOpenInterest`), so the most
  * recently pushed of the two is the current OI: a delta with only `openInterest` updates it.
+ * Each instrument also subscribes `allLiquidation.{symbol}` on the same connection
+ * (`bybit-liquidation.ts`); REST bodies with `source` set are the long/short statistics
+ * (`bybit-long-short.ts`).
  */
 import { canonicalSymbol } from '../../domain/symbols.js';
 import type { MarketEvent } from '../../domain/types.js';
@@ -19,12 +22,28 @@ import {
   setDefined as set,
 } from '../core/fields.js';
 import type { UniverseEntry } from '../core/universe.js';
+import { BYBIT_LIQUIDATION_TOPIC, parseBybitLiquidations, SeenLiquidations } from './bybit-liquidation.js';
+import { BYBIT_ACCOUNT_RATIO_PATH, parseBybitAccountRatio } from './bybit-long-short.js';
 
 export const BYBIT_WS_URL = 'wss://stream.bybit.com/v5/public/linear';
 export const BYBIT_REST_URL = 'https://api.bybit.com';
 
 /** Bybit accepts many args per message, but 10 keeps each message small (as tardis-node does). */
-const ARGS_PER_MESSAGE = 10;
+export const BYBIT_ARGS_PER_MESSAGE = 10;
+
+/**
+ * "For one public connection, you cannot have length of "args" array over 21,000 characters"
+ * (https://bybit-exchange.github.io/docs/v5/ws/connect). Read at its strictest: the JSON text of
+ * every arg the connection subscribes, quotes and commas included.
+ */
+export const BYBIT_ARGS_CHARS_PER_CONNECTION = 21_000;
+
+/**
+ * Two topics per instrument, `tickers.X` and `allLiquidation.X`: 23 + 2 × len(X) characters,
+ * 29 + 2 × len(X) as JSON. 250 instruments of the longest real name (`1000000BABYDOGEUSDT`, 19)
+ * take 16,751 of the 21,000; names of up to 27 characters would still fit.
+ */
+export const BYBIT_MAX_INSTRUMENTS_PER_CONNECTION = 250;
 
 export interface BybitAdapterOptions {
   readonly wsUrl?: string;
@@ -99,6 +118,8 @@ function oneSide(state: TopicState, { single, both }: OiPair): number | undefine
 
 class BybitParser implements FrameParser {
   private readonly topics = new Map<string, TopicState>();
+  /** Liquidations already delivered; kept across `reset()` so a resubscribe's replay is dropped. */
+  private readonly seenLiquidations = new SeenLiquidations();
 
   constructor(
     private readonly fundingIntervalHours: ReadonlyMap<string, number> | undefined,
@@ -109,12 +130,15 @@ class BybitParser implements FrameParser {
     this.topics.clear();
   }
 
-  parse(frame: string, receiveTs: number): ParseResult {
+  parse(frame: string, receiveTs: number, source?: string): ParseResult {
     const at = new FrameReader('bybit', frame);
     const msg = at.json();
+    if (source !== undefined) return this.rest(msg, at, receiveTs, source);
     if (!isRecord(msg)) return at.fail('not an object');
     const topic = msg.topic;
     if (typeof topic !== 'string') return this.control(msg, at);
+    if (topic.startsWith(BYBIT_LIQUIDATION_TOPIC))
+      return parseBybitLiquidations(msg, topic, at, this.seenLiquidations, receiveTs);
     if (!topic.startsWith('tickers.')) return { events: [], control: 'ignored', detail: topic };
     const fields = msg.data;
     if (!isRecord(fields)) return at.fail('data is not an object', 'data');
@@ -158,6 +182,13 @@ class BybitParser implements FrameParser {
     return { events: [this.toEvent(state, at.time(msg, 'ts') ?? receiveTs, receiveTs)] };
   }
 
+  /** A REST body: the long/short statistics are the only REST data this parser reads. */
+  private rest(msg: unknown, at: FrameReader, receiveTs: number, source: string): ParseResult {
+    const path = new URL(source, 'http://rest').pathname;
+    if (path === BYBIT_ACCOUNT_RATIO_PATH) return parseBybitAccountRatio(msg, at, receiveTs);
+    return at.fail(`unknown REST source ${source}`);
+  }
+
   private control(msg: Fields, at: FrameReader): ParseResult {
     if (msg.ret_msg === 'pong' || msg.op === 'pong') return { events: [], control: 'pong' };
     if (msg.op === 'subscribe' || msg.op === 'unsubscribe') {
@@ -196,11 +227,17 @@ class BybitParser implements FrameParser {
   }
 }
 
+/** Both topics of an instrument, side by side, so one message (un)subscribes them together. */
+function topicsOf(instruments: readonly string[]): string[] {
+  return instruments.flatMap((s) => [`tickers.${s}`, `${BYBIT_LIQUIDATION_TOPIC}${s}`]);
+}
+
 function topicMessages(op: 'subscribe' | 'unsubscribe', instruments: readonly string[]): string[] {
+  const topics = topicsOf(instruments);
   const messages: string[] = [];
-  for (let i = 0; i < instruments.length; i += ARGS_PER_MESSAGE) {
-    const args = instruments.slice(i, i + ARGS_PER_MESSAGE).map((s) => `tickers.${s}`);
-    messages.push(JSON.stringify({ req_id: `${op}-${i / ARGS_PER_MESSAGE}`, op, args }));
+  for (let i = 0; i < topics.length; i += BYBIT_ARGS_PER_MESSAGE) {
+    const args = topics.slice(i, i + BYBIT_ARGS_PER_MESSAGE);
+    messages.push(JSON.stringify({ req_id: `${op}-${i / BYBIT_ARGS_PER_MESSAGE}`, op, args }));
   }
   return messages;
 }
@@ -210,8 +247,8 @@ export function createBybitAdapter(opts: BybitAdapterOptions = {}): VenueAdapter
     venue: 'bybit',
     wsUrl: opts.wsUrl ?? BYBIT_WS_URL,
     heartbeat: { message: JSON.stringify({ req_id: 'ping', op: 'ping' }), intervalMs: 20_000 },
-    // Args per connection are capped at 21,000 characters; 500 topics of ~20 characters stay well inside.
-    maxInstrumentsPerConnection: 500,
+    // Args per connection are capped at 21,000 characters: see BYBIT_MAX_INSTRUMENTS_PER_CONNECTION.
+    maxInstrumentsPerConnection: BYBIT_MAX_INSTRUMENTS_PER_CONNECTION,
     subscribeMessages: (instruments) => topicMessages('subscribe', instruments),
     unsubscribeMessages: (instruments) => topicMessages('unsubscribe', instruments),
     createParser: () => {

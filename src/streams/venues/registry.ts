@@ -13,6 +13,7 @@ import { createBinanceOiHistoryFetcher } from './binance-history.js';
 import { fetchBinanceUniverse } from './binance-universe.js';
 import { BYBIT_REST_URL, BYBIT_WS_URL, createBybitAdapter } from './bybit.js';
 import { createBybitOiHistoryFetcher } from './bybit-history.js';
+import { createBybitLongShortPlan } from './bybit-long-short.js';
 import { fetchBybitUniverse } from './bybit-universe.js';
 import { createHyperliquidAdapter, HYPERLIQUID_REST_URL, HYPERLIQUID_WS_URL } from './hyperliquid.js';
 import { fetchHyperliquidUniverse } from './hyperliquid-universe.js';
@@ -77,6 +78,9 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
     fetchUniverse: fetchBybitUniverse,
     createAdapter: (ctx) =>
       createBybitAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
+    // account-ratio: each followed instrument once per 5 min, spread over 10 s cycles.
+    createLongShortPlan: (ctx) =>
+      createBybitLongShortPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
     // 600 requests per 5 s per IP; four requests per instrument.
     oiHistory: { createFetcher: createBybitOiHistoryFetcher, maxRequestsPerSec: 10 },
   },

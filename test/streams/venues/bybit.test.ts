@@ -108,8 +108,11 @@ describe('bybit tickers parser', () => {
     const adapter = createBybitAdapter();
     const instruments = Array.from({ length: 23 }, (_, i) => `C${i}USDT`);
     const messages = adapter.subscribeMessages(instruments).map((m) => JSON.parse(m));
-    expect(messages.map((m) => m.args.length)).toEqual([10, 10, 3]);
-    expect(messages.flatMap((m) => m.args)).toEqual(instruments.map((s) => `tickers.${s}`));
+    // two topics per instrument (tickers and allLiquidation): 46 args
+    expect(messages.map((m) => m.args.length)).toEqual([10, 10, 10, 10, 6]);
+    expect(messages.flatMap((m) => m.args).filter((a) => a.startsWith('tickers.'))).toEqual(
+      instruments.map((s) => `tickers.${s}`),
+    );
     expect(messages.every((m) => m.op === 'subscribe')).toBe(true);
     expect(JSON.parse(adapter.heartbeat!.message)).toMatchObject({ op: 'ping' });
     expect(adapter.heartbeat!.intervalMs).toBe(20_000);
