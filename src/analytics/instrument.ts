@@ -1,8 +1,30 @@
-import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
+import {
+  type DeltaJson,
+  LIQUIDATION_COVERAGE,
+  type LiquidationCoverage,
+  type LiquidationsJson,
+  type LiquidationWindowJson,
+  type LongShortJson,
+  type MarketEvent,
+  NO_LIQUIDATION_FEED,
+  NO_LONG_SHORT_STATS,
+  type SnapshotJson,
+  type VenueId,
+} from '../domain/types.js';
 import { fundingMetrics } from './funding.js';
-import { closeHole, type FeedHole, forgetBefore, holeVerdict, openHole } from './holes.js';
+import { closeHole, type FeedHole, forgetBefore, holesOverlap, holeVerdict, openHole } from './holes.js';
 import { instrumentIntel } from './intel.js';
 import { DEFAULT_INTEL_CONFIG, type IntelConfig } from './intel-config.js';
+import {
+  createLiquidationBook,
+  type LiquidationBook,
+  type LiquidationTotals,
+  type LiquidationWindow,
+  liquidatedOiShare,
+  liquidationTotals,
+  liquidationWindowStartTs,
+  recordLiquidations,
+} from './liquidations.js';
 import {
   createOiWindow,
   type HistoryPoint,
@@ -15,6 +37,17 @@ import {
 
 export const OI_WINDOW_15M_MS = 900_000;
 export const OI_WINDOW_24H_MS = 86_400_000;
+
+/** Venues that publish long/short statistics (venues.md §10.5); Hyperliquid publishes none. */
+export const LONG_SHORT_STATS: Readonly<Record<VenueId, boolean>> = {
+  binance: true,
+  bybit: true,
+  okx: true,
+  hyperliquid: false,
+};
+
+const coverageOf = (venue: string): LiquidationCoverage | null =>
+  LIQUIDATION_COVERAGE[venue as VenueId] ?? null;
 
 /**
  * Everything known about one instrument, merged from its market events. A value never seen is
@@ -59,6 +92,13 @@ export interface InstrumentState {
   backfilledUntilTs: number | null;
   /** Seen through history only so far: the history's last value counts until the first live event. */
   awaitingLive: boolean;
+  /** Liquidation windows; null for a venue without a liquidation feed (`LIQUIDATION_COVERAGE`). */
+  readonly liquidations: LiquidationBook | null;
+  /** Latest long/short statistics, percent, and their buckets' times; null before any. */
+  accountsLongPct: number | null;
+  accountsLongTs: number | null;
+  topTradersLongPct: number | null;
+  topTradersLongTs: number | null;
 }
 
 export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
@@ -89,6 +129,12 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     holes: [],
     backfilledUntilTs: null,
     awaitingLive: false,
+    liquidations:
+      coverageOf(venue) === null ? null : createLiquidationBook(OI_WINDOW_15M_MS, OI_WINDOW_24H_MS),
+    accountsLongPct: null,
+    accountsLongTs: null,
+    topTradersLongPct: null,
+    topTradersLongTs: null,
   };
 }
 
@@ -187,6 +233,19 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   }
   state.lastEventTs = ts;
   state.eventCount++;
+  const book = state.liquidations;
+  if (book !== null && Number.isNaN(book.countingSinceTs)) book.countingSinceTs = ts;
+  if (
+    ev.liquidations !== undefined ||
+    ev.accountsLongPct !== undefined ||
+    ev.topTradersLongPct !== undefined ||
+    ev.longShortTs !== undefined
+  ) {
+    if (applyForcedFlows(state, ev, ts)) changed = true;
+    // A liquidation or statistics frame says nothing about price, OI or funding: their freshness,
+    // the OI windows and the feed's holes are left to the market frames.
+    if (!carriesMarketFields(ev)) return changed;
+  }
   if (isNum(ev.markPrice)) state.priceTs = ts;
   if (isNum(ev.oiBase)) state.oiTs = ts;
   if (isNum(ev.fundingRate)) state.fundingTs = ts;
@@ -205,6 +264,54 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   if (state.oiBase !== null && state.markPrice !== null) {
     observeOi(state.window15m, ts, state.oiBase, state.markPrice);
     observeOi(state.window24h, ts, state.oiBase, state.markPrice);
+  }
+  return changed;
+}
+
+function carriesMarketFields(ev: MarketEvent): boolean {
+  return (
+    ev.markPrice !== undefined ||
+    ev.lastPrice !== undefined ||
+    ev.indexPrice !== undefined ||
+    ev.oiBase !== undefined ||
+    ev.oiUsd !== undefined ||
+    ev.fundingRate !== undefined ||
+    ev.fundingRateCap !== undefined ||
+    ev.fundingRateFloor !== undefined ||
+    ev.fundingIntervalHours !== undefined ||
+    ev.nextFundingTs !== undefined ||
+    ev.turnover24hUsd !== undefined
+  );
+}
+
+/**
+ * Liquidations into the windows (at their own times, never after `nowTs`), and long/short figures
+ * that are not older than the held ones (a figure without `longShortTs` counts at `nowTs`). Ignored
+ * for a venue that publishes neither. Returns whether a sum or a figure changed.
+ */
+function applyForcedFlows(state: InstrumentState, ev: MarketEvent, nowTs: number): boolean {
+  let changed = false;
+  const book = state.liquidations;
+  if (
+    book !== null &&
+    ev.liquidations !== undefined &&
+    recordLiquidations(book, nowTs, ev.liquidations) > 0
+  ) {
+    changed = true;
+  }
+  if (!LONG_SHORT_STATS[state.venue as VenueId]) return changed;
+  const bucketTs = isNum(ev.longShortTs) ? ev.longShortTs : nowTs;
+  const accounts = ev.accountsLongPct;
+  if (isNum(accounts) && !(state.accountsLongTs !== null && bucketTs < state.accountsLongTs)) {
+    changed ||= state.accountsLongPct !== accounts || state.accountsLongTs !== bucketTs;
+    state.accountsLongPct = accounts;
+    state.accountsLongTs = bucketTs;
+  }
+  const top = ev.topTradersLongPct;
+  if (isNum(top) && !(state.topTradersLongTs !== null && bucketTs < state.topTradersLongTs)) {
+    changed ||= state.topTradersLongPct !== top || state.topTradersLongTs !== bucketTs;
+    state.topTradersLongPct = top;
+    state.topTradersLongTs = bucketTs;
   }
   return changed;
 }
@@ -294,7 +401,7 @@ export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_IN
   const intel = instrumentIntel(state, cfg);
   const d15 = deltaOf(state, state.window15m, intel.delta15mSplit);
   const d24 = deltaOf(state, state.window24h, intel.delta24hSplit);
-  return {
+  const snapshot: { -readonly [K in keyof SnapshotJson]: SnapshotJson[K] } = {
     v: 1,
     venue: state.venue,
     symbol: state.symbol,
@@ -327,5 +434,76 @@ export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_IN
     controlFundingAgrees: intel.controlFundingAgrees,
     activity: intel.activity,
     freshness: intel.freshness,
+    liquidations: liquidationsJson(state, d15, d24),
+    longShort: longShortJson(state),
+  };
+  const unavailable = UNAVAILABLE.get(state.venue);
+  if (unavailable !== undefined) snapshot.unavailable = unavailable;
+  return snapshot;
+}
+
+/** Per venue, why its liquidations or long/short figures are null (absent when both exist). */
+const UNAVAILABLE: ReadonlyMap<string, NonNullable<SnapshotJson['unavailable']>> = new Map(
+  (Object.keys(LIQUIDATION_COVERAGE) as VenueId[]).flatMap((venue) => {
+    const why: { liquidations?: string; longShort?: string } = {};
+    if (LIQUIDATION_COVERAGE[venue] === null) why.liquidations = NO_LIQUIDATION_FEED;
+    if (!LONG_SHORT_STATS[venue]) why.longShort = NO_LONG_SHORT_STATS;
+    return Object.keys(why).length > 0 ? [[venue, Object.freeze(why)] as const] : [];
+  }),
+);
+
+/** Scratch for the window sums (a snapshot is built synchronously). */
+const totals: LiquidationTotals = { longUsd: 0, shortUsd: 0, longBase: 0, shortBase: 0, count: 0 };
+
+/**
+ * `partial` when counting did not cover the window: it started after the window's start (first
+ * seen, or restored from a checkpoint without liquidations), or a feed hole overlaps the window.
+ */
+function liquidationWindowJson(
+  state: InstrumentState,
+  book: LiquidationBook,
+  w: LiquidationWindow,
+  delta: DeltaJson | null,
+): LiquidationWindowJson {
+  const nowTs = state.lastEventTs;
+  const t = liquidationTotals(w, nowTs, totals);
+  const startTs = liquidationWindowStartTs(w, nowTs);
+  const partial =
+    !(book.countingSinceTs <= startTs) ||
+    (state.holes.length > 0 && holesOverlap(state.holes, startTs, nowTs));
+  return {
+    longUsd: t.longUsd,
+    shortUsd: t.shortUsd,
+    longBase: t.longBase,
+    shortBase: t.shortBase,
+    count: t.count,
+    oiShare: liquidatedOiShare(t.longBase + t.shortBase, delta?.base),
+    partial,
+  };
+}
+
+function liquidationsJson(
+  state: InstrumentState,
+  d15: DeltaJson | null,
+  d24: DeltaJson | null,
+): LiquidationsJson | null {
+  const book = state.liquidations;
+  const coverage = coverageOf(state.venue);
+  if (book === null || coverage === null) return null;
+  return {
+    '15m': liquidationWindowJson(state, book, book.w15m, d15),
+    '24h': liquidationWindowJson(state, book, book.w24h, d24),
+    coverage,
+  };
+}
+
+/** Null until a figure arrived (and always for a venue without statistics); `ts` the older figure's bucket. */
+function longShortJson(state: InstrumentState): LongShortJson | null {
+  const { accountsLongTs, topTradersLongTs } = state;
+  if (accountsLongTs === null && topTradersLongTs === null) return null;
+  return {
+    accountsLongPct: state.accountsLongPct,
+    topTradersLongPct: state.topTradersLongPct,
+    ts: Math.min(accountsLongTs ?? Number.POSITIVE_INFINITY, topTradersLongTs ?? Number.POSITIVE_INFINITY),
   };
 }
