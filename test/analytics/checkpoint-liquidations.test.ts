@@ -41,6 +41,7 @@ function filled(): InstrumentState {
     }
   }
   applyMarketEvent(s, ev(T0 + 25 * HOUR, { accountsLongPct: 61.5, longShortTs: T0 + 25 * HOUR - 5 * MIN }));
+  applyMarketEvent(s, ev(T0 + 25 * HOUR, { topTradersLongPct: 44, longShortTs: T0 + 25 * HOUR - 10 * MIN }));
   return s;
 }
 
@@ -60,10 +61,18 @@ describe('checkpoint of liquidations and long/short', () => {
     expect(b.liquidations).toEqual(a.liquidations);
     expect(b.longShort).toEqual({
       accountsLongPct: 61.5,
-      topTradersLongPct: null,
-      ts: T0 + 25 * HOUR - 5 * MIN,
+      topTradersLongPct: 44,
+      ts: T0 + 25 * HOUR - 10 * MIN,
     });
     expect(b.longShort).toEqual(a.longShort);
+    // each figure keeps its own bucket time: an answer older than the top traders' is still refused
+    for (const s of [original, restored]) {
+      applyMarketEvent(
+        s,
+        ev(T0 + 25 * HOUR, { topTradersLongPct: 1, longShortTs: T0 + 25 * HOUR - 15 * MIN }),
+      );
+    }
+    expect(toSnapshot(restored).longShort).toEqual(toSnapshot(original).longShort);
     // the same later liquidations and events give the same sums; the restart is a hole: partial
     for (const s of [original, restored]) {
       applyMarketEvent(s, ev(T0 + 25 * HOUR + 2 * MIN, { oiBase: 9000, markPrice: 100 }));

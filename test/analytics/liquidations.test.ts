@@ -73,6 +73,22 @@ describe('liquidation window', () => {
     expect(liquidationTotals(w, T0 + 23 * HOUR + W24 + RES24).count).toBe(0);
   });
 
+  it('reuses a ring slot only after clearing it: an expired bucket never reappears as a recent one', () => {
+    const w = createLiquidationWindow(W15);
+    recordLiquidation(w, T0, T0, 'long', 7, 700); // bucket B
+    recordLiquidation(w, T0 + RES15, T0 + RES15, 'short', 1, 100); // B + 1 closes B into its slot
+    // B + 101: B has left; B + 100 (empty, the same slot as B) must read as empty
+    const now = T0 + 101 * RES15;
+    recordLiquidation(w, now, now, 'short', 2, 200);
+    expect(liquidationTotals(w, now)).toEqual({
+      longUsd: 0,
+      shortUsd: 300,
+      longBase: 0,
+      shortBase: 3,
+      count: 2,
+    });
+  });
+
   it('drops a liquidation older than the window at arrival, and counts one that is just inside', () => {
     const w = createLiquidationWindow(W24);
     const now = T0 + 2 * W24;
