@@ -217,6 +217,12 @@ export type LiquidationBucket = [
   count: number,
 ];
 
+/**
+ * A float32 in the fewest digits that still read back as the same float32 (9 significant digits
+ * always do): about half the characters of its full double expansion.
+ */
+const f32Json = (x: number): number => Number(x.toPrecision(9));
+
 /** The non-empty buckets, oldest first, the open one last (for a checkpoint). */
 export function liquidationBuckets(w: LiquidationWindow): LiquidationBucket[] {
   const out: LiquidationBucket[] = [];
@@ -228,10 +234,10 @@ export function liquidationBuckets(w: LiquidationWindow): LiquidationBucket[] {
     if (ring[i + COUNT]! > 0) {
       out.push([
         b,
-        ring[i + LONG_USD]!,
-        ring[i + SHORT_USD]!,
-        ring[i + LONG_BASE]!,
-        ring[i + SHORT_BASE]!,
+        f32Json(ring[i + LONG_USD]!),
+        f32Json(ring[i + SHORT_USD]!),
+        f32Json(ring[i + LONG_BASE]!),
+        f32Json(ring[i + SHORT_BASE]!),
         ring[i + COUNT]!,
       ]);
     }

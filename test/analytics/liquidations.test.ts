@@ -194,6 +194,17 @@ describe('liquidation window', () => {
     expect(loadLiquidationBuckets(copy, JSON.parse(JSON.stringify(buckets)))).toBe(buckets.length);
     expect(liquidationTotals(copy, now)).toEqual(liquidationTotals(w, now));
     expect(liquidationTotals(copy, now + 7 * MIN)).toEqual(liquidationTotals(w, now + 7 * MIN));
+    // arbitrary float32 sums come back bit for bit from their short JSON form
+    const rand = mulberry32(11);
+    const noisy = createLiquidationWindow(W15);
+    for (let m = 0; m <= 14; m++) {
+      for (let j = 0; j < 5; j++)
+        recordLiquidation(noisy, now, T0 + m * MIN, 'long', rand() * 3, rand() * 190_000);
+    }
+    const back = createLiquidationWindow(W15);
+    loadLiquidationBuckets(back, JSON.parse(JSON.stringify(liquidationBuckets(noisy))));
+    expect(Array.from(back.ring!)).toEqual(Array.from(noisy.ring!));
+    expect(liquidationTotals(back, now)).toEqual(liquidationTotals(noisy, now));
     // malformed entries are skipped, the rest kept
     const bad = createLiquidationWindow(W15);
     expect(
