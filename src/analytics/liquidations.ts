@@ -13,8 +13,8 @@ import type { Liquidation } from '../domain/types.js';
  * other. That is the window plus at most one resolution step.
  *
  * Why float32 for the closed buckets: two rings of 100 buckets × 5 figures cost 4,000 bytes per
- * instrument in float32 and 8,000 in float64, which alone would break the per-instrument memory
- * target. A closed bucket is rounded once (relative error ≤ 6e-8, counts exact below 2^24); the open
+ * instrument in float32 and 8,000 in float64, which would put an instrument with liquidations near
+ * 20 KB against a 16 KB per-instrument memory target (float32 keeps it near 16 KB). A closed bucket is rounded once (relative error ≤ 6e-8, counts exact below 2^24); the open
  * bucket, where nearly every liquidation lands, accumulates in float64. Only a liquidation arriving
  * after its bucket closed (out of order) adds in float32.
  */
