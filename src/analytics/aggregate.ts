@@ -1,15 +1,21 @@
-import type {
-  ActivityLevel,
-  ControlState,
-  DeltaJson,
-  FreshnessJson,
-  MomentumJson,
-  MomentumState,
-  SnapshotJson,
+import {
+  type ActivityLevel,
+  type ControlState,
+  type DeltaJson,
+  type FreshnessJson,
+  type LiquidationsJson,
+  type LiquidationWindowJson,
+  type LongShortJson,
+  type MomentumJson,
+  type MomentumState,
+  NO_LIQUIDATION_FEED,
+  NO_LONG_SHORT_STATS,
+  type SnapshotJson,
 } from '../domain/types.js';
 import { type ControlDeadBand, controlState, fundingSupportsControl } from './control.js';
 import { fundingPayer } from './funding.js';
 import { formatAprForHint, pressureLevel } from './intel-funding.js';
+import { liquidatedOiShare } from './liquidations.js';
 
 /**
  * The cross-venue view of one symbol, published as venue `all` (`pulse:latest:all:{SYMBOL}`).
@@ -50,6 +56,15 @@ import { formatAprForHint, pressureLevel } from './intel-funding.js';
  *   aggregate's is unknown (nothing to differ from).
  * - Activity: the level carrying the most OI USD among the venues (ties: the higher level); null if none.
  * - `turnover24hUsd`: the sum when every OI venue has one, else null.
+ * - Liquidations: per window, the sums over the included venues that have them (a feed); `partial`
+ *   when any counted venue's is; `coverage` `sampled` when any counted venue's is; `missingVenues` the
+ *   symbol's venues not in the sums (no feed, like Hyperliquid, or stale), sorted. `oiShare` = the summed
+ *   base ÷ |the aggregate's OI delta base| when that delta is known and negative, else null: with venues
+ *   missing, or sampled, it is a lower bound. Null when no venue is counted; with the reason
+ *   `unavailable.liquidations` only when none of the symbol's venues has a feed.
+ * - `longShort`: per figure, the OI-USD-weighted mean over the OI venues that have it (a venue's share of
+ *   the crowd in proportion to its positions); `ts` the oldest bucket time of the venues used; null when
+ *   no venue has a figure, with `unavailable.longShort` only when none of the symbol's venues publishes any.
  * - No figure is ever NaN or Infinity (JSON would turn it into null silently): divisions are guarded.
  */
 export interface AggregateOptions {
@@ -145,8 +160,17 @@ export function aggregateSnapshots(
     turnoverSum = turnoverSum !== null && num(t) ? turnoverSum + t : null;
   }
   const turnover24hUsd = turnoverSum === null ? null : finiteOrNull(turnoverSum);
+  const liquidations = sumLiquidations(all, included, delta15m, delta24h);
+  const longShort = meanLongShort(oiVenues);
+  let unavailable: { liquidations?: string; longShort?: string } | null = null;
+  if (liquidations === null && all.every((s) => s.unavailable?.liquidations !== undefined)) {
+    unavailable = { liquidations: NO_LIQUIDATION_FEED };
+  }
+  if (longShort === null && all.every((s) => s.unavailable?.longShort !== undefined)) {
+    unavailable = { ...unavailable, longShort: NO_LONG_SHORT_STATS };
+  }
 
-  return {
+  const out: SnapshotJson = {
     v: 1,
     venue: AGGREGATE_VENUE,
     symbol,
@@ -177,7 +201,68 @@ export function aggregateSnapshots(
     venues: included.map((s) => s.venue),
     fundingSpread: spread && { aprPct: spread.aprPct, maxVenue: spread.maxVenue, minVenue: spread.minVenue },
     divergence,
+    liquidations,
+    longShort,
   };
+  return unavailable === null ? out : { ...out, unavailable };
+}
+
+const isWindow = (w: LiquidationWindowJson | undefined): w is LiquidationWindowJson =>
+  w != null && num(w.longUsd) && num(w.shortUsd) && num(w.longBase) && num(w.shortBase) && num(w.count);
+
+function sumLiquidations(
+  all: readonly SnapshotJson[],
+  included: readonly SnapshotJson[],
+  delta15m: DeltaJson | null,
+  delta24h: DeltaJson | null,
+): LiquidationsJson | null {
+  const counted: LiquidationsJson[] = [];
+  const missingVenues: string[] = [];
+  for (const s of all) {
+    const l = s.liquidations;
+    if (included.includes(s) && l != null && isWindow(l['15m']) && isWindow(l['24h'])) counted.push(l);
+    else missingVenues.push(s.venue);
+  }
+  if (counted.length === 0) return null;
+  const sum = (w: Window, delta: DeltaJson | null): LiquidationWindowJson => {
+    let longUsd = 0;
+    let shortUsd = 0;
+    let longBase = 0;
+    let shortBase = 0;
+    let count = 0;
+    let partial = false;
+    for (const l of counted) {
+      const x = l[w];
+      longUsd += x.longUsd;
+      shortUsd += x.shortUsd;
+      longBase += x.longBase;
+      shortBase += x.shortBase;
+      count += x.count;
+      partial ||= x.partial !== false;
+    }
+    const oiShare = liquidatedOiShare(longBase + shortBase, delta?.base);
+    return { longUsd, shortUsd, longBase, shortBase, count, oiShare, partial };
+  };
+  return {
+    '15m': sum('15m', delta15m),
+    '24h': sum('24h', delta24h),
+    coverage: counted.some((l) => l.coverage !== 'complete') ? 'sampled' : 'complete',
+    missingVenues,
+  };
+}
+
+function meanLongShort(venues: readonly OiVenue[]): LongShortJson | null {
+  const accountsLongPct = weightedMean(venues, (s) => s.longShort?.accountsLongPct, false);
+  const topTradersLongPct = weightedMean(venues, (s) => s.longShort?.topTradersLongPct, false);
+  if (accountsLongPct === null && topTradersLongPct === null) return null;
+  let ts = Number.POSITIVE_INFINITY;
+  for (const v of venues) {
+    const ls = v.snap.longShort;
+    if (ls == null || !num(ls.ts) || !(v.oiUsd > 0)) continue;
+    if (num(ls.accountsLongPct) || num(ls.topTradersLongPct)) ts = Math.min(ts, ls.ts);
+  }
+  if (!Number.isFinite(ts)) return null;
+  return { accountsLongPct, topTradersLongPct, ts };
 }
 
 /**

@@ -86,3 +86,14 @@ export function holeVerdict(
   }
   return { gapMs, gap: stale || gapMs > GAP_HIDDEN_SHARE_MAX * windowMs };
 }
+
+/**
+ * Whether a hole covers some time in (fromTs, toTs); an open hole reaches to `toTs` (a hole opened
+ * at `toTs` itself has hidden nothing yet, as a restored checkpoint's right after the restore).
+ */
+export function holesOverlap(holes: readonly FeedHole[], fromTs: number, toTs: number): boolean {
+  for (const h of holes) {
+    if ((h.toTs ?? toTs) > fromTs && h.fromTs < toTs) return true;
+  }
+  return false;
+}

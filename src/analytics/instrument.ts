@@ -1,8 +1,17 @@
 import type { DeltaJson, MarketEvent, SnapshotJson } from '../domain/types.js';
 import { fundingMetrics } from './funding.js';
 import { closeHole, type FeedHole, forgetBefore, holeVerdict, openHole } from './holes.js';
+import {
+  applyForcedFlows,
+  carriesMarketFields,
+  coverageOf,
+  liquidationsJson,
+  longShortJson,
+  UNAVAILABLE,
+} from './instrument-forced.js';
 import { instrumentIntel } from './intel.js';
 import { DEFAULT_INTEL_CONFIG, type IntelConfig } from './intel-config.js';
+import { createLiquidationBook, type LiquidationBook } from './liquidations.js';
 import {
   createOiWindow,
   type HistoryPoint,
@@ -59,6 +68,13 @@ export interface InstrumentState {
   backfilledUntilTs: number | null;
   /** Seen through history only so far: the history's last value counts until the first live event. */
   awaitingLive: boolean;
+  /** Liquidation windows; null for a venue without a liquidation feed (`LIQUIDATION_COVERAGE`). */
+  readonly liquidations: LiquidationBook | null;
+  /** Latest long/short statistics, percent, and their buckets' times; null before any. */
+  accountsLongPct: number | null;
+  accountsLongTs: number | null;
+  topTradersLongPct: number | null;
+  topTradersLongTs: number | null;
 }
 
 export function createInstrumentState(venue: string, symbol: string, instrument: string): InstrumentState {
@@ -89,6 +105,12 @@ export function createInstrumentState(venue: string, symbol: string, instrument:
     holes: [],
     backfilledUntilTs: null,
     awaitingLive: false,
+    liquidations:
+      coverageOf(venue) === null ? null : createLiquidationBook(OI_WINDOW_15M_MS, OI_WINDOW_24H_MS),
+    accountsLongPct: null,
+    accountsLongTs: null,
+    topTradersLongPct: null,
+    topTradersLongTs: null,
   };
 }
 
@@ -118,7 +140,9 @@ export const MAX_TIME_JUMP_MS = 3_600_000;
  * field leaves it unchanged. The event counts at `max(ev.eventTs, lastEventTs)`, so time never
  * goes back. Once OI and mark price are both known they are observed into both windows.
  * Events for another venue or instrument are ignored. Returns whether any held value changed
- * (time moving on alone does not count).
+ * (time moving on alone does not count); a liquidation counted or a new long/short figure is a
+ * change. An event carrying only liquidations or long/short statistics moves event time on but
+ * leaves the price/OI/funding freshness, the OI windows and the feed's holes alone (instrument-forced.ts).
  */
 export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boolean {
   if (ev.venue !== state.venue || ev.instrument !== state.instrument) return false;
@@ -187,6 +211,19 @@ export function applyMarketEvent(state: InstrumentState, ev: MarketEvent): boole
   }
   state.lastEventTs = ts;
   state.eventCount++;
+  const book = state.liquidations;
+  if (book !== null && Number.isNaN(book.countingSinceTs)) book.countingSinceTs = ts;
+  if (
+    ev.liquidations !== undefined ||
+    ev.accountsLongPct !== undefined ||
+    ev.topTradersLongPct !== undefined ||
+    ev.longShortTs !== undefined
+  ) {
+    if (applyForcedFlows(state, ev, ts)) changed = true;
+    // A liquidation or statistics frame says nothing about price, OI or funding: their freshness,
+    // the OI windows and the feed's holes are left to the market frames.
+    if (!carriesMarketFields(ev)) return changed;
+  }
   if (isNum(ev.markPrice)) state.priceTs = ts;
   if (isNum(ev.oiBase)) state.oiTs = ts;
   if (isNum(ev.fundingRate)) state.fundingTs = ts;
@@ -294,7 +331,7 @@ export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_IN
   const intel = instrumentIntel(state, cfg);
   const d15 = deltaOf(state, state.window15m, intel.delta15mSplit);
   const d24 = deltaOf(state, state.window24h, intel.delta24hSplit);
-  return {
+  const snapshot: { -readonly [K in keyof SnapshotJson]: SnapshotJson[K] } = {
     v: 1,
     venue: state.venue,
     symbol: state.symbol,
@@ -327,5 +364,10 @@ export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_IN
     controlFundingAgrees: intel.controlFundingAgrees,
     activity: intel.activity,
     freshness: intel.freshness,
+    liquidations: liquidationsJson(state, d15, d24),
+    longShort: longShortJson(state),
   };
+  const unavailable = UNAVAILABLE.get(state.venue);
+  if (unavailable !== undefined) snapshot.unavailable = unavailable;
+  return snapshot;
 }

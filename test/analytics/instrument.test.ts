@@ -60,6 +60,13 @@ describe('instrument state', () => {
         stale: false,
         staleVenues: [],
       },
+      // Nothing counted yet, and said so: never zeros presented as complete.
+      liquidations: {
+        '15m': { longUsd: 0, shortUsd: 0, longBase: 0, shortBase: 0, count: 0, oiShare: null, partial: true },
+        '24h': { longUsd: 0, shortUsd: 0, longBase: 0, shortBase: 0, count: 0, oiShare: null, partial: true },
+        coverage: 'complete',
+      },
+      longShort: null,
     });
     expect(JSON.parse(JSON.stringify(snap))).toStrictEqual(snap);
   });
