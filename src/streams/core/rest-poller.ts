@@ -196,6 +196,14 @@ export class RestPoller {
       this.status('parse_error', `${req.path}: ${outcome.message}`);
       return;
     }
+    if (outcome.result.control === 'error') {
+      // A venue's error in a 200 answer (Bybit `retCode`, OKX `code`): counted and reported
+      // like an HTTP error, never read as "no data".
+      this.counters.errors++;
+      this.status('rest_error', `${req.path}: ${outcome.result.detail ?? 'venue error'}`);
+      logger.warn({ path: req.path, detail: outcome.result.detail }, 'venue answered with an error');
+      return;
+    }
     for (const ev of outcome.result.events) {
       this.counters.events++;
       this.opts.onEvent(ev);

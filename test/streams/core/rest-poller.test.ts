@@ -228,4 +228,31 @@ describe('REST poller', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(v.hits.length).toBe(hits);
   });
+
+  it('reports a venue error in a 200 answer as a rest_error, counts it and emits no event', async () => {
+    const v = await venue();
+    track(v);
+    const events: FeedEvent[] = [];
+    const venueError: FrameParser = {
+      reset() {},
+      parse: () => ({ events: [], control: 'error', detail: 'retCode 10006: Too many visits' }),
+    };
+    const p = new RestPoller({
+      plan: plan(v.url, ['/v5/market/account-ratio?symbol=BTCUSDT'], { cycleMs: 60_000 }),
+      parser: venueError,
+      logger,
+      onEvent: (e) => events.push(e),
+    });
+    track(p);
+    p.start();
+    await waitFor(() => p.counters.errors === 1, 3000, 'venue error counted');
+    expect(p.counters.events).toBe(0);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'status',
+        kind: 'rest_error',
+        detail: expect.stringContaining('retCode 10006'),
+      }),
+    ]);
+  });
 });
