@@ -5,7 +5,7 @@ import { FrameError } from '../../../src/streams/core/adapter.js';
 import { encodeOkxFrames, type OkxSimulator, startOkxSimulator } from '../../../src/streams/sim/okx-sim.js';
 import type { SyntheticPoint } from '../../../src/streams/sim/synthetic.js';
 import { createOkxAdapter, OKX_REST_URL, OKX_WS_URL } from '../../../src/streams/venues/okx.js';
-import { fetchOkxUniverse } from '../../../src/streams/venues/okx-universe.js';
+import { fetchOkxUniverse, okxContractValueBase } from '../../../src/streams/venues/okx-universe.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/okx/${name}`, import.meta.url), 'utf8')
@@ -361,6 +361,20 @@ describe('okx universe against the simulator REST listing', () => {
     expect(entries.every((e) => e.symbol === e.instrument.split('-')[0])).toBe(true);
     const top2 = await fetchOkxUniverse(sim.restUrl, { symbols: null, topN: 2 });
     expect(top2.entries.map((e) => e.instrument)).toEqual(entries.slice(0, 2).map((e) => e.instrument));
+  });
+
+  it('carries each swap’s contract value (ctVal × ctMult, base coin per contract) for liquidation sizes', async () => {
+    const { entries } = await fetchOkxUniverse(sim.restUrl, { symbols: ['BTC', 'ETH', 'DOGE'], topN: 0 });
+    expect(entries.map((e) => [e.instrument, e.contractValueBase])).toEqual([
+      ['BTC-USDT-SWAP', 0.01],
+      ['ETH-USDT-SWAP', 0.1],
+      ['DOGE-USDT-SWAP', 1000],
+    ]);
+    expect(okxContractValueBase({ ctVal: '0.01', ctMult: '1' })).toBe(0.01);
+    expect(okxContractValueBase({ ctVal: '0.1', ctMult: '3' })).toBe(0.3);
+    expect(okxContractValueBase({ ctVal: '10' })).toBe(10);
+    expect(okxContractValueBase({ ctVal: '' })).toBeUndefined();
+    expect(okxContractValueBase({ ctVal: '0.01', ctMult: 'x' })).toBeUndefined();
   });
 
   it('follows SYMBOLS in their order and reports the missing ones', async () => {
