@@ -143,6 +143,10 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     const fromTs = Math.max(liquidationsDoneTs, toTs - MAX_LIQUIDATION_BACKLOG_MS);
     if (toTs <= fromTs) return;
     liquidationsDoneTs = toTs;
+    if (![...conns].some((c) => c.liquidations)) {
+      heldBack = [];
+      return;
+    }
     const orders = market.symbols.flatMap((symbol) => sampledLiquidations(market, symbol, fromTs, toTs));
     orders.sort((a, b) => a.ts - b.ts);
     const frames = [...heldBack];
