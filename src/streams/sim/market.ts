@@ -279,8 +279,7 @@ export function createScriptedMarket(opts: ScriptedMarketOptions): ScriptedMarke
       if (hash01(seed, key, 41, step) < backgroundChance) {
         const st = stateAt(symbol, ts);
         const side = hash01(seed, key, 42, step) < 0.5 ? 'long' : 'short';
-        const base =
-          st.oiBase * BACKGROUND_LIQUIDATION_OI_FRACTION * (0.2 + 1.6 * hash01(seed, key, 43, step));
+        const base = st.oiBase * BACKGROUND_LIQUIDATION_OI_FRACTION * (0.2 + 1.6 * hash01(seed, key, 43, step));
         out.push({ symbol, side, base, price: st.markPrice, ts });
       }
     }
