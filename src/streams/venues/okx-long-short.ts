@@ -65,9 +65,9 @@ export function createOkxLongShortPlan(opts: OkxLongShortPlanOptions): RestPollP
   };
 }
 
-/** `100 × r / (1 + r)`: the long share in percent of a long ÷ short ratio. */
+/** `100 × r / (1 + r)`: the long share in percent of a long ÷ short ratio (to 1e-9 %, no binary noise). */
 export function longPctOfRatio(ratio: number): number {
-  return (100 * ratio) / (1 + ratio);
+  return Math.round(((100 * ratio) / (1 + ratio)) * 1e9) / 1e9;
 }
 
 /** Which figure a request path carries, or undefined for a path the OKX parser does not read. */
@@ -78,9 +78,11 @@ function figureOf(pathname: string): 'accountsLongPct' | 'topTradersLongPct' | u
 }
 
 /**
- * One rubik body → one event carrying the newest row's figure at `longShortTs` = its `ts` (also the
- * event time). `code` other than "0" is a venue error; a body that is not JSON or has no `data`
- * array is malformed (`FrameError`); unreadable rows are skipped, as in every REST history.
+ * One rubik body → one event carrying the newest row's figure at `longShortTs` = its `ts`. The
+ * event's time is the receive time (the body has no time of its own): the bucket's time is minutes
+ * old by design and would read as out of order next to the live frames. `code` other than "0" is a
+ * venue error; a body that is not JSON or has no `data` array is malformed (`FrameError`);
+ * unreadable rows are skipped, as in every REST history.
  */
 export function parseOkxLongShortBody(
   body: string,
@@ -111,7 +113,7 @@ export function parseOkxLongShortBody(
   }
   if (!newest) return { events: [], control: 'ignored', detail: `no rows in ${source}` };
   const ev: MarketEvent = {
-    ...marketEvent('okx', symbolOf(instId), instId, newest.ts, receiveTs),
+    ...marketEvent('okx', symbolOf(instId), instId, receiveTs, receiveTs),
     [figure]: longPctOfRatio(newest.ratio),
     longShortTs: newest.ts,
   };

@@ -45,10 +45,11 @@ describe('okx rubik long/short bodies', () => {
           venue: 'okx',
           symbol: 'BTC',
           instrument: 'BTC-USDT-SWAP',
-          eventTs: 1701417600000,
+          // the receive time: the bucket's time is minutes old by design
+          eventTs: 1701418000000,
           receiveTs: 1701418000000,
           // the rows repeat one ts; the first (1.1739) is kept
-          accountsLongPct: expect.closeTo((100 * 1.1739) / 2.1739, 9),
+          accountsLongPct: 53.999723998,
           longShortTs: 1701417600000,
         } satisfies MarketEvent,
       ],
@@ -68,7 +69,7 @@ describe('okx rubik long/short bodies', () => {
       ],
     });
     const [ev] = parse(body, TOP).events;
-    expect(ev).toMatchObject({ topTradersLongPct: 20, longShortTs: 1701417900000, eventTs: 1701417900000 });
+    expect(ev).toMatchObject({ topTradersLongPct: 20, longShortTs: 1701417900000, eventTs: 1701418000000 });
     expect(ev).not.toHaveProperty('accountsLongPct');
   });
 
