@@ -9,6 +9,7 @@ import { okxInstrument } from '../venues/okx.js';
 import type { RestRequestLogEntry } from './binance-sim-rest.js';
 import { okxOiHistory } from './history-sim.js';
 import { formatPrice, priceDecimals, type ScriptedMarket } from './market.js';
+import { OKX_LONG_SHORT_PATHS, okxLongShortAnswer } from './okx-sim-long-short.js';
 
 /** Served from the scripted market's past (`history-sim.ts`). */
 const OKX_OI_HISTORY_PATH = '/api/v5/rubik/stat/contracts/open-interest-history';
@@ -299,7 +300,9 @@ export function createOkxRestHandler(market: ScriptedMarket, eventTs: () => numb
       const { status, body } =
         path === OKX_OI_HISTORY_PATH
           ? okxOiHistory(market, swaps, url.searchParams, eventTs())
-          : okxRestResponse(market, path, url.searchParams, eventTs());
+          : OKX_LONG_SHORT_PATHS.includes(path)
+            ? okxLongShortAnswer(swaps, path, url.searchParams, eventTs())
+            : okxRestResponse(market, path, url.searchParams, eventTs());
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     },
   };

@@ -1,7 +1,9 @@
 /**
  * A local OKX v5 public simulator: WebSocket `/ws/v5/public` (open-interest, funding-rate,
- * mark-price and tickers per SWAP instId, text ping/pong, one ack per arg, notice 64008) and REST
- * instruments, tickers and rubik open-interest history (`history-sim.ts`) on one loopback port, in
+ * mark-price and tickers per SWAP instId, `liquidation-orders` for instType SWAP
+ * (`okx-sim-liquidations.ts`), text ping/pong, one ack per arg, notice 64008) and REST
+ * instruments, tickers, rubik open-interest history (`history-sim.ts`) and long/short ratios
+ * (`okx-sim-long-short.ts`) on one loopback port, in
  * the real wire format (protocol mirror of https://www.okx.com/docs-v5/en/). Faults for component tests: drops, a dead-but-open
  * connection, raw frames, REST errors, an upgrade notice.
  */
@@ -10,6 +12,13 @@ import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OKX_CHANNELS, type OkxChannel, okxInstrument } from '../venues/okx.js';
 import type { RestRequestLogEntry } from './binance-sim-rest.js';
+import {
+  isLateOrder,
+  okxFirstLiquidationPush,
+  okxLiquidationElements,
+  okxLiquidationFrame,
+  sampledLiquidations,
+} from './okx-sim-liquidations.js';
 import {
   createOkxRestHandler,
   okxChannelFrame,
@@ -36,6 +45,13 @@ const WS_PATH = '/ws/v5/public';
 /** Event ms between pushes when nothing changed, per the channel docs. */
 const MARK_IDLE_PUSH_MS = 10_000;
 const OI_MIN_PUSH_MS = 3_000;
+/** Liquidations are pushed per whole second of event time (at most one per contract per second). */
+const SECOND_MS = 1_000;
+/** How far back the first push after a `liquidation-orders` subscribe reaches, event ms. */
+const FIRST_PUSH_LOOKBACK_MS = 60_000;
+/** A backlog (after a pause) is pushed for at most this much event time. */
+const MAX_LIQUIDATION_BACKLOG_MS = 60_000;
+const LIQUIDATION_INST_TYPES = ['SWAP', 'FUTURES', 'MARGIN', 'OPTION'];
 
 /** A point as OKX's four channel pushes, received 3–6 ms after the event time. */
 export const encodeOkxFrames: EncodeFrames = (point) =>
@@ -51,6 +67,8 @@ export interface OkxSimulator extends SimulatorControls {
   readonly wsUrl: string;
   /** `channel:instId` currently subscribed, across connections, sorted and deduplicated. */
   subscriptions(): string[];
+  /** Connections subscribed to `liquidation-orders` (instType SWAP). */
+  liquidationSubscriptions(): number;
   /** Text `ping`s received (answered or not). */
   pingCount(): number;
   /** Silent: no pushes, acks or pongs, while sockets stay open. */
@@ -78,6 +96,8 @@ interface Conn {
   readonly ws: WebSocket;
   readonly id: string;
   readonly subs: Map<string, Sub>;
+  /** Subscribed to `liquidation-orders` for swaps. */
+  liquidations: boolean;
 }
 
 export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise<OkxSimulator> {
@@ -115,9 +135,37 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     }
   };
 
+  /** Liquidations are pushed up to this event time (whole seconds); orders held back a tick. */
+  let liquidationsDoneTs = Math.floor(startTs / SECOND_MS) * SECOND_MS;
+  let heldBack: string[] = [];
+  const pushLiquidations = (ts: number) => {
+    const toTs = Math.floor(ts / SECOND_MS) * SECOND_MS;
+    const fromTs = Math.max(liquidationsDoneTs, toTs - MAX_LIQUIDATION_BACKLOG_MS);
+    if (toTs <= fromTs) return;
+    liquidationsDoneTs = toTs;
+    if (![...conns].some((c) => c.liquidations)) {
+      heldBack = [];
+      return;
+    }
+    const orders = market.symbols.flatMap((symbol) => sampledLiquidations(market, symbol, fromTs, toTs));
+    orders.sort((a, b) => a.ts - b.ts);
+    const frames = [...heldBack];
+    heldBack = [];
+    for (const order of orders) {
+      for (const element of okxLiquidationElements(market, order)) {
+        (isLateOrder(order) ? heldBack : frames).push(okxLiquidationFrame([element]));
+      }
+    }
+    for (const c of conns) {
+      if (!c.liquidations) continue;
+      for (const frame of frames) send(c, frame);
+    }
+  };
+
   const tick = () => {
     if (flags.silent || flags.paused) return;
     const ts = eventTs();
+    pushLiquidations(ts);
     const points = new Map<string, SyntheticPoint>();
     const pointOf = (symbol: string) => {
       const p = points.get(symbol) ?? okxPoint(market, symbol, ts);
@@ -155,7 +203,29 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
       return reply({ ...id, event: 'error', code: '60013', msg: `Invalid args: ${text}` });
     const ts = eventTs();
     for (const raw of msg.args) {
-      const arg = Object(raw) as { channel?: unknown; instId?: unknown };
+      const arg = Object(raw) as { channel?: unknown; instId?: unknown; instType?: unknown };
+      if (arg.channel === 'liquidation-orders') {
+        const instType = String(arg.instType);
+        if (!LIQUIDATION_INST_TYPES.includes(instType)) {
+          reply({
+            ...id,
+            event: 'error',
+            code: '60018',
+            msg: `Wrong URL or channel:liquidation-orders,instType:${instType} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+          });
+          continue;
+        }
+        reply({ ...id, event: op, arg: { channel: 'liquidation-orders', instType } });
+        // Only swaps are simulated; a subscription of another instType is acknowledged and silent.
+        if (instType !== 'SWAP') continue;
+        const first = op === 'subscribe' && !c.liquidations;
+        c.liquidations = op === 'subscribe';
+        if (first && !flags.silent) {
+          const push = okxFirstLiquidationPush(market, ts, FIRST_PUSH_LOOKBACK_MS);
+          if (push) send(c, push);
+        }
+        continue;
+      }
       const channel = String(arg.channel);
       const instId = String(arg.instId);
       const symbol = symbolOf(instId);
@@ -185,7 +255,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   const http = createServer(rest.handle);
   const wss = new WebSocketServer({ server: http, path: WS_PATH });
   wss.on('connection', (ws) => {
-    const c: Conn = { ws, id: randomBytes(4).toString('hex'), subs: new Map() };
+    const c: Conn = { ws, id: randomBytes(4).toString('hex'), subs: new Map(), liquidations: false };
     conns.add(c);
     log?.debug({ connId: c.id }, 'okx sim: client connected');
     ws.on('message', (data) => onMessage(c, data.toString()));
@@ -207,6 +277,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     market,
     eventTs,
     subscriptions: () => [...new Set([...conns].flatMap((c) => [...c.subs.keys()]))].sort(),
+    liquidationSubscriptions: () => [...conns].filter((c) => c.liquidations).length,
     pingCount: () => pings,
     sendNotice64008: () => {
       for (const c of conns) {

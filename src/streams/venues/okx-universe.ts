@@ -4,6 +4,8 @@
  * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers (20 req / 2 s)
  * `instType=SWAP` mixes USDT-margined (linear), USDC-margined and coin-margined (inverse) swaps.
  * `volCcy24h` is base volume for swaps, so turnover = `volCcy24h × last`.
+ * `ctVal × ctMult` is the base coin per contract of a linear swap (BTC-USDT-SWAP 0.01): liquidation
+ * sizes come in contracts.
  */
 import { finite } from '../core/fields.js';
 import { type FetchUniverse, selectUniverse, type UniverseEntry } from '../core/universe.js';
@@ -16,6 +18,8 @@ interface InstrumentRow {
   settleCcy?: string;
   ctType?: string;
   state?: string;
+  ctVal?: string;
+  ctMult?: string;
 }
 
 interface TickerRow {
@@ -44,6 +48,14 @@ function isLinearUsdtSwap(row: InstrumentRow): row is InstrumentRow & { instId: 
   );
 }
 
+/** Base coin per contract (`ctVal × ctMult`, `ctMult` 1 when absent); undefined when unreadable. */
+export function okxContractValueBase(row: Pick<InstrumentRow, 'ctVal' | 'ctMult'>): number | undefined {
+  const ctVal = finite(row.ctVal);
+  const ctMult = row.ctMult === undefined || row.ctMult === '' ? 1 : finite(row.ctMult);
+  if (ctVal === undefined || ctMult === undefined || !(ctVal > 0) || !(ctMult > 0)) return undefined;
+  return Number((ctVal * ctMult).toPrecision(12));
+}
+
 /** `uly` is `BTC-USDT`; the base is what precedes the quote. */
 function baseOf(row: InstrumentRow & { instId: string }): string {
   return okxBase(row.uly || row.instId);
@@ -63,9 +75,11 @@ export const fetchOkxUniverse: FetchUniverse = async (restUrl, want, timeoutMs =
   }
   const all: UniverseEntry[] = instruments.filter(isLinearUsdtSwap).map((row) => {
     const usd = turnover.get(row.instId);
+    const contractValueBase = okxContractValueBase(row);
     return {
       symbol: baseOf(row),
       instrument: row.instId,
+      ...(contractValueBase !== undefined ? { contractValueBase } : {}),
       ...(usd !== undefined ? { turnover24hUsd: usd } : {}),
     };
   });

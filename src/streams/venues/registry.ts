@@ -19,6 +19,7 @@ import { createHyperliquidAdapter, HYPERLIQUID_REST_URL, HYPERLIQUID_WS_URL } fr
 import { fetchHyperliquidUniverse } from './hyperliquid-universe.js';
 import { createOkxAdapter, OKX_REST_URL, OKX_WS_URL } from './okx.js';
 import { createOkxOiHistoryFetcher } from './okx-history.js';
+import { createOkxLongShortPlan } from './okx-long-short.js';
 import { fetchOkxUniverse } from './okx-universe.js';
 
 export interface VenueContext {
@@ -91,6 +92,9 @@ export const VENUES: Readonly<Record<VenueId, VenueModule>> = {
     fetchUniverse: fetchOkxUniverse,
     createAdapter: (ctx) =>
       createOkxAdapter({ wsUrl: ctx.wsUrl, ...(ctx.universe ? { universe: ctx.universe } : {}) }),
+    // Rubik account and top-trader ratios, each followed instrument once per 5 minutes.
+    createLongShortPlan: (ctx) =>
+      createOkxLongShortPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
     // 10 requests per 2 s per IP and instrument; three per instrument.
     oiHistory: { createFetcher: createOkxOiHistoryFetcher, maxRequestsPerSec: 5 },
   },

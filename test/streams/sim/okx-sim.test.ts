@@ -255,3 +255,166 @@ describe('okx simulator REST', () => {
     expect([failed.status, await failed.text()]).toEqual([500, 'oops']);
   });
 });
+
+interface LiqDetail {
+  bkLoss: string;
+  bkPx: string;
+  ccy: string;
+  posSide: string;
+  side: string;
+  sz: string;
+  ts: string;
+}
+interface LiqElement {
+  details: LiqDetail[];
+  instFamily: string;
+  instId: string;
+  instType: string;
+  uly: string;
+}
+const liquidationPush = (m: Msg) => m.arg?.channel === 'liquidation-orders' && m.event === undefined;
+const elementsOf = (m: Msg) => (JSON.parse(m.text) as { data: LiqElement[] }).data;
+
+/** A market with long and short cascades running since 100 s before the event clock starts. */
+async function liquidationSim(): Promise<OkxSimulator> {
+  const startTs = Date.UTC(2026, 11, 1);
+  const wallStart = performance.now();
+  return startOkxSimulator({
+    startTs,
+    eventClock: () => Math.round(startTs + 100_000 + (performance.now() - wallStart) * 20),
+    liquidations: [
+      { symbol: 'BTC', atTs: startTs, durationMs: 3_600_000, side: 'long', totalUsd: 5e8 },
+      { symbol: 'ETH', atTs: startTs, durationMs: 3_600_000, side: 'short', totalUsd: 2e8 },
+    ],
+    tickMs: 20,
+  });
+}
+
+describe('okx simulator liquidation-orders', () => {
+  it('acks like OKX, then a first push of older orders, then live pushes in the real shape', async () => {
+    sim = await liquidationSim();
+    const c = await client();
+    c.send({ id: 'liq1', op: 'subscribe', args: [{ channel: 'liquidation-orders', instType: 'SWAP' }] });
+    const ack = await c.next((m) => m.event === 'subscribe');
+    expect(Object.keys(ack).filter((k) => k !== 'text')).toEqual(['id', 'event', 'arg', 'connId']);
+    expect(ack).toMatchObject({ id: 'liq1', arg: { channel: 'liquidation-orders', instType: 'SWAP' } });
+    expect(sim.liquidationSubscriptions()).toBe(1);
+    expect(sim.subscriptions()).toEqual([]);
+    const subscribedTs = sim.eventTs();
+    // The first push repeats up to a minute of orders from before the subscription, grouped by instrument.
+    const first = elementsOf(await c.next(liquidationPush));
+    const firstTs = first.flatMap((e) => e.details.map((d) => Number(d.ts)));
+    expect(Math.max(...firstTs)).toBeLessThanOrEqual(subscribedTs);
+    expect(Math.min(...firstTs)).toBeLessThan(subscribedTs - 30_000);
+    expect(first.find((e) => e.instId === 'BTC-USDT-SWAP')!.details.length).toBeGreaterThan(10);
+    await new Promise((r) => setTimeout(r, 1500));
+    const live = c.all.slice(c.all.indexOf(c.all.find(liquidationPush)!) + 1).filter(liquidationPush);
+    expect(live.length).toBeGreaterThan(20);
+    const elements: LiqElement[] = [];
+    for (const m of live) {
+      const frame = JSON.parse(m.text) as Record<string, unknown>;
+      expect(Object.keys(frame)).toEqual(['arg', 'data']);
+      expect(frame.arg).toEqual({ channel: 'liquidation-orders', instType: 'SWAP' });
+      for (const el of elementsOf(m)) {
+        expect(Object.keys(el)).toEqual(['details', 'instFamily', 'instId', 'instType', 'uly']);
+        expect(Object.keys(el.details[0]!)).toEqual(['bkLoss', 'bkPx', 'ccy', 'posSide', 'side', 'sz', 'ts']);
+        elements.push(el);
+      }
+    }
+    const details = (instId: string) => elements.filter((e) => e.instId === instId).flatMap((e) => e.details);
+    const btc = details('BTC-USDT-SWAP');
+    // At most one order per contract per second, like the venue.
+    for (const instId of ['BTC-USDT-SWAP', 'ETH-USDT-SWAP', 'BTC-USD-SWAP']) {
+      const seconds = details(instId).map((d) => Math.ceil(Number(d.ts) / 1000));
+      expect(new Set(seconds).size, instId).toBe(seconds.length);
+    }
+    // sz in contracts of 0.01 BTC: sz × ctVal is the market's order size (to 0.01 contract).
+    for (const d of btc) {
+      const [order] = sim.market.liquidationsBetween('BTC', Number(d.ts) - 1, Number(d.ts));
+      expect(order).toBeDefined();
+      expect(Math.abs(Number(d.sz) * 0.01 - order!.base)).toBeLessThanOrEqual(0.00005 + 1e-12);
+      expect(d.bkLoss).toBe('0');
+    }
+    // Hedge mode names the position; net mode only the order side (sell closes a long).
+    expect(new Set(btc.map((d) => `${d.posSide}/${d.side}`))).toEqual(new Set(['long/sell', 'net/sell']));
+    expect(new Set(details('ETH-USDT-SWAP').map((d) => `${d.posSide}/${d.side}`))).toEqual(
+      new Set(['short/buy', 'net/buy']),
+    );
+    // Every swap comes on the one subscription: an inverse BTC-USD-SWAP too.
+    expect(details('BTC-USD-SWAP').length).toBeGreaterThan(0);
+    expect(elements.find((e) => e.instId === 'BTC-USD-SWAP')).toMatchObject({
+      instFamily: 'BTC-USD',
+      uly: 'BTC-USD',
+    });
+    // Now and then an order arrives after a later one.
+    const order = live.flatMap((m) => elementsOf(m).flatMap((e) => e.details.map((d) => Number(d.ts))));
+    expect(order.some((ts, i) => i > 0 && ts < order[i - 1]!)).toBe(true);
+    c.send({ op: 'unsubscribe', args: [{ channel: 'liquidation-orders', instType: 'SWAP' }] });
+    await c.next((m) => m.event === 'unsubscribe' && m.arg?.channel === 'liquidation-orders');
+    expect(sim.liquidationSubscriptions()).toBe(0);
+    const after = c.all.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.all.slice(after).filter(liquidationPush)).toEqual([]);
+  });
+
+  it('acknowledges other instTypes without data and rejects unknown ones with 60018', async () => {
+    sim = await liquidationSim();
+    const c = await client();
+    c.send({
+      op: 'subscribe',
+      args: [
+        { channel: 'liquidation-orders', instType: 'FUTURES' },
+        { channel: 'liquidation-orders', instType: 'SPOT' },
+      ],
+    });
+    expect(await c.next()).toMatchObject({
+      event: 'subscribe',
+      arg: { channel: 'liquidation-orders', instType: 'FUTURES' },
+    });
+    expect(await c.next()).toMatchObject({ event: 'error', code: '60018' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.all.filter(liquidationPush)).toEqual([]);
+    expect(sim.liquidationSubscriptions()).toBe(0);
+  });
+});
+
+describe('okx simulator rubik long/short ratios', () => {
+  const ACCOUNTS = '/api/v5/rubik/stat/contracts/long-short-account-ratio-contract';
+  const TOP = '/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader';
+  const get = async (path: string) => {
+    const res = await fetch(`${sim!.restUrl}${path}`);
+    return {
+      status: res.status,
+      body: (await res.json()) as { code: string; msg: string; data: string[][] },
+    };
+  };
+
+  it('serves [ts, ratio] strings, newest first, one row per closed 5m bar', async () => {
+    sim = await startOkxSimulator();
+    for (const path of [ACCOUNTS, TOP]) {
+      const { status, body } = await get(`${path}?instId=BTC-USDT-SWAP&period=5m&limit=3`);
+      expect(status).toBe(200);
+      expect(Object.keys(body)).toEqual(['code', 'msg', 'data']);
+      expect(body).toMatchObject({ code: '0', msg: '' });
+      expect(body.data).toHaveLength(3);
+      const newest = Math.floor(sim.eventTs() / 300_000) * 300_000 - 300_000;
+      expect(body.data.map((r) => Number(r[0]))).toEqual([newest, newest - 300_000, newest - 600_000]);
+      for (const [ts, ratio] of body.data) {
+        expect(typeof ts).toBe('string');
+        expect(ratio).toMatch(/^\d+(\.\d{1,4})?$/);
+        expect(Number(ratio)).toBeGreaterThan(0.3);
+        expect(Number(ratio)).toBeLessThan(3);
+      }
+    }
+    const { body: one } = await get(`${ACCOUNTS}?instId=ETH-USDT-SWAP&period=5m&limit=1`);
+    expect(one.data).toHaveLength(1);
+  });
+
+  it('answers bad requests with OKX error codes', async () => {
+    sim = await startOkxSimulator();
+    expect((await get(`${ACCOUNTS}?period=5m`)).body).toMatchObject({ code: '50014', data: [] });
+    expect((await get(`${ACCOUNTS}?instId=NOPE-USDT-SWAP`)).body).toMatchObject({ code: '51001' });
+    expect((await get(`${TOP}?instId=BTC-USDT-SWAP&period=7m`)).body).toMatchObject({ code: '51000' });
+    expect((await get(`${TOP}?instId=BTC-USDT-SWAP&limit=101`)).body).toMatchObject({ code: '51000' });
+  });
+});

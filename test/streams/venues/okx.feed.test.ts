@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../../src/domain/types.js';
+import { formatPrice } from '../../../src/streams/sim/market.js';
 import { startOkxSimulator } from '../../../src/streams/sim/okx-sim.js';
+import { sampledLiquidations } from '../../../src/streams/sim/okx-sim-liquidations.js';
 import { createOkxAdapter } from '../../../src/streams/venues/okx.js';
+import { fetchOkxUniverse } from '../../../src/streams/venues/okx-universe.js';
 import { tracker } from '../../support/track.js';
 import { market, type OpenFeedOptions, openFeed, statuses, waitUntil } from '../feed-harness.js';
 
@@ -63,5 +66,71 @@ describe('okx feed against the simulator', () => {
     expect(statuses(events, 'venue_error')[0]).toMatchObject({ detail: expect.stringMatching(/^60018 /) });
     await waitUntil(() => expect(market(events).length).toBeGreaterThan(0));
     expect(new Set(market(events).map((e) => e.instrument))).toEqual(new Set(['BTC-USDT-SWAP']));
+  });
+});
+
+describe('okx liquidations against the simulator', () => {
+  it('two connections of one adapter: every sampled order once, valued in base units, the first push cut', async () => {
+    // The venue's clock is a day behind ours: the subscription time must be mapped into venue time.
+    const startTs = Date.now() - 86_400_000;
+    const wallStart = performance.now();
+    const sim = track(
+      await startOkxSimulator({
+        startTs,
+        eventClock: () => Math.round(startTs + 120_000 + (performance.now() - wallStart) * 20),
+        liquidations: [
+          { symbol: 'BTC', atTs: startTs, durationMs: 3_600_000, side: 'long', totalUsd: 5e8 },
+          { symbol: 'ETH', atTs: startTs, durationMs: 3_600_000, side: 'short', totalUsd: 2e8 },
+        ],
+        tickMs: 20,
+      }),
+    );
+    const { entries } = await fetchOkxUniverse(sim.restUrl, { symbols: ['BTC', 'ETH'], topN: 0 });
+    const adapter = createOkxAdapter({ wsUrl: sim.wsUrl, universe: () => entries });
+    const a = openFeed(track, { adapter, instruments: () => ['BTC-USDT-SWAP'] });
+    const b = openFeed(track, { adapter, instruments: () => ['ETH-USDT-SWAP'] });
+    await waitUntil(() => expect(sim.liquidationSubscriptions()).toBe(2));
+    const liquidations = () =>
+      [...market(a.events), ...market(b.events)].flatMap((e) =>
+        (e.liquidations ?? []).map((l) => ({ instrument: e.instrument, ...l })),
+      );
+    await waitUntil(() => expect(liquidations().length).toBeGreaterThan(60), 5000);
+    await Promise.all([a.conn.close(), b.conn.close()]);
+    const got = liquidations();
+    const counters = adapter.liquidations.counters;
+    // Each order reached both connections and was counted once.
+    const keys = got.map((l) => `${l.instrument}|${l.ts}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(counters.duplicates).toBeGreaterThan(got.length / 2);
+    expect(counters.counted).toBe(got.length);
+    // The inverse BTC-USD-SWAP copies were skipped; the first push's older orders were cut.
+    expect(counters.unfollowed).toBeGreaterThan(0);
+    expect(counters.beforeSubscription).toBeGreaterThan(0);
+    expect(counters.unvalued).toBe(0);
+    for (const [symbol, instrument, side, ctVal] of [
+      ['BTC', 'BTC-USDT-SWAP', 'long', 0.01],
+      ['ETH', 'ETH-USDT-SWAP', 'short', 0.1],
+    ] as const) {
+      const mine = got.filter((l) => l.instrument === instrument).sort((x, y) => x.ts - y.ts);
+      expect(mine.length, symbol).toBeGreaterThan(20);
+      // Every liquidation is a market order of its side, in base units (to 0.01 contract).
+      const all = new Map(
+        sampledLiquidations(sim.market, symbol, startTs, sim.eventTs()).map((o) => [o.ts, o]),
+      );
+      for (const l of mine) {
+        const order = all.get(l.ts);
+        expect(order, `${symbol} ${l.ts}`).toBeDefined();
+        expect(l.side).toBe(side);
+        expect(Math.abs(l.base - order!.base)).toBeLessThanOrEqual(0.005 * ctVal + 1e-9);
+        // priced at the bankruptcy price the push quoted (the market's price to the tick)
+        expect(l.usd).toBeCloseTo(l.base * Number(formatPrice(order!.price)), 6);
+      }
+      // None missing between the first and the last seen (but the last two seconds, still in flight).
+      const fromTs = (Math.ceil(mine[0]!.ts / 1000) - 1) * 1000;
+      const toTs = (Math.ceil(mine.at(-1)!.ts / 1000) - 3) * 1000;
+      const seen = new Set(mine.map((l) => l.ts));
+      const missing = sampledLiquidations(sim.market, symbol, fromTs, toTs).filter((o) => !seen.has(o.ts));
+      expect(missing, symbol).toEqual([]);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { FrameError } from '../../../src/streams/core/adapter.js';
 import { encodeOkxFrames, type OkxSimulator, startOkxSimulator } from '../../../src/streams/sim/okx-sim.js';
 import type { SyntheticPoint } from '../../../src/streams/sim/synthetic.js';
 import { createOkxAdapter, OKX_REST_URL, OKX_WS_URL } from '../../../src/streams/venues/okx.js';
-import { fetchOkxUniverse } from '../../../src/streams/venues/okx-universe.js';
+import { fetchOkxUniverse, okxContractValueBase } from '../../../src/streams/venues/okx-universe.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/okx/${name}`, import.meta.url), 'utf8')
@@ -252,7 +252,7 @@ describe('okx adapter', () => {
     expect(createOkxAdapter({ wsUrl: 'ws://x' }).wsUrl).toBe('ws://x');
   });
 
-  it('batches four channels per instrument into few messages, each well under 64 KB', () => {
+  it('batches four channels per instrument into few messages, each well under 64 KB, liquidations riding in the first', () => {
     const adapter = createOkxAdapter();
     const instruments = Array.from(
       { length: adapter.maxInstrumentsPerConnection },
@@ -260,7 +260,13 @@ describe('okx adapter', () => {
     );
     const texts = adapter.subscribeMessages(instruments);
     const messages = texts.map((m) => JSON.parse(m));
-    expect(messages.map((m) => m.args.length)).toEqual([200, 200]);
+    // 200 channel args per message; the first also carries `liquidation-orders`, so a connection of
+    // 100 instruments still costs 2 of the 480 subscribe requests per hour.
+    expect(messages.map((m) => m.args.length)).toEqual([201, 200]);
+    expect(messages[0].args[200]).toEqual({ channel: 'liquidation-orders', instType: 'SWAP' });
+    expect(
+      messages.flatMap((m) => m.args).filter((a: { channel: string }) => a.channel === 'liquidation-orders'),
+    ).toHaveLength(1);
     expect(messages.every((m) => m.op === 'subscribe' && /^[A-Za-z0-9]{1,32}$/.test(m.id))).toBe(true);
     expect(texts.every((t) => Buffer.byteLength(t) < 16 * 1024)).toBe(true);
     // The args of a full connection stay under the 64 KB total as well.
@@ -271,9 +277,9 @@ describe('okx adapter', () => {
       { channel: 'mark-price', instId: 'COIN0-USDT-SWAP' },
       { channel: 'tickers', instId: 'COIN0-USDT-SWAP' },
     ]);
-    expect(new Set(messages.flatMap((m) => m.args.map((a: { instId: string }) => a.instId)))).toEqual(
-      new Set(instruments),
-    );
+    expect(
+      new Set(messages.flatMap((m) => m.args.flatMap((a: { instId?: string }) => a.instId ?? []))),
+    ).toEqual(new Set(instruments));
     const unsub = adapter.unsubscribeMessages(['BTC-USDT-SWAP']).map((m) => JSON.parse(m));
     expect(unsub).toEqual([
       {
@@ -287,7 +293,11 @@ describe('okx adapter', () => {
         ],
       },
     ]);
+    // A universe change adding one instrument sends the liquidation arg again, in the same request;
+    // removing instruments never unsubscribes it.
+    expect(adapter.subscribeMessages(['SOL-USDT-SWAP']).map((m) => JSON.parse(m).args.length)).toEqual([5]);
     expect(adapter.subscribeMessages([])).toEqual([]);
+    expect(adapter.unsubscribeMessages([])).toEqual([]);
   });
 
   it('the encoder writes four channel frames that parse back to the point', () => {
@@ -351,6 +361,20 @@ describe('okx universe against the simulator REST listing', () => {
     expect(entries.every((e) => e.symbol === e.instrument.split('-')[0])).toBe(true);
     const top2 = await fetchOkxUniverse(sim.restUrl, { symbols: null, topN: 2 });
     expect(top2.entries.map((e) => e.instrument)).toEqual(entries.slice(0, 2).map((e) => e.instrument));
+  });
+
+  it('carries each swap’s contract value (ctVal × ctMult, base coin per contract) for liquidation sizes', async () => {
+    const { entries } = await fetchOkxUniverse(sim.restUrl, { symbols: ['BTC', 'ETH', 'DOGE'], topN: 0 });
+    expect(entries.map((e) => [e.instrument, e.contractValueBase])).toEqual([
+      ['BTC-USDT-SWAP', 0.01],
+      ['ETH-USDT-SWAP', 0.1],
+      ['DOGE-USDT-SWAP', 1000],
+    ]);
+    expect(okxContractValueBase({ ctVal: '0.01', ctMult: '1' })).toBe(0.01);
+    expect(okxContractValueBase({ ctVal: '0.1', ctMult: '3' })).toBe(0.3);
+    expect(okxContractValueBase({ ctVal: '10' })).toBe(10);
+    expect(okxContractValueBase({ ctVal: '' })).toBeUndefined();
+    expect(okxContractValueBase({ ctVal: '0.01', ctMult: 'x' })).toBeUndefined();
   });
 
   it('follows SYMBOLS in their order and reports the missing ones', async () => {
