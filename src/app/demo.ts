@@ -6,8 +6,11 @@ import { startHyperliquidSimulator } from '../streams/sim/hyperliquid-sim.js';
 import { createScriptedMarket, DEFAULT_MARKET_SYMBOLS, type ScriptedMarket } from '../streams/sim/market.js';
 import { startOkxSimulator } from '../streams/sim/okx-sim.js';
 import type { SimulatorControls } from '../streams/sim/options.js';
+import { createBinanceLongShortPlan } from '../streams/venues/binance-long-short.js';
 import { createBinanceRestPlan } from '../streams/venues/binance-rest.js';
+import { createBybitLongShortPlan } from '../streams/venues/bybit-long-short.js';
 import { createHyperliquidAdapter } from '../streams/venues/hyperliquid.js';
+import { createOkxLongShortPlan } from '../streams/venues/okx-long-short.js';
 import { VENUES, type VenueModule } from '../streams/venues/registry.js';
 
 const MIN = 60_000;
@@ -132,7 +135,9 @@ export function startDemoVenue(
  * The venue module `--demo` runs: the registry's, except that Hyperliquid's parser takes its
  * event time from the demo's clock instead of the receive time, and Binance open interest is
  * polled on the demo's clock (a 10 s cycle of event time): polled on the wall clock, each answer
- * would be ten minutes of event time old by the next, and every Binance snapshot stale.
+ * would be ten minutes of event time old by the next, and every Binance snapshot stale. The
+ * long/short statistics are polled on the demo's clock too, so they refresh every 5 minutes of
+ * event time as live, not every 5 hours.
  */
 export function demoVenueModule(venue: VenueId, clock: DemoClock): VenueModule {
   const module = VENUES[venue];
@@ -159,8 +164,31 @@ export function demoVenueModule(venue: VenueId, clock: DemoClock): VenueModule {
           }),
           clock: pollClock,
         }),
+        // The plan keeps no clock of its own: its cycle and budget are read on `clock`.
+        createLongShortPlan: (ctx) => ({
+          ...createBinanceLongShortPlan({ restUrl: ctx.restUrl, universe: ctx.universe ?? (() => []) }),
+          clock: pollClock,
+        }),
       };
-    default:
-      return module;
+    case 'bybit':
+      return {
+        ...module,
+        createLongShortPlan: (ctx) =>
+          createBybitLongShortPlan({
+            restUrl: ctx.restUrl,
+            universe: ctx.universe ?? (() => []),
+            clock: pollClock,
+          }),
+      };
+    case 'okx':
+      return {
+        ...module,
+        createLongShortPlan: (ctx) =>
+          createOkxLongShortPlan({
+            restUrl: ctx.restUrl,
+            universe: ctx.universe ?? (() => []),
+            clock: pollClock,
+          }),
+      };
   }
 }
