@@ -117,3 +117,9 @@ export function snapshotForcedShare(s: SnapshotJson, window: '15m' | '24h'): str
 export function cascadeMeaning(side: 'longs' | 'shorts'): string {
   return side === 'shorts' ? 'short squeeze' : 'long flush';
 }
+
+/** ` 62% forced (short liquidations $24.1M).` as a sentence of an alert's text, or empty. */
+export function forcedShareSentence(s: SnapshotJson, window: '15m' | '24h'): string {
+  const text = snapshotForcedShare(s, window);
+  return text === null ? '' : ` ${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}

@@ -6,6 +6,7 @@
  */
 import {
   atLeast,
+  cascadeMeaning,
   coverageParts,
   hasNoFeed,
   isLowerBound,
@@ -14,7 +15,13 @@ import {
   snapshotForcedShare,
   venueName,
 } from '../analytics/alert-liq-text.js';
-import type { ControlState, LiquidationsJson, LiquidationWindowJson, SnapshotJson } from '../domain/types.js';
+import type {
+  AlertJson,
+  ControlState,
+  LiquidationsJson,
+  LiquidationWindowJson,
+  SnapshotJson,
+} from '../domain/types.js';
 import { formatAmount, formatTokenAmount, formatUsd } from '../domain/units.js';
 import { limitLength } from './format.js';
 import { escapeHtml } from './format-delta.js';
@@ -137,4 +144,72 @@ export function formatLiqMessage(symbol: string, snapshots: readonly SnapshotJso
   const parts = [`<b>💥 ${escapeHtml(symbol)} liquidations</b>`, ...blocks];
   if (lsLines.length > 0) parts.push(['<b>Long/short</b>', ...lsLines].join('\n'));
   return limitLength(parts.join('\n\n'));
+}
+
+// ── the liquidation_cascade alert ──────────────────────────────────────────────────────────────
+
+function num(alert: AlertJson, name: string): number | null {
+  const v = alert.figures?.[name];
+  return isNum(v) ? v : null;
+}
+
+/** The alert's side and its USD, from its figures (else its snapshot's 15m window); null when unknown. */
+function cascadeOf(alert: AlertJson): { side: 'longs' | 'shorts'; usd: number; lowerBound: boolean } | null {
+  const side = alert.figures?.side;
+  if (side !== 'longs' && side !== 'shorts') return null;
+  const w = alert.snapshot?.liquidations?.['15m'];
+  const usd = num(alert, 'sideUsd') ?? (w ? (side === 'longs' ? w.longUsd : w.shortUsd) : null);
+  if (usd === null || !isNum(usd)) return null;
+  const given = alert.figures?.lowerBound;
+  const lowerBound =
+    typeof given === 'boolean'
+      ? given
+      : alert.figures?.coverage !== 'complete' || alert.figures?.partial === true;
+  return { side, usd, lowerBound };
+}
+
+/** `at least $42.1M shorts in 15m (0.90% of OI)`: a merged message's one line. */
+export function cascadeSummary(alert: AlertJson): string {
+  const c = cascadeOf(alert);
+  if (c === null) return escapeHtml(alert.text ?? '');
+  const pct = num(alert, 'pctOfOi');
+  return `${atLeast(c.lowerBound)}${formatUsd(c.usd)} ${c.side} in 15m${pct === null ? '' : ` (${pct.toFixed(2)}% of OI)`}`;
+}
+
+/**
+ * What a cascade alert shows: the side's sum (and its share of OI, and what it does to the
+ * price), both sides with their base amounts and the count, then the feeds it was counted from.
+ */
+export function cascadeLines(alert: AlertJson): string[] {
+  const c = cascadeOf(alert);
+  if (c === null) return [escapeHtml(alert.text ?? '')];
+  const pct = num(alert, 'pctOfOi');
+  const head = [`💥 ${atLeast(c.lowerBound)}${formatUsd(c.usd)} of ${c.side} liquidated in 15m`];
+  if (pct !== null) head.push(`${pct.toFixed(2)}% of OI`);
+  head.push(cascadeMeaning(c.side));
+  const lines = [head.join(' · ')];
+  const longUsd = num(alert, 'longUsd');
+  const shortUsd = num(alert, 'shortUsd');
+  if (longUsd !== null && shortUsd !== null) {
+    const longBase = num(alert, 'longBase');
+    const shortBase = num(alert, 'shortBase');
+    const both = [
+      `Longs ${longBase === null ? formatUsd(longUsd) : usdWithBase(longUsd, longBase, alert.symbol)}`,
+      `shorts ${shortBase === null ? formatUsd(shortUsd) : usdWithBase(shortUsd, shortBase, alert.symbol)}`,
+    ];
+    const count = num(alert, 'count');
+    if (count !== null) both.push(`${formatAmount(count)} liquidation${count === 1 ? '' : 's'}`);
+    lines.push(both.join(' · '));
+  }
+  const last = num(alert, 'lastAlertUsd');
+  if (alert.escalated === true && last !== null && last > 0) {
+    lines.push(`⏫ ${(c.usd / last).toFixed(1)}× the last alert (${formatUsd(last)})`);
+  }
+  const liq = alert.snapshot?.liquidations;
+  const feeds = liq ? coverageParts(alert.snapshot, liq) : [];
+  if (feeds.length === 0 && typeof alert.figures?.coverage === 'string') feeds.push(alert.figures.coverage);
+  if (alert.figures?.partial === true || liq?.['15m']?.partial === true)
+    feeds.push('counting began inside the window');
+  if (feeds.length > 0) lines.push(`<i>${feeds.map(escapeHtml).join(' · ')}</i>`);
+  return lines;
 }
