@@ -193,9 +193,10 @@ export function cascadeLines(alert: AlertJson): string[] {
   if (longUsd !== null && shortUsd !== null) {
     const longBase = num(alert, 'longBase');
     const shortBase = num(alert, 'shortBase');
+    const bound = atLeast(c.lowerBound);
     const both = [
-      `Longs ${longBase === null ? formatUsd(longUsd) : usdWithBase(longUsd, longBase, alert.symbol)}`,
-      `shorts ${shortBase === null ? formatUsd(shortUsd) : usdWithBase(shortUsd, shortBase, alert.symbol)}`,
+      `Longs ${bound}${longBase === null ? formatUsd(longUsd) : usdWithBase(longUsd, longBase, alert.symbol)}`,
+      `shorts ${bound}${shortBase === null ? formatUsd(shortUsd) : usdWithBase(shortUsd, shortBase, alert.symbol)}`,
     ];
     const count = num(alert, 'count');
     if (count !== null) both.push(`${formatAmount(count)} liquidation${count === 1 ? '' : 's'}`);
