@@ -27,6 +27,7 @@ export const liquidationCascade: Rule = (prev, s, cfg, p) => {
   const oiUsd = s.oi.usd;
   if (liq == null || oiUsd === null || !(oiUsd > 0) || p.side === null) return NOTHING;
   const w = liq['15m'];
+  if (w === undefined) return NOTHING;
   const side = p.side === 'down' ? 'longs' : 'shorts';
   const sideUsd = side === 'longs' ? w.longUsd : w.shortUsd;
   if (!Number.isFinite(sideUsd)) return NOTHING;
