@@ -12,6 +12,7 @@ import {
   fundingLevelRule,
   fundingPressureRule,
 } from './alert-funding-rules.js';
+import { liquidationCascade } from './alert-liq-rules.js';
 import {
   controlFlip,
   type Direction,
@@ -67,6 +68,10 @@ export {
  *   down: shorts opening, long unwinding); `warning` for opening ↔ opening, else info.
  * - `momentum_spike`: oiAccel ≥ `momentumAccel` with a price move and an OI move of their own
  *   minimum size; `warning`, `critical` from 2× it.
+ * - `liquidation_cascade`: the USD of one side's positions liquidated in 15m reaches
+ *   `liqAlertPctOi` percent of the OI value and `liqAlertMinUsd`; direction `down` for longs
+ *   (forced sells), `up` for shorts; `warning`, `critical` from 2× the percent. Both sides can fire
+ *   at one event time, so its ids end in `:${direction}` (see `evaluateRules`).
  * A first sight at or above a level (OI, pressure, bound, momentum) fires like a crossing would.
  *
  * Chat levels (`chatLevels`, the thresholds chats asked for, see `pulse:alert-levels`): each
@@ -103,6 +108,17 @@ export interface AlertRulesConfig {
    * while the move itself is a few tenths of a percent. Default 1.
    */
   readonly momentumMinOiChangePct: number;
+  /**
+   * `liquidation_cascade` fires when one side's liquidations in 15m reach this percent of the
+   * instrument's OI value (`oi.usd`, inclusive)... Default 0.5.
+   */
+  readonly liqAlertPctOi: number;
+  /**
+   * ...and this many USD (inclusive): a thin market's few thousand dollars are no cascade. It
+   * re-arms once the side is below `rearmFraction` of either; an escalation is
+   * `escalationFactor` times the last alert's USD. Default 1,000,000.
+   */
+  readonly liqAlertMinUsd: number;
   /** `all`: `control_flip` on the aggregate (venue `all`) only; `every`: on every snapshot. Default `all`. */
   readonly controlFlipVenues: 'all' | 'every';
   /**
@@ -133,6 +149,8 @@ export const DEFAULT_ALERT_RULES: AlertRulesConfig = {
   momentumAccel: 3,
   momentumMinPriceChangePct: 0.5,
   momentumMinOiChangePct: 1,
+  liqAlertPctOi: 0.5,
+  liqAlertMinUsd: 1_000_000,
   controlFlipVenues: 'all',
   controlConfirmMs: 60_000,
   enabled: {},
@@ -147,7 +165,15 @@ const SERVER_RULES: ReadonlyArray<readonly [AlertKind, Rule, boolean]> = [
   ['funding_at_bound', fundingAtBound, false],
   ['control_flip', controlFlip, true],
   ['momentum_spike', momentumSpike, true],
+  ['liquidation_cascade', liquidationCascade, true],
 ];
+
+/**
+ * Kinds whose two sides can fire at the same event time (longs and shorts liquidated in the same
+ * 15 minutes): their alert ids end in `:${direction}` so the two alerts stay distinct (ids are the
+ * Redis writer's idempotency key). Every other directional kind's figure is signed, one side at a time.
+ */
+const SIDE_IN_ID: ReadonlySet<AlertKind> = new Set<AlertKind>(['liquidation_cascade']);
 
 const LEVEL_RULES: Readonly<Record<LevelKind, Rule>> = {
   oi_change_15m: SERVER_RULES[0]![1],
@@ -273,10 +299,13 @@ export function evaluateRules(
     }
     if (fired === undefined) continue;
     const kind = p.kind;
+    const sideInId = p.side !== null && SIDE_IN_ID.has(kind) ? `:${p.side}` : '';
     alerts.push({
       v: 1,
       id:
-        p.level === null ? `${kind}:${venue}:${symbol}:${ts}` : `${kind}@${p.level}:${venue}:${symbol}:${ts}`,
+        (p.level === null
+          ? `${kind}:${venue}:${symbol}:${ts}`
+          : `${kind}@${p.level}:${venue}:${symbol}:${ts}`) + sideInId,
       kind,
       venue,
       symbol,

@@ -9,6 +9,7 @@
 import type { AlertKind, AlertSeverity, ControlState, DeltaJson, SnapshotJson } from '../domain/types.js';
 import { formatSignedPct } from '../domain/units.js';
 import type { AlertRulesConfig } from './alert-engine.js';
+import { forcedShareSentence } from './alert-liq-text.js';
 import { FRESH, type RuleState } from './alert-state.js';
 import { fundingText, nowText, oiChangeText, positionUsdOf, venueLabel, words } from './alert-text.js';
 import { OI_WINDOW_15M_MS, OI_WINDOW_24H_MS } from './instrument.js';
@@ -162,6 +163,7 @@ export function oiRule(which: '15m' | '24h'): Rule {
     const text =
       `${s.symbol} on ${venueLabel(s.venue)}: open interest ${formatSignedPct(delta.pct)} in ${which}: ` +
       oiChangeText(s, delta) +
+      forcedShareSentence(s, which) +
       nowText(s) +
       fundingText(s) +
       (escalated && last !== null ? ` Escalated: ${(figure / last).toFixed(1)}× the last alert.` : '');
@@ -219,6 +221,7 @@ export const controlFlip: Rule = (prev, s, cfg, p) => {
   const text =
     `${s.symbol} on ${venueLabel(s.venue)}: control flipped from ${words(confirmed)} ` +
     `to ${words(control)} in 15m.` +
+    (control === 'short_covering' || control === 'long_unwinding' ? forcedShareSentence(s, '15m') : '') +
     ` Open interest ${formatSignedPct(d.pct)}` +
     (pricePct !== null ? `, price ${formatSignedPct(pricePct)}.` : '.') +
     nowText(s);

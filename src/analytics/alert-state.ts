@@ -13,7 +13,8 @@ export interface RuleState {
   /**
    * The last alert's figure, positive in the rule's direction: the signed OI change percent
    * (× −1 on the down side), oiAccel (momentum), level rank 0–3 (server funding pressure),
-   * |APR| percent (funding pressure at a chat level).
+   * |APR| percent (funding pressure at a chat level), USD of the side liquidated in 15m
+   * (`liquidation_cascade`).
    */
   readonly lastFiredMagnitude: number | null;
   /** Pressure level, interval hours, bound (`cap`/`floor`/null) or confirmed control state last seen. */

@@ -1,4 +1,4 @@
-import type { FundingPayer, FundingPressure } from '../domain/types.js';
+import type { FundingPayer, FundingPressure, LongShortJson } from '../domain/types.js';
 import { fundingMetrics, fundingPayer } from './funding.js';
 import type { IntelConfig } from './intel-config.js';
 
@@ -60,16 +60,50 @@ export function formatAprForHint(aprPct: number): string {
   return `${abs < 10 ? abs.toFixed(1) : abs.toFixed(0)}%`;
 }
 
+/** The share of accounts on one side from which the crowd is lopsided enough to name, percent. */
+export const CROWDED_SIDE_MIN_PCT = 60;
+
+/**
+ * The long/short figures the hint may use (a snapshot's `longShort`): the share of accounts net
+ * long, else of top traders' positions long, percent.
+ */
+export type Crowding = Pick<LongShortJson, 'accountsLongPct' | 'topTradersLongPct'>;
+
+/**
+ * `74% of accounts long` when the crowd leans at least `CROWDED_SIDE_MIN_PCT` to the side that
+ * pays (longs when `aprPct > 0`): the positioning and the price of holding it agree. Null otherwise.
+ */
+function crowdText(crowding: Crowding | null | undefined, aprPct: number): string | null {
+  if (!crowding) return null;
+  const accounts = crowding.accountsLongPct;
+  const top = crowding.topTradersLongPct;
+  const [longPct, who] =
+    accounts != null && Number.isFinite(accounts)
+      ? [accounts, 'accounts']
+      : top != null && Number.isFinite(top)
+        ? [top, "top traders' positions"]
+        : [null, ''];
+  if (longPct === null) return null;
+  const payersLong = aprPct > 0;
+  const payerSharePct = payersLong ? longPct : 100 - longPct;
+  if (payerSharePct < CROWDED_SIDE_MIN_PCT) return null;
+  return `${Math.round(payerSharePct)}% of ${who} ${payersLong ? 'long' : 'short'}`;
+}
+
 /**
  * One plain-text line (≤ HINT_MAX_CHARS) that follows from the numbers: who pays how much, what
  * that means for each side, and, when the pressure is not neutral, the reset within the hour and
- * the rate pinned at a bound. Null when the APR is unknown.
+ * the rate pinned at a bound. Null when the APR is unknown. With `crowding` (the snapshot's
+ * long/short figures), a non-neutral pressure whose payers are also the lopsided crowd (at least
+ * `CROWDED_SIDE_MIN_PCT`% of accounts on the paying side) reads
+ * `Longs crowded: 74% of accounts long, paying 48% APR; …`; otherwise the hint is as without it.
  */
 export function fundingHint(
   aprPct: number | null,
   pressure: FundingPressure | null,
   msToNextFunding: number | null,
   atBound: 'cap' | 'floor' | null,
+  crowding?: Crowding | null,
 ): string | null {
   if (aprPct == null || pressure == null || !Number.isFinite(aprPct)) return null;
   if (aprPct === 0) return 'Funding is zero: holding either side costs nothing';
@@ -77,12 +111,20 @@ export function fundingHint(
   if (pressure === 'neutral') return `Funding is cheap (${apr} APR): holding either side costs little`;
   const [payers, payer, earners] = aprPct > 0 ? ['longs', 'long', 'shorts'] : ['shorts', 'short', 'longs'];
   const Payers = payers.charAt(0).toUpperCase() + payers.slice(1);
+  const crowd = crowdText(crowding, aprPct);
   let hint =
-    pressure === 'elevated'
-      ? `${Payers} pay ${apr} APR: holding ${payers} costs more than usual; ${earners} collect it`
-      : pressure === 'high'
-        ? `Crowded ${payers} pay ${apr} APR: a carry exists for ${earners}; ${payer} entries pay to wait`
-        : `Extreme: ${payers} pay ${apr} APR: a large carry for ${earners}; ${payer} entries pay heavily to wait`;
+    crowd !== null
+      ? `${Payers} crowded: ${crowd}, paying ${apr} APR; ` +
+        (pressure === 'elevated'
+          ? `${earners} collect it`
+          : pressure === 'high'
+            ? `a carry for ${earners}`
+            : `a large carry for ${earners}, squeeze risk`)
+      : pressure === 'elevated'
+        ? `${Payers} pay ${apr} APR: holding ${payers} costs more than usual; ${earners} collect it`
+        : pressure === 'high'
+          ? `Crowded ${payers} pay ${apr} APR: a carry exists for ${earners}; ${payer} entries pay to wait`
+          : `Extreme: ${payers} pay ${apr} APR: a large carry for ${earners}; ${payer} entries pay heavily to wait`;
   const extras: string[] = [];
   if (msToNextFunding !== null && msToNextFunding < HOUR_MS) {
     extras.push(`; reset in ${Math.max(1, Math.ceil(msToNextFunding / 60_000))}m`);
@@ -94,7 +136,8 @@ export function fundingHint(
 
 /**
  * Funding pressure of one instrument at `nowTs` (event time). `rate` is per interval of
- * `intervalHours`; `cap`/`floor` are the venue's bounds on it when published.
+ * `intervalHours`; `cap`/`floor` are the venue's bounds on it when published; `crowding` the
+ * latest long/short figures, when known (see `fundingHint`).
  */
 export function fundingPressure(
   rate: number | null | undefined,
@@ -104,6 +147,7 @@ export function fundingPressure(
   cap: number | null | undefined,
   floor: number | null | undefined,
   cfg: IntelConfig,
+  crowding?: Crowding | null,
 ): FundingPressureJson {
   const { hourly, aprPct } = fundingMetrics(rate, intervalHours);
   const pressure = pressureLevel(aprPct, cfg.pressureAprPct);
@@ -119,7 +163,7 @@ export function fundingPressure(
     pressure,
     annualCostUsdPer10kLong: hourly === null ? null : 10_000 * hourly * HOURS_PER_YEAR,
     msToNextFunding,
-    hint: fundingHint(aprPct, pressure, msToNextFunding, atBound),
+    hint: fundingHint(aprPct, pressure, msToNextFunding, atBound, crowding),
     atBound,
   };
 }

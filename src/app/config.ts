@@ -7,6 +7,8 @@ import {
   endpoints,
   flag,
   fundingPressure,
+  liqAlertMinUsd,
+  liqAlertPctOi,
   number,
   positive,
   positiveInt,
@@ -76,6 +78,13 @@ export interface Config {
   readonly oiAlertPct24h: number;
   /** `MOMENTUM_ALERT_ACCEL`, default `3` (× the usual 15m pace): rule momentum_spike fires at this OI acceleration. */
   readonly momentumAlertAccel: number;
+  /**
+   * `LIQ_ALERT_PCT_OI`, default `0.5` (% of the OI value, above 0 and at most 100): rule
+   * liquidation_cascade fires when one side's liquidations in 15 min reach this share of OI...
+   */
+  readonly liqAlertPctOi: number;
+  /** `LIQ_ALERT_MIN_USD`, default `1000000` (USD, 0 or more): ...and at least this much. */
+  readonly liqAlertMinUsd: number;
   /** `ALERT_KINDS`, default `all`: the rules that run. */
   readonly alertKinds: readonly AlertKind[];
   /** `FUNDING_PRESSURE_APR_PCT`, default `20,50,100` (% |APR|): levels elevated, high, extreme. */
@@ -190,6 +199,8 @@ export function loadConfig(env: Env, argv: readonly string[] = []): Config {
       ) * 60_000,
     oiAlertPct24h: number(env, 'OI_ALERT_PCT_24H', positive),
     momentumAlertAccel: number(env, 'MOMENTUM_ALERT_ACCEL', (n) => (n > 1 ? null : 'must be more than 1')),
+    liqAlertPctOi: liqAlertPctOi(env),
+    liqAlertMinUsd: liqAlertMinUsd(env),
     alertKinds: alertKinds(env),
     fundingPressureAprPct: fundingPressure(env),
     inputStaleAfterMs: number(env, 'INPUT_STALE_AFTER_MS', (n) =>

@@ -227,3 +227,15 @@ export function fundingPressure(env: Env): { elevated: number; high: number; ext
   }
   return { elevated: elevated!, high: high!, extreme: extreme! };
 }
+
+/** `LIQ_ALERT_PCT_OI`: a share of the OI value, percent; above 0 (0 would fire on every liquidation) and at most 100. */
+export function liqAlertPctOi(env: Env): number {
+  return number(env, 'LIQ_ALERT_PCT_OI', (n) =>
+    n > 0 && n <= 100 ? null : 'must be a percentage of open interest above 0 and at most 100',
+  );
+}
+
+/** `LIQ_ALERT_MIN_USD`: USD, 0 or more (0: the share of OI alone decides). */
+export function liqAlertMinUsd(env: Env): number {
+  return number(env, 'LIQ_ALERT_MIN_USD', (n) => (n >= 0 ? null : 'must be 0 or more (USD)'));
+}

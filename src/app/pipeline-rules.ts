@@ -59,10 +59,10 @@ export class PipelineRules {
     this.rules = { ...DEFAULT_ALERT_RULES, ...opts.rules };
     this.paused = opts.awaitAlertState;
     this.oiCheckPct = this.lowest15mThresholdPct();
-    // Room for every instrument and an aggregate per symbol, each with its 12 server rule states
-    // (7 rules, 5 of them per direction) and as many chat-level states again; beyond that the
+    // Room for every instrument and an aggregate per symbol, each with its 14 server rule states
+    // (8 rules, 6 of them per direction) and as many chat-level states again; beyond that the
     // least recently changed states go (quiet ones that never fired keep none anyway).
-    this.engine = createAlertEngineState(2 * opts.maxInstruments * 24);
+    this.engine = createAlertEngineState(2 * opts.maxInstruments * 28);
   }
 
   /** See `Pipeline.setAlertLevels`. */

@@ -10,6 +10,8 @@ export function ruleOptions(config: Config): NonNullable<PipelineOptions['rules'
     cooldownMs: config.alertCooldownMs,
     oiChange24hPct: config.oiAlertPct24h,
     momentumAccel: config.momentumAlertAccel,
+    liqAlertPctOi: config.liqAlertPctOi,
+    liqAlertMinUsd: config.liqAlertMinUsd,
     fundingPressureMin: 'high',
     enabled: Object.fromEntries(ALERT_KINDS.map((k) => [k, config.alertKinds.includes(k)])),
   };
@@ -34,6 +36,9 @@ export function alertReport(byKind: Partial<Record<AlertKind, number>>, config: 
     funding_at_bound: "funding rate at the venue's cap or floor",
     control_flip: 'aggregate 15m control changes side, held 1 min',
     momentum_spike: `OI acceleration >= ${config.momentumAlertAccel}x (MOMENTUM_ALERT_ACCEL)`,
+    liquidation_cascade:
+      `one side liquidated in 15m >= ${config.liqAlertPctOi}% of OI (LIQ_ALERT_PCT_OI) ` +
+      `and >= $${config.liqAlertMinUsd} (LIQ_ALERT_MIN_USD)`,
   };
   const rows = ALERT_KINDS.map((kind) => {
     const on = config.alertKinds.includes(kind);

@@ -149,6 +149,20 @@ const TAIL = [
     doc: 'rule momentum_spike: OI acceleration that alerts',
   },
   {
+    env: 'LIQ_ALERT_PCT_OI',
+    default: '0.5',
+    unit: '% of OI value',
+    field: 'liqAlertPctOi',
+    doc: 'rule liquidation_cascade: one side liquidated in 15 min, as a share of OI value, that alerts',
+  },
+  {
+    env: 'LIQ_ALERT_MIN_USD',
+    default: '1000000',
+    unit: 'USD',
+    field: 'liqAlertMinUsd',
+    doc: 'rule liquidation_cascade: the least USD of one side liquidated in 15 min that alerts',
+  },
+  {
     env: 'FUNDING_PRESSURE_APR_PCT',
     default: '20,50,100',
     unit: '% |APR|',

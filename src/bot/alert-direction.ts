@@ -19,7 +19,8 @@ const signOf = (v: unknown): AlertDirection | null => (isNum(v) && v !== 0 ? (v 
  * The alert's side: its `direction` when the engine set one (null = the rule has no side), else
  * derived the way the engine defines it, so alerts written before the field existed (held alerts,
  * the stream's backlog) are judged the same: OI rules and `momentum_spike` the sign of the OI
- * change; `funding_pressure` who pays (longs = up); `control_flip` the new side. Null when unknown.
+ * change; `funding_pressure` who pays (longs = up); `control_flip` the new side;
+ * `liquidation_cascade` the side liquidated (longs = down). Null when unknown.
  */
 export function alertDirection(alert: AlertJson): AlertDirection | null {
   if (alert.direction === 'up' || alert.direction === 'down') return alert.direction;
@@ -40,6 +41,9 @@ export function alertDirection(alert: AlertJson): AlertDirection | null {
       const control = figures.control ?? alert.snapshot?.control?.['15m'];
       return typeof control === 'string' ? (CONTROL_SIDE[control as ControlState] ?? null) : null;
     }
+    case 'liquidation_cascade':
+      // Longs liquidated are forced sells (down), shorts forced buys (up).
+      return figures.side === 'longs' ? 'down' : figures.side === 'shorts' ? 'up' : null;
     default:
       return null;
   }
@@ -47,7 +51,7 @@ export function alertDirection(alert: AlertJson): AlertDirection | null {
 
 /**
  * Kinds whose alerts from two venues (or a venue and the aggregate) can be one fact: the same
- * move seen twice. A funding-interval change or a rate at its bound is a fact about one venue's
+ * move seen twice (a cascade seen on Bybit and in the aggregate is one cascade). A funding-interval change or a rate at its bound is a fact about one venue's
  * contract, so two venues' alerts of those kinds are two facts, never merged.
  */
 export const CROSS_VENUE_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
@@ -56,4 +60,5 @@ export const CROSS_VENUE_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
   'funding_pressure',
   'control_flip',
   'momentum_spike',
+  'liquidation_cascade',
 ]);

@@ -16,6 +16,7 @@ import {
 import { THRESHOLD_FIGURES } from './chat-policy.js';
 import { formatFundingLine, MAX_MESSAGE_CHARS } from './format.js';
 import { changeDot, escapeHtml, formatCompactDelta, formatDeltaLines } from './format-delta.js';
+import { cascadeLines, cascadeSummary, controlForcedSuffix, forcedShareSuffix } from './format-liq.js';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const HOUR_MS = 3_600_000;
@@ -78,7 +79,15 @@ const oiLayout: KindLayout = {
     return alert.kind === 'oi_change_24h' ? `24h ${what}` : what;
   },
   main(alert) {
-    return formatDeltaLines(alert.symbol, oiDelta(alert), oiWindow(alert), alert.snapshot?.price?.mark);
+    const lines = formatDeltaLines(
+      alert.symbol,
+      oiDelta(alert),
+      oiWindow(alert),
+      alert.snapshot?.price?.mark,
+    );
+    const forced = forcedShareSuffix(alert.snapshot, alert.kind === 'oi_change_24h' ? '24h' : '15m');
+    if (forced !== '') lines.push(`↳${forced.slice(2)}`);
+    return lines;
   },
   compact(alert) {
     const d = oiDelta(alert);
@@ -110,7 +119,8 @@ function intervalChange(alert: AlertJson): string {
 function controlChange(alert: AlertJson): string {
   const now = figureStr(alert, 'control', alert.snapshot?.control?.['15m']);
   const before = figureStr(alert, 'previousControl');
-  return before === null ? controlLabel(now) : `${controlLabel(before)} → ${controlLabel(now)}`;
+  const change = before === null ? controlLabel(now) : `${controlLabel(before)} → ${controlLabel(now)}`;
+  return change + controlForcedSuffix(alert.snapshot, '15m', now);
 }
 function momentumFigures(alert: AlertJson): string {
   const m = alert.snapshot?.momentum;
@@ -157,6 +167,11 @@ const LAYOUTS: Readonly<Record<string, KindLayout>> = {
     main: (a) => [momentumFigures(a)],
     compact: (a) => momentumFigures(a),
   },
+  liquidation_cascade: {
+    title: (a) => `${figureStr(a, 'side') === 'longs' ? 'long' : 'short'} liquidation cascade`,
+    main: (a) => cascadeLines(a),
+    compact: (a) => cascadeSummary(a),
+  },
 };
 
 const layoutOf = (alert: AlertJson): KindLayout =>
@@ -171,8 +186,11 @@ function controlLine(alert: AlertJson): string | null {
   const c = alert.snapshot?.control;
   if (!c || (c['15m'] == null && c['24h'] == null)) return null;
   const parts = [];
-  if (c['15m'] != null) parts.push(`15m: ${controlLabel(c['15m'])}`);
-  if (c['24h'] != null) parts.push(`24h: ${controlLabel(c['24h'])}`);
+  const s = alert.snapshot;
+  if (c['15m'] != null)
+    parts.push(`15m: ${controlLabel(c['15m'])}${controlForcedSuffix(s, '15m', c['15m'])}`);
+  if (c['24h'] != null)
+    parts.push(`24h: ${controlLabel(c['24h'])}${controlForcedSuffix(s, '24h', c['24h'])}`);
   return `Control ${parts.join(' · ')}`;
 }
 

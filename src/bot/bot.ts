@@ -20,6 +20,7 @@ import {
 } from './delivery.js';
 import { ADMIN_COMMANDS, type AdminStats, adminFeature } from './features/admin.js';
 import { basicFeature, COMMANDS, menuOf, unknownCommandFeature } from './features/basic.js';
+import { liquidationsFeature } from './features/liquidations.js';
 import { marketFeature } from './features/market.js';
 import { muteFeature } from './features/mute.js';
 import { queriesFeature } from './features/queries.js';
@@ -197,6 +198,7 @@ export function createTelegramBot(opts: TelegramBotOptions): TelegramBot {
     }),
     subscriptionsFeature(deps),
     queriesFeature(deps),
+    liquidationsFeature(deps),
     marketFeature({ ...deps, bus: opts.bus }),
     muteFeature({ ...deps, settings }),
     unknownCommandFeature(),

@@ -62,6 +62,8 @@ const fundingAprPct: ThresholdFigure = {
  * - `control_flip`: |15m OI change| at the flip (`delta.pct`), percent: flips on a tiny OI move are noise.
  * - `momentum_spike`: OI acceleration, × the usual 15m pace (`figures.oiAccel`, else `snapshot.momentum.oiAccel`).
  * - `funding_interval_change`: none (on/off only): an interval change has no size.
+ * - `liquidation_cascade`: the side's 15m liquidations as a percent of the OI value
+ *   (`figures.pctOfOi`): the server's `LIQ_ALERT_PCT_OI` is the floor, a chat may ask for more.
  */
 export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | null>> = {
   oi_change_15m: oiChangePct,
@@ -75,6 +77,11 @@ export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | nul
     read: (a) => abs(figure(a, 'oiAccel') ?? a.snapshot?.momentum?.oiAccel),
   },
   funding_interval_change: null,
+  liquidation_cascade: {
+    description: "one side's 15m liquidations, in percent of the OI value",
+    unit: '% of OI',
+    read: (a) => abs(figure(a, 'pctOfOi')),
+  },
 };
 
 /**
@@ -205,6 +212,7 @@ export const KIND_LABELS: Readonly<Record<AlertKind, string>> = {
   funding_at_bound: 'Funding at cap/floor',
   control_flip: 'Control flip',
   momentum_spike: 'Momentum spike',
+  liquidation_cascade: 'Liquidation cascade',
 };
 
 export function kindLabel(kind: string): string {

@@ -26,6 +26,7 @@ import {
   pressureLabel,
 } from './format.js';
 import { changeDot, deltaCaveat, escapeHtml, positionValueUsd } from './format-delta.js';
+import { controlForcedSuffix, formatLongShortLine, formatMarketLiqLines } from './format-liq.js';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -74,14 +75,18 @@ function windowsOf(tf: MarketTimeframe): OiWindow[] {
   return tf === 'both' ? ['24h', '15m'] : [tf];
 }
 
-/** `Control 24h: Longs opening (price ↑, OI ↑) · funding agrees`; null when the snapshot has no control field. */
+/**
+ * `Control 24h: Longs opening (price ↑, OI ↑) · funding agrees`, with the forced share when the
+ * state closes positions (`Short covering … · 62% forced (short liquidations $24.1M)`); null when
+ * the snapshot has no control field.
+ */
 export function formatControlLine(snapshot: SnapshotJson, window: OiWindow): string | null {
   if (!snapshot.control) return null;
   const state = snapshot.control[window];
   if (!state) return `Control ${window}: ⏳ warming up`;
   const agrees = snapshot.controlFundingAgrees?.[window];
   const funding = agrees === true ? ' · funding agrees' : agrees === false ? ' · funding disagrees' : '';
-  return `Control ${window}: ${controlLabel(state)}${funding}`;
+  return `Control ${window}: ${controlLabel(state)}${funding}${controlForcedSuffix(snapshot, window, state)}`;
 }
 
 /** `Momentum: Accelerating · OI pace 2.4× usual · price +1.20% in 15m · +3.40% in 24h`. */
@@ -150,7 +155,8 @@ export function formatFundingSpreadLine(snapshot: SnapshotJson): string | null {
 
 /**
  * The `/market` view of one snapshot (a venue's, or the aggregate `all`) for one timeframe:
- * who is in control, momentum, activity, funding pressure, OI change with its split, freshness.
+ * who is in control, momentum, activity, funding pressure, long/short, OI change with its split,
+ * liquidations, freshness.
  */
 export function formatMarketMessage(snapshot: SnapshotJson, tf: MarketTimeframe, nowMs: number): string {
   const where = isAggregate(snapshot) ? 'all venues' : escapeHtml(snapshot.venue);
@@ -161,7 +167,7 @@ export function formatMarketMessage(snapshot: SnapshotJson, tf: MarketTimeframe,
     lines.push(`Activity: ${snapshot.activity ? activityLabel(snapshot.activity) : '⏳ warming up'}`);
   }
   lines.push(marketFundingLine(snapshot, nowMs), formatAnnualCostLine(snapshot), formatHintLine(snapshot));
-  lines.push(formatFundingSpreadLine(snapshot));
+  lines.push(formatFundingSpreadLine(snapshot), formatLongShortLine(snapshot));
   lines.push(formatOiNow(snapshot));
   for (const window of windowsOf(tf)) {
     lines.push(...oiLinesOf(snapshot, window));
@@ -169,6 +175,7 @@ export function formatMarketMessage(snapshot: SnapshotJson, tf: MarketTimeframe,
     if (diverging.length > 0)
       lines.push(`↳ ${window} control differs on ${diverging.map(escapeHtml).join(', ')}`);
   }
+  lines.push(...formatMarketLiqLines(snapshot, windowsOf(tf)));
   lines.push(`Mark ${formatPrice(snapshot.price?.mark)}`, freshnessLine(snapshot));
   const ageMs = nowMs - snapshot.ts;
   const age = isNum(ageMs) && ageMs >= 0 ? ` · updated ${formatDuration(ageMs)} ago` : '';

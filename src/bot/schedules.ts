@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { ChatSettings, ChatSettingsStore, SubscriptionStore } from '../bus/types.js';
 import { type AlertJson, type SnapshotJson, VENUE_IDS } from '../domain/types.js';
-import { formatDuration, formatSignedPct, formatSignedRatePct } from '../domain/units.js';
+import { formatDuration, formatSignedPct, formatSignedRatePct, formatUsd } from '../domain/units.js';
 import { inQuietHours, kindLabel } from './chat-policy.js';
 import { DeliveryError } from './delivery.js';
 import { escapeHtml, limitLength, MAX_MESSAGE_CHARS } from './format.js';
@@ -48,6 +48,11 @@ export function keyFigure(alert: AlertJson): string | null {
     case 'momentum_spike': {
       const accel = isNum(f.oiAccel) ? f.oiAccel : alert.snapshot?.momentum?.oiAccel;
       return isNum(accel) ? `${accel.toFixed(1)}× usual OI pace` : null;
+    }
+    case 'liquidation_cascade': {
+      const usd = f.sideUsd;
+      const side = f.side === 'longs' || f.side === 'shorts' ? f.side : null;
+      return isNum(usd) && side !== null ? `${formatUsd(usd)} ${side} liquidated` : null;
     }
     case 'funding_interval_change': {
       const hours = isNum(f.intervalHours) ? f.intervalHours : alert.snapshot?.funding?.intervalHours;

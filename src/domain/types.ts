@@ -286,7 +286,8 @@ export type AlertKind =
   | 'funding_interval_change'
   | 'funding_at_bound'
   | 'control_flip'
-  | 'momentum_spike';
+  | 'momentum_spike'
+  | 'liquidation_cascade';
 
 export const ALERT_KINDS: readonly AlertKind[] = [
   'oi_change_15m',
@@ -296,6 +297,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   'funding_at_bound',
   'control_flip',
   'momentum_spike',
+  'liquidation_cascade',
 ];
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';

@@ -129,6 +129,7 @@ const only = (kind: AlertKind): AlertRulesConfig => ({
         'funding_at_bound',
         'control_flip',
         'momentum_spike',
+        'liquidation_cascade',
       ] as const
     ).map((k) => [k, k === kind]),
   ),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/app/config.js';
+import { alertReport, ruleOptions } from '../../src/app/rule-config.js';
 
 function errorOf(env: Record<string, string>, argv: string[] = []): ConfigError {
   try {
@@ -162,6 +163,12 @@ describe('config', () => {
     ['ALERT_MAX_AGE_MIN', '0.5'],
     ['ALERT_MAX_AGE_MIN', '1441'],
     ['ALERT_MAX_AGE_MIN', 'soon'],
+    ['LIQ_ALERT_PCT_OI', '0'],
+    ['LIQ_ALERT_PCT_OI', '-0.5'],
+    ['LIQ_ALERT_PCT_OI', '101'],
+    ['LIQ_ALERT_PCT_OI', 'half'],
+    ['LIQ_ALERT_MIN_USD', '-1'],
+    ['LIQ_ALERT_MIN_USD', '1M'],
   ])('stops on a bad %s naming it', (name, value) => {
     const err = errorOf({ [name]: value });
     expect(err.variable).toBe(name);
@@ -172,7 +179,7 @@ describe('config', () => {
     const d = loadConfig({});
     expect(d.oiAlertPct24h).toBe(10);
     expect(d.momentumAlertAccel).toBe(3);
-    expect(d.alertKinds).toHaveLength(7);
+    expect(d.alertKinds).toHaveLength(8);
     expect(d.fundingPressureAprPct).toEqual({ elevated: 20, high: 50, extreme: 100 });
     expect(d.inputStaleAfterMs).toBe(180_000);
     expect(d.backfill).toBe(true);
@@ -233,5 +240,21 @@ describe('config', () => {
     expect(loadConfig({}).alertMaxAgeMs).toBe(15 * 60_000);
     expect(loadConfig({ ALERT_MAX_AGE_MIN: '1' }).alertMaxAgeMs).toBe(60_000);
     expect(loadConfig({ ALERT_MAX_AGE_MIN: '1440' }).alertMaxAgeMs).toBe(1440 * 60_000);
+  });
+
+  it('reads LIQ_ALERT_PCT_OI and LIQ_ALERT_MIN_USD: 0.5% of OI and $1M by default, into the rules', () => {
+    const d = loadConfig({});
+    expect([d.liqAlertPctOi, d.liqAlertMinUsd]).toEqual([0.5, 1_000_000]);
+    expect(ruleOptions(d)).toMatchObject({ liqAlertPctOi: 0.5, liqAlertMinUsd: 1_000_000 });
+    const c = loadConfig({ LIQ_ALERT_PCT_OI: '1.25', LIQ_ALERT_MIN_USD: '0' });
+    expect([c.liqAlertPctOi, c.liqAlertMinUsd]).toEqual([1.25, 0]);
+    expect(ruleOptions(c)).toMatchObject({ liqAlertPctOi: 1.25, liqAlertMinUsd: 0 });
+    expect(loadConfig({ LIQ_ALERT_PCT_OI: '100' }).liqAlertPctOi).toBe(100);
+    expect(ruleOptions(loadConfig({ ALERT_KINDS: 'oi_change_15m' })).enabled?.liquidation_cascade).toBe(
+      false,
+    );
+    expect(alertReport({ liquidation_cascade: 3 }, c)).toMatch(
+      /^liquidation_cascade\s+3 {2}one side liquidated in 15m >= 1\.25% of OI \(LIQ_ALERT_PCT_OI\) and >= \$0 \(LIQ_ALERT_MIN_USD\)$/m,
+    );
   });
 });

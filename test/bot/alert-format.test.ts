@@ -51,6 +51,18 @@ const FIGURES: Record<AlertKind, AlertJson['figures']> = {
   funding_at_bound: { atBound: 'cap' },
   control_flip: { control: 'longs_opening', previousControl: 'shorts_opening' },
   momentum_spike: { oiAccel: 3.4, priceChange15mPct: 2.1 },
+  liquidation_cascade: {
+    side: 'shorts',
+    sideUsd: 12.4e6,
+    longUsd: 0.8e6,
+    shortUsd: 12.4e6,
+    longBase: 4_480,
+    shortBase: 69_460,
+    pctOfOi: 1.92,
+    count: 41,
+    coverage: 'complete',
+    partial: false,
+  },
 };
 
 const ALLOWED_TAG = /<\/?(b|i|code)>/g;

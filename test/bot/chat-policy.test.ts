@@ -137,7 +137,10 @@ describe('alertPassesSettings', () => {
     for (const kind of ALERT_KINDS) {
       const fig = THRESHOLD_FIGURES[kind];
       if (fig === null) continue;
-      expect(fig.read(alertOf(kind, { figures: { aprPct: 12, oiAccel: 4 } })), kind).not.toBeNull();
+      expect(
+        fig.read(alertOf(kind, { figures: { aprPct: 12, oiAccel: 4, pctOfOi: 0.8 } })),
+        kind,
+      ).not.toBeNull();
     }
   });
 

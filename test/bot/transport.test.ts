@@ -62,6 +62,7 @@ const PROMISED = [
   'funding',
   'market',
   'top',
+  'liq',
   'settings',
   'status',
 ];

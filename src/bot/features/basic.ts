@@ -23,6 +23,10 @@ export const COMMANDS: readonly BotCommandInfo[] = [
   },
   { command: 'top', description: 'Biggest open-interest movers over 15m and 24h' },
   {
+    command: 'liq',
+    description: 'Liquidations of longs and shorts over 15m and 24h on every venue, e.g. /liq BTC',
+  },
+  {
     command: 'subscribe',
     description: 'Alerts when OI moves sharply, e.g. /subscribe BTC or /subscribe BTC bybit',
   },
