@@ -7,7 +7,7 @@ import type { ActivityLevel, ControlState, FreshnessJson, MomentumJson } from '.
 import { controlState, fundingSupportsControl } from './control.js';
 import type { InstrumentState } from './instrument.js';
 import type { IntelConfig } from './intel-config.js';
-import { type FundingPressureJson, fundingPressure } from './intel-funding.js';
+import { type Crowding, type FundingPressureJson, fundingPressure } from './intel-funding.js';
 import {
   accelerationFrom,
   activityOf,
@@ -82,6 +82,22 @@ export interface InstrumentIntel {
   readonly freshness: FreshnessJson;
 }
 
+/** Long/short figures older than this (bucket time) are not evidence for the funding hint. */
+const CROWDING_MAX_AGE_MS = 60 * 60_000;
+
+/**
+ * The long/short figures the funding hint may cite: each only while its bucket is under an hour
+ * old (Binance refreshes each figure every 5–33 min depending on the universe's size).
+ */
+function crowdingOf(state: InstrumentState, nowTs: number): Crowding | null {
+  const fresh = (ts: number | null) => ts !== null && nowTs - ts <= CROWDING_MAX_AGE_MS;
+  const accountsLongPct = fresh(state.accountsLongTs) ? state.accountsLongPct : null;
+  const topTradersLongPct = fresh(state.topTradersLongTs) ? state.topTradersLongPct : null;
+  return accountsLongPct === null && topTradersLongPct === null
+    ? null
+    : { accountsLongPct, topTradersLongPct };
+}
+
 /**
  * All market-intelligence figures of one instrument at `state.lastEventTs`. Costs about 200
  * window lookups (the 24h pace is sampled once for OI and price together) and no large allocation.
@@ -96,6 +112,7 @@ export function instrumentIntel(state: InstrumentState, cfg: IntelConfig): Instr
     state.fundingRateCap,
     state.fundingRateFloor,
     cfg,
+    crowdingOf(state, nowTs),
   );
   const { oiBase, markPrice } = state;
   const freshness = freshnessOf(state, cfg);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { applyMarketEvent, createInstrumentState, toSnapshot } from '../../src/analytics/instrument.js';
 import { DEFAULT_INTEL_CONFIG } from '../../src/analytics/intel-config.js';
 import { fundingHint, fundingPressure, HINT_MAX_CHARS } from '../../src/analytics/intel-funding.js';
+import { btcEvent } from '../support/events.js';
 
 const T0 = 1_700_000_000_000;
 const crowd = (accountsLongPct: number | null, topTradersLongPct: number | null = null) => ({
@@ -57,5 +59,37 @@ describe('funding hint with long/short figures', () => {
     expect(fundingPressure(rate, 8, null, T0, null, null, cfg).hint).toBe(
       'Crowded longs pay 55% APR: a carry exists for shorts; long entries pay to wait',
     );
+  });
+});
+
+describe('the snapshot hint cites long/short figures while they are fresh', () => {
+  const snapshotAt = (statsAgeMs: number) => {
+    const state = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
+    const now = T0 + 3 * 3_600_000;
+    applyMarketEvent(
+      state,
+      btcEvent('bybit', now - statsAgeMs, { accountsLongPct: 74, longShortTs: now - statsAgeMs }),
+    );
+    // 0.0438% per 8 h: longs pay 48% APR, pressure elevated.
+    applyMarketEvent(
+      state,
+      btcEvent('bybit', now, {
+        markPrice: 60_000,
+        oiBase: 10_000,
+        fundingRate: 0.000438,
+        fundingIntervalHours: 8,
+      }),
+    );
+    return toSnapshot(state).funding.hint;
+  };
+
+  it('an hour-old bucket or newer is evidence', () => {
+    expect(snapshotAt(10 * 60_000)).toMatch(/^Longs crowded: 74% of accounts long, paying 48% APR/);
+  });
+
+  it('an older one is not: the plain hint stands', () => {
+    const hint = snapshotAt(2 * 3_600_000);
+    expect(hint).toBeTruthy();
+    expect(hint).not.toMatch(/crowded/);
   });
 });
