@@ -15,8 +15,9 @@ import { OI_WINDOW_15M_MS } from './instrument.js';
  * the shorts (forced buys). Its figure is that side's USD as a percent of `oi.usd`; it fires at
  * `liqAlertPctOi` percent together with `liqAlertMinUsd` USD, stays quiet while the window stays
  * above (one cascade, one alert per side), re-arms once the side is below `rearmFraction` of
- * either threshold, and escalates (through the cooldown and while disarmed) at
- * `escalationFactor` times the last alert's USD. The two sides are independent: a window with
+ * either threshold, and escalates through the cooldown at `escalationFactor` times the last
+ * alert's USD, but only for a new cascade (re-armed since): one cascade is one alert per side,
+ * however large it grows. The two sides are independent: a window with
  * both fires both. A `partial` window or a sampled feed still fires: its sums are a lower bound,
  * which the text says. On the aggregate the OI includes venues without a feed (`missingVenues`),
  * so its percent is a lower bound too. No liquidations (no feed, not counted yet) or no OI value:
@@ -43,7 +44,9 @@ export const liquidationCascade: Rule = (prev, s, cfg, p) => {
     sideUsd,
     pctOfOi >= thresholdPct && sideUsd >= minUsd,
     pctOfOi < cfg.rearmFraction * thresholdPct || sideUsd < cfg.rearmFraction * minUsd,
-    last !== null && last > 0 && sideUsd >= cfg.escalationFactor * last,
+    // Escalation only for a new cascade (the side re-armed since the last alert): a cascade's
+    // 15m sum grows while it runs, and a second message for the same cascade is noise.
+    before.armed && last !== null && last > 0 && sideUsd >= cfg.escalationFactor * last,
   );
   if (step.fire === null) return unchangedOr(step);
   const escalated = step.fire === 'escalated';

@@ -200,16 +200,26 @@ describe('liquidation_cascade', () => {
     expect(after.map((a) => [a.ts, a.escalated])).toEqual([[T0 + COOL, false]]);
   });
 
-  it('escalates when a cascade reaches twice the last alert, through the cooldown and while disarmed', () => {
+  it('one cascade is one alert however large it grows; a new one at twice the last escalates through the cooldown', () => {
     const s = createAlertEngineState();
     expect(feed(s, [snap(T0, { shortUsd: 3 * M })])).toHaveLength(1);
-    expect(feed(s, [snap(T0 + MIN, { shortUsd: 5.9 * M })])).toEqual([]);
-    const [esc] = feed(s, [snap(T0 + 2 * MIN, { shortUsd: 6 * M })]);
+    // the same cascade doubling and more inside its window: no second message
+    expect(feed(s, [snap(T0 + MIN, { shortUsd: 6 * M }), snap(T0 + 2 * MIN, { shortUsd: 12 * M })])).toEqual(
+      [],
+    );
+    // it ends (re-armed), and a new cascade inside the cooldown at twice the last alert escalates
+    expect(feed(s, [snap(T0 + 16 * MIN, { shortUsd: 0.5 * M })])).toEqual([]);
+    expect(feed(s, [snap(T0 + 17 * MIN, { shortUsd: 5.9 * M })])).toEqual([]);
+    const [esc] = feed(s, [snap(T0 + 18 * MIN, { shortUsd: 6 * M })]);
     expect(esc).toMatchObject({ escalated: true, direction: 'up', figures: { lastAlertUsd: 3 * M } });
     expect(esc!.text).toContain('Escalated: 2.0× the last alert.');
-    // the next escalation is measured from this one
-    expect(feed(s, [snap(T0 + 3 * MIN, { shortUsd: 11 * M })])).toEqual([]);
-    expect(feed(s, [snap(T0 + 4 * MIN, { shortUsd: 12 * M })]).map((a) => a.escalated)).toEqual([true]);
+    // the next escalation is measured from this one, and again needs a new cascade
+    expect(feed(s, [snap(T0 + 19 * MIN, { shortUsd: 12 * M })])).toEqual([]);
+    expect(
+      feed(s, [snap(T0 + 20 * MIN, { shortUsd: 1 * M }), snap(T0 + 21 * MIN, { shortUsd: 12 * M })]).map(
+        (a) => a.escalated,
+      ),
+    ).toEqual([true]);
   });
 
   it('a cascade on the other side is a new event, not held by this side', () => {
@@ -278,9 +288,12 @@ describe('liquidation_cascade', () => {
     expect(restoreRuleStates(restarted, [...store.values()])).toBe(2);
     // the same snapshot again (a replay after a restart) and the same cascade going on: nothing
     expect(feed(restarted, [snap(T0, { shortUsd: 3 * M, longUsd: 3 * M })])).toEqual([]);
-    expect(feed(restarted, [snap(T0 + COOL + MIN, { shortUsd: 3 * M, longUsd: 3 * M })])).toEqual([]);
-    // the escalation is measured from the stored alert
-    const esc = feed(restarted, [snap(T0 + COOL + 2 * MIN, { shortUsd: 6 * M, longUsd: 3 * M })]);
+    expect(feed(restarted, [snap(T0 + 5 * MIN, { shortUsd: 3 * M, longUsd: 3 * M })])).toEqual([]);
+    // the escalation is measured from the stored alert: a new short cascade inside the cooldown
+    const esc = feed(restarted, [
+      snap(T0 + 6 * MIN, { shortUsd: 0.5 * M, longUsd: 3 * M }),
+      snap(T0 + 7 * MIN, { shortUsd: 6 * M, longUsd: 3 * M }),
+    ]);
     expect(esc.map((a) => [a.direction, a.escalated])).toEqual([['up', true]]);
     // a fresh engine without the stored state would have fired both sides again
     expect(
