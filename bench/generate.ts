@@ -17,6 +17,16 @@
  * Prices and OI follow seeded random walks (one PRNG per instrument) with OI surges of 4–10% over
  * 5 minutes about every 10 hours per instrument, so alerts fire at a plausible rate.
  *
+ * Forced flows, on Binance, Bybit and OKX (Hyperliquid publishes none), from a PRNG of their own
+ * so the market itself is the same as without them: a liquidation on about one instrument-minute
+ * in 60 of the history and once a minute per instrument on average live (about 22 frames/s over
+ * 1,300 instruments, the order of the venues' all-market streams on an ordinary day), and during
+ * an OI drain (a falling surge) a cascade of one order per second of about 0.003% of OI, one side
+ * per surge (about 1% of OI in 5 minutes: a `liquidation_cascade`). Each venue's frame is its own
+ * encoder's (`!forceOrder@arr`, `allLiquidation.*`, `liquidation-orders` in contracts). Long/short
+ * statistics: every 5 minutes of the live phase, each followed instrument's REST bodies (Binance
+ * two, Bybit one, OKX two), with `source` set.
+ *
  * The file is one line per frame: `venue \t instrumentIndex \t receiveTs \t source \t frame`.
  * Frames are plain ASCII JSON (no tab or newline), so a line splits on its first four tabs.
  */
@@ -26,11 +36,19 @@ import { pathToFileURL } from 'node:url';
 import { canonicalSymbol } from '../src/domain/symbols.js';
 import type { VenueId } from '../src/domain/types.js';
 import type { FrameParser } from '../src/streams/core/adapter.js';
+import { forceOrderPayload } from '../src/streams/sim/binance-sim-forced.js';
 import { encodeBinanceFrames } from '../src/streams/sim/binance-sim-rest.js';
-import { createBybitEncoder } from '../src/streams/sim/bybit-encode.js';
+import {
+  bybitAccountRatioResult,
+  bybitLiquidationFrame,
+  createBybitEncoder,
+} from '../src/streams/sim/bybit-encode.js';
 import { encodeHyperliquidFrames } from '../src/streams/sim/hyperliquid-sim.js';
-import { formatPrice } from '../src/streams/sim/market.js';
+import { formatPrice, type SimLiquidation } from '../src/streams/sim/market.js';
 import { encodeOkxFrames } from '../src/streams/sim/okx-sim.js';
+import { okxLiquidationDetail, okxLiquidationFrame } from '../src/streams/sim/okx-sim-liquidations.js';
+import { OKX_LONG_SHORT_PATHS, okxLongShortAnswer } from '../src/streams/sim/okx-sim-long-short.js';
+import { okxContractValue } from '../src/streams/sim/okx-sim-rest.js';
 import type { EncodedFrame, SyntheticPoint } from '../src/streams/sim/synthetic.js';
 import { VENUES } from '../src/streams/venues/registry.js';
 
@@ -153,6 +171,8 @@ class Model {
   private surgeStartTs = Number.NaN;
   private surgeLog = 0;
   private k = 0;
+  /** Liquidations draw from their own PRNG, so the market is the same with or without them. */
+  private readonly liqRand: () => number;
 
   constructor(
     readonly inst: Instrument,
@@ -160,6 +180,7 @@ class Model {
     startTs: number,
   ) {
     this.rand = prng((seed * 2_654_435_761) ^ Math.imul(inst.g + 1, 0x9e3779b1));
+    this.liqRand = prng((seed * 40_503) ^ Math.imul(inst.g + 7, 0x85ebca6b));
     const r = this.rand;
     this.price = 10 ** (-2.5 + 7.3 * r());
     this.oi = 10 ** (6.3 + 2.7 * r()) / this.price;
@@ -172,6 +193,32 @@ class Model {
 
   private px(x: number): number {
     return this.inst.venue === 'hyperliquid' ? Number(x.toPrecision(5)) : Number(formatPrice(x));
+  }
+
+  /**
+   * The liquidations of the span that ended at the last point (`spanMs` long): a cascade order
+   * while OI drains in a surge (one per second of the span, at most 10 per point), else at most
+   * one with probability `spanMs / backgroundEveryMs`.
+   */
+  liquidationsAt(p: SyntheticPoint, spanMs: number, backgroundEveryMs: number): SimLiquidation[] {
+    const r = this.liqRand;
+    const out: SimLiquidation[] = [];
+    const draining = !Number.isNaN(this.surgeStartTs) && this.surgeLog < 0;
+    const side = (n: number) => (n < 0.5 ? 'long' : 'short');
+    if (draining) {
+      const cascadeSide = side(((this.surgeStartTs / 1000) % 2) / 2);
+      const n = Math.min(10, Math.max(1, Math.round(spanMs / 1000)));
+      for (let i = 0; i < n; i++) {
+        const base = p.oiBase * 0.00003 * (0.5 + r());
+        out.push({ symbol: p.symbol, side: cascadeSide, base, price: p.markPrice, ts: p.ts - i * 1000 });
+      }
+      return out.reverse();
+    }
+    if (r() < spanMs / backgroundEveryMs) {
+      const base = p.oiBase * 0.000004 * (0.2 + 1.6 * r());
+      out.push({ symbol: p.symbol, side: side(r()), base, price: p.markPrice, ts: p.ts });
+    }
+    return out;
   }
 
   pointAt(ts: number): SyntheticPoint {
@@ -212,6 +259,99 @@ class Model {
       turnover24hUsd: Number((this.turnover0 * (1 + 0.2 * sway) + this.k * 1.25).toFixed(2)),
     };
   }
+}
+
+const HISTORY_LIQUIDATION_EVERY_MS = 60 * 60_000;
+const LIVE_LIQUIDATION_EVERY_MS = 60_000;
+/** Live points per instrument between two long/short polls (one point a second: 5 minutes). */
+const LONG_SHORT_EVERY_STEPS = 300;
+
+/** Receive delays after the event, ms: WebSocket pushes and the REST answers of a poll. */
+const PUSH_DELAY_MS = 4;
+const REST_DELAY_MS = 40;
+
+/** One instrument's liquidation frames and, when due, its long/short REST bodies, in its venue's format. */
+function forcedFrames(
+  inst: Instrument,
+  p: SyntheticPoint,
+  liqs: readonly SimLiquidation[],
+  statsDue: boolean,
+): EncodedFrame[] {
+  const out: EncodedFrame[] = [];
+  const t = p.ts + PUSH_DELAY_MS;
+  const bucketTs = Math.floor(p.ts / 300_000) * 300_000 - 300_000;
+  const share = (0.4 + 0.3 * ((inst.g * 0.618) % 1)).toFixed(4);
+  switch (inst.venue) {
+    case 'binance': {
+      // One push per order: the stream carries the latest order per symbol per second.
+      for (const liq of liqs) {
+        const data = forceOrderPayload(liq, inst.instrument, liq.ts + PUSH_DELAY_MS);
+        if (data)
+          out.push({ t: liq.ts + PUSH_DELAY_MS, frame: JSON.stringify({ stream: '!forceOrder@arr', data }) });
+      }
+      if (statsDue) {
+        const row = {
+          symbol: inst.instrument,
+          longShortRatio: '1.0000',
+          longAccount: share,
+          shortAccount: (1 - Number(share)).toFixed(4),
+          timestamp: String(bucketTs),
+        };
+        for (const path of [
+          '/futures/data/globalLongShortAccountRatio',
+          '/futures/data/topLongShortPositionRatio',
+        ])
+          out.push({
+            t: t + REST_DELAY_MS,
+            frame: JSON.stringify([row]),
+            source: `${path}?symbol=${inst.instrument}&period=5m&limit=1`,
+          });
+      }
+      break;
+    }
+    case 'bybit':
+      if (liqs.length > 0) out.push({ t, frame: bybitLiquidationFrame(inst.instrument, liqs, p.ts) });
+      if (statsDue) {
+        const body = {
+          retCode: 0,
+          retMsg: 'OK',
+          result: bybitAccountRatioResult(inst.instrument, 300_000, 1, p.ts),
+          retExtInfo: {},
+          time: p.ts,
+        };
+        out.push({
+          t: t + REST_DELAY_MS,
+          frame: JSON.stringify(body),
+          source: `/v5/market/account-ratio?category=linear&symbol=${inst.instrument}&period=5min&limit=1`,
+        });
+      }
+      break;
+    case 'okx': {
+      const ctVal = okxContractValue(inst.symbol);
+      for (const liq of liqs) {
+        const contracts = Math.max(1, Math.round((liq.base / ctVal) * 100)) / 100;
+        const element = {
+          details: [okxLiquidationDetail(liq, contracts)],
+          instFamily: `${inst.symbol}-USDT`,
+          instId: inst.instrument,
+          instType: 'SWAP' as const,
+          uly: `${inst.symbol}-USDT`,
+        };
+        out.push({ t: liq.ts + PUSH_DELAY_MS, frame: okxLiquidationFrame([element]) });
+      }
+      if (statsDue) {
+        for (const path of OKX_LONG_SHORT_PATHS) {
+          const query = new URLSearchParams({ instId: inst.instrument, period: '5m', limit: '1' });
+          const body = okxLongShortAnswer(new Map([[inst.instrument, inst.symbol]]), path, query, p.ts).body;
+          out.push({ t: t + REST_DELAY_MS, frame: JSON.stringify(body), source: `${path}?${query}` });
+        }
+      }
+      break;
+    }
+    case 'hyperliquid':
+      break;
+  }
+  return out;
 }
 
 /** Buffered writer that hashes what it writes. */
@@ -303,6 +443,18 @@ export function writeRecording(path: string, spec: RecordingSpec): RecordingInfo
         if (Number.isNaN(firstTs)) firstTs = ts;
         lastTs = ts;
         const phaseK = (k + g) % 30;
+        // Forced flows: liquidations of the span since this instrument's last point, then its
+        // long/short bodies once per 5 minutes of the live phase.
+        const liqs =
+          m.inst.venue === 'hyperliquid'
+            ? []
+            : m.liquidationsAt(
+                p,
+                phase.step,
+                phase.live ? LIVE_LIQUIDATION_EVERY_MS : HISTORY_LIQUIDATION_EVERY_MS,
+              );
+        const statsDue =
+          phase.live && m.inst.venue !== 'hyperliquid' && (k + g) % LONG_SHORT_EVERY_STEPS === 0;
         switch (m.inst.venue) {
           case 'binance': {
             const [mark, ticker, oi] = encodeBinanceFrames(p, first);
@@ -326,6 +478,8 @@ export function writeRecording(path: string, spec: RecordingSpec): RecordingInfo
             for (const f of encodeHyperliquidFrames(p, first)) emit(3, g, f);
             break;
         }
+        for (const f of forcedFrames(m.inst, p, liqs, statsDue))
+          emit(VENUE_ORDER.indexOf(m.inst.venue), g, f);
       }
       first = false;
     }

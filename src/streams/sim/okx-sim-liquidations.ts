@@ -56,7 +56,7 @@ export interface OkxLiquidationElement {
 }
 
 /** The detail of one order: hedge mode names the position, net mode the order side only. */
-function detail(order: SimLiquidation, contracts: number): Record<string, string> {
+export function okxLiquidationDetail(order: SimLiquidation, contracts: number): Record<string, string> {
   const net = chance(order.symbol, order.ts, 'net') < NET_MODE_SHARE;
   const side = order.side === 'long' ? 'sell' : 'buy';
   return {
@@ -83,7 +83,7 @@ export function okxLiquidationElements(
   const contracts = Math.max(1, Math.round((order.base / okxContractValue(symbol)) * 100)) / 100;
   const out: OkxLiquidationElement[] = [
     {
-      details: [detail(order, contracts)],
+      details: [okxLiquidationDetail(order, contracts)],
       instFamily: `${symbol}-USDT`,
       instId: okxInstrument(symbol),
       instType: 'SWAP',
@@ -93,7 +93,7 @@ export function okxLiquidationElements(
   if (symbol === market.symbols[0] && chance(symbol, order.ts, 'inverse') < INVERSE_SHARE) {
     const usdContracts = Math.max(1, Math.round((order.base * order.price) / INVERSE_CONTRACT_USD));
     out.push({
-      details: [detail(order, usdContracts)],
+      details: [okxLiquidationDetail(order, usdContracts)],
       instFamily: `${symbol}-USD`,
       instId: `${symbol}-USD-SWAP`,
       instType: 'SWAP',
