@@ -1,6 +1,7 @@
 /**
  * Prints a sample of every bot message (and the snapshot, aggregate and alert JSON) from a scripted
- * SOL squeeze on three venues: `npm run samples`. The README's samples come from here.
+ * SOL squeeze on three venues, then a BTC short squeeze with liquidations on four venues (forced
+ * flows): `npm run samples`. The README's samples come from here.
  */
 import { aggregateSnapshots } from '../src/analytics/aggregate.js';
 import { createAlertEngineState, DEFAULT_ALERT_RULES, evaluateRules } from '../src/analytics/alert-engine.js';
@@ -10,6 +11,7 @@ import * as A from '../src/bot/alert-format.js';
 import { thresholdConfirmation } from '../src/bot/chat-thresholds.js';
 import { formatSettings } from '../src/bot/features/settings.js';
 import * as F from '../src/bot/format.js';
+import { formatLiqMessage } from '../src/bot/format-liq.js';
 import * as M from '../src/bot/format-market.js';
 import { formatQuietSummary, formatReminderLine } from '../src/bot/schedules.js';
 import type { FeedHealthJson } from '../src/bus/types.js';
@@ -181,6 +183,118 @@ console.log('\n### alert JSON\n');
 console.log(
   JSON.stringify(
     { ...alerts[0]!, snapshot: { v: 1, '...': 'the snapshot at the moment it fired' } },
+    null,
+    2,
+  ),
+);
+
+// ── forced flows: a BTC short squeeze (price +2%, OI −3.5% in 10 min) with short liquidations ──
+const btc: {
+  venue: VenueId;
+  instrument: string;
+  oi: number;
+  liqShare: number;
+  accounts?: number;
+  top?: number;
+}[] = [
+  { venue: 'binance', instrument: 'BTCUSDT', oi: 80_000, liqShare: 0.004, accounts: 41.2, top: 38.5 },
+  { venue: 'bybit', instrument: 'BTCUSDT', oi: 55_000, liqShare: 0.012, accounts: 44.0 },
+  { venue: 'okx', instrument: 'BTC-USDT-SWAP', oi: 30_000, liqShare: 0.005, accounts: 43.1, top: 40.2 },
+  { venue: 'hyperliquid', instrument: 'BTC', oi: 20_000, liqShare: 0 },
+];
+const btcEngine = createAlertEngineState();
+const btcAlerts: AlertJson[] = [];
+const btcStates = btc.map((v) => createInstrumentState(v.venue, 'BTC', v.instrument));
+const SQUEEZE_MS = 10 * MIN;
+for (let ts = T0; ts <= T1 + SQUEEZE_MS; ts += 15_000) {
+  const f = ts < T1 ? 0 : (ts - T1) / SQUEEZE_MS;
+  btc.forEach((v, i) => {
+    const markPrice = 90_000 * (1 + 0.02 * f);
+    const oiBase = v.oi * (1 - 0.035 * f);
+    const ev = {
+      type: 'market' as const,
+      venue: v.venue,
+      symbol: 'BTC',
+      instrument: v.instrument,
+      eventTs: ts,
+      receiveTs: ts,
+      oiBase,
+      markPrice,
+      // Per interval: Hyperliquid settles hourly, so its rate is an eighth of the others'.
+      fundingRate: v.venue === 'hyperliquid' ? -0.00001 : -0.00008,
+      fundingIntervalHours: v.venue === 'hyperliquid' ? 1 : 8,
+      nextFundingTs: Math.ceil((ts + 1) / (8 * H)) * 8 * H,
+    };
+    applyMarketEvent(btcStates[i]!, ev);
+    if (v.liqShare > 0) {
+      // A background long or short now and then; during the squeeze shorts closed by force,
+      // `liqShare` of the venue's OI over the 10 minutes, in 15 s pushes.
+      const squeezeBase = ts > T1 ? (v.oi * v.liqShare * 15_000) / SQUEEZE_MS : 0;
+      const background = ts % (7 * MIN) === 0 ? v.oi * 0.00002 : 0;
+      const liquidations = [
+        ...(squeezeBase > 0
+          ? [{ side: 'short' as const, base: squeezeBase, usd: squeezeBase * markPrice, ts }]
+          : []),
+        ...(background > 0
+          ? [
+              {
+                side: ts % (14 * MIN) === 0 ? ('long' as const) : ('short' as const),
+                base: background,
+                usd: background * markPrice,
+                ts,
+              },
+            ]
+          : []),
+      ];
+      if (liquidations.length > 0) applyMarketEvent(btcStates[i]!, { ...ev, liquidations });
+      if (v.accounts !== undefined && ts % (5 * MIN) === 0) {
+        applyMarketEvent(btcStates[i]!, {
+          ...ev,
+          accountsLongPct: v.accounts,
+          ...(v.top !== undefined ? { topTradersLongPct: v.top } : {}),
+          longShortTs: ts - 5 * MIN,
+        });
+      }
+    }
+    if (ts % MIN === 0)
+      btcAlerts.push(...evaluateRules(btcEngine, toSnapshot(btcStates[i]!), DEFAULT_ALERT_RULES).alerts);
+  });
+  if (ts % (30 * 1000) === 0) {
+    const agg = aggregateSnapshots(
+      'BTC',
+      btcStates.map((s) => toSnapshot(s)),
+      DEFAULT_INTEL_CONFIG,
+    );
+    if (agg) btcAlerts.push(...evaluateRules(btcEngine, agg, DEFAULT_ALERT_RULES).alerts);
+  }
+}
+const btcSnaps = btcStates.map((s) => toSnapshot(s));
+const btcAll = aggregateSnapshots('BTC', btcSnaps, DEFAULT_INTEL_CONFIG) as SnapshotJson;
+const btcNow = T1 + SQUEEZE_MS + 4000;
+show('/liq BTC', formatLiqMessage('BTC', [btcAll, ...btcSnaps]));
+show('/market BTC (all venues, 15m)', M.formatMarketMessage(btcAll, '15m', btcNow));
+const btcSeen = new Set();
+for (const a of btcAlerts) {
+  if (btcSeen.has(a.kind + a.venue) || (a.venue !== 'all' && a.venue !== 'bybit')) continue;
+  btcSeen.add(a.kind + a.venue);
+  show(`alert ${a.kind} (${a.venue})`, A.formatAlert(a, btcNow));
+}
+console.log('\n### forced-flow fields of the BTC aggregate JSON\n');
+console.log(
+  JSON.stringify(
+    { liquidations: btcAll.liquidations, longShort: btcAll.longShort, unavailable: btcAll.unavailable },
+    null,
+    2,
+  ),
+);
+console.log('\n### forced-flow fields of the BTC hyperliquid snapshot JSON\n');
+console.log(
+  JSON.stringify(
+    {
+      liquidations: btcSnaps[3]!.liquidations,
+      longShort: btcSnaps[3]!.longShort,
+      unavailable: btcSnaps[3]!.unavailable,
+    },
     null,
     2,
   ),

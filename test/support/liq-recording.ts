@@ -8,7 +8,7 @@
  * squeeze on BTC in the last 12 minutes (inside both windows), two bursts that must not alert
  * (SOL shorts at 0.3% of OI; ARB longs at 0.9% of its OI but under $1M), and a background of
  * small liquidations on both sides. No liquidation lies within the resolution of a window's
- * start (24 h: ±15 min; 15 m: ±1 min), so every window's sums are exact.
+ * start (24 h: ±30 min; 15 m: ±1 min), so every window's sums are exact.
  */
 import type { VenueId } from '../../src/domain/types.js';
 import { okxContractValue } from '../../src/streams/sim/okx-sim-rest.js';
@@ -331,7 +331,7 @@ export function generateLiquidationRecording(opts: VenueRecordingOptions): LiqRe
   }
   // Background: every 7 minutes, alternating sides, $20k, away from the windows' starts.
   const quiet = (ts: number) =>
-    Math.abs(ts - (endTs - 24 * HOUR_MS)) < 16 * MIN_MS || Math.abs(ts - (endTs - 15 * MIN_MS)) < 2 * MIN_MS;
+    Math.abs(ts - (endTs - 24 * HOUR_MS)) < 31 * MIN_MS || Math.abs(ts - (endTs - 15 * MIN_MS)) < 2 * MIN_MS;
   LIQ_VENUES.forEach((venue, v) => {
     symbols.forEach((symbol, i) => {
       for (let ts = startTs + 30 * MIN_MS + (v * 3 + i) * 11_000; ts < endTs - 30_000; ts += 7 * MIN_MS) {
