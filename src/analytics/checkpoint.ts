@@ -30,6 +30,11 @@ interface WindowCheckpoint {
 
 interface LiquidationWindowCheckpoint {
   windowMs: number;
+  /**
+   * The grid the bucket numbers are on. Absent from checkpoints written on the 1% grid: their bucket
+   * numbers would read as twice as far in time, so they restore like a checkpoint without windows.
+   */
+  resolutionMs?: number;
   /** The buckets with liquidations, oldest first, the open one last. */
   buckets: LiquidationBucket[];
 }
@@ -151,13 +156,30 @@ export function checkpointInstrument(state: InstrumentState): InstrumentCheckpoi
 }
 
 function saveLiquidations(w: LiquidationWindow): LiquidationWindowCheckpoint {
-  return { windowMs: w.windowMs, buckets: liquidationBuckets(w) };
+  return { windowMs: w.windowMs, resolutionMs: w.resolutionMs, buckets: liquidationBuckets(w) };
+}
+
+/**
+ * Whether a saved window's buckets can be loaded into `w`: the same window on the same grid, and no
+ * bucket after the one of the checkpoint's last event time (the windows never count past it). A
+ * bucket from the future would keep the window from taking any live liquidation until real time
+ * reached it.
+ */
+function fitsWindow(
+  saved: LiquidationWindowCheckpoint | undefined,
+  w: LiquidationWindow,
+  lastEventTs: number,
+): saved is LiquidationWindowCheckpoint {
+  if (saved?.windowMs !== w.windowMs || saved.resolutionMs !== w.resolutionMs) return false;
+  if (!Array.isArray(saved.buckets)) return false;
+  const lastBucket = Math.floor(lastEventTs / w.resolutionMs);
+  return saved.buckets.every((b) => !Array.isArray(b) || !(b[0] > lastBucket));
 }
 
 /**
  * The checkpoint's liquidation windows into `state`'s empty ones. Without them (an older
- * checkpoint, or windows of another size), counting starts at the checkpoint's last event time:
- * what came before is unknown.
+ * checkpoint, or windows of another size or grid), counting starts at the checkpoint's last event
+ * time: what came before is unknown.
  */
 function restoreLiquidations(state: InstrumentState, cp: InstrumentCheckpoint): void {
   const book = state.liquidations;
@@ -165,10 +187,8 @@ function restoreLiquidations(state: InstrumentState, cp: InstrumentCheckpoint): 
   const saved = cp.liquidations;
   if (
     saved != null &&
-    saved.w15m?.windowMs === book.w15m.windowMs &&
-    saved.w24h?.windowMs === book.w24h.windowMs &&
-    Array.isArray(saved.w15m.buckets) &&
-    Array.isArray(saved.w24h.buckets)
+    fitsWindow(saved.w15m, book.w15m, cp.lastEventTs) &&
+    fitsWindow(saved.w24h, book.w24h, cp.lastEventTs)
   ) {
     loadLiquidationBuckets(book.w15m, saved.w15m.buckets);
     loadLiquidationBuckets(book.w24h, saved.w24h.buckets);

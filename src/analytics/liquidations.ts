@@ -4,17 +4,24 @@ import type { Liquidation } from '../domain/types.js';
  * Liquidations of one instrument over a window of event time, by the side of the positions closed,
  * in fixed memory. Pure: every time is passed in.
  *
- * Time is cut into buckets of `resolutionMs` (1% of the window), as in window.ts. The bucket of the
- * latest liquidation (`headBucket`) sums in float64 scalars; the `RING_BUCKETS` buckets before it sit
- * in one `Float32Array` ring, `FIELDS` numbers a bucket, allocated at the first liquidation (an
- * instrument that never sees one costs no ring). A window read at `nowTs` covers the buckets from
- * `floor(nowTs / res) − 100` to now: the span an OI delta of the same window compares over (it
- * reads the value in effect at the end of the bucket before), so the two can be set against each
- * other. That is the window plus at most one resolution step.
+ * Time is cut into buckets of `resolutionMs`, 2% of the window (15m in 18 s buckets, 24h in 28.8 min
+ * buckets). The bucket of the latest liquidation (`headBucket`) sums in float64 scalars; the
+ * `RING_BUCKETS` buckets before it sit in one `Float32Array` ring, `FIELDS` numbers a bucket,
+ * allocated at the first liquidation (an instrument that never sees one costs no ring). A window
+ * read at `nowTs` covers the buckets from `floor(nowTs / res) − 50` to now: the window plus at most
+ * one 2% step (a liquidation leaves it between `windowMs` and `windowMs + res` after it happened).
  *
- * Why float32 for the closed buckets: two rings of 100 buckets × 5 figures cost 4,000 bytes per
- * instrument in float32 and 8,000 in float64, which would put an instrument with liquidations near
- * 20 KB against a 16 KB per-instrument memory target (float32 keeps it near 16 KB). A closed bucket is rounded once (relative error ≤ 6e-8, counts exact below 2^24); the open
+ * Why 2% when the OI windows (window.ts) use 1%: the memory target of 16 KB per instrument. Two rings
+ * of 100 buckets × 5 figures cost 4,000 bytes per instrument with a feed; 50 buckets cost 2,000.
+ * What it costs: `oiShare` sets these sums against the OI delta of the same window, which covers
+ * the window plus at most one 1% step (it compares with the value in effect at the 1% edge
+ * `floor((nowTs − windowMs) / 1%) × 1%`). The 2% edges are every other 1% edge, so a liquidation
+ * read starts either at the OI delta's start or one 1% step before it (9 s of 15 minutes, 14.4 min
+ * of 24 hours), never after: the share may count liquidations from up to that step before the OI
+ * fall it is read against, and never leaves out any inside it (at 1% the two spans were the same).
+ *
+ * Why float32 for the closed buckets: float64 would double the rings (4,000 bytes per instrument).
+ * A closed bucket is rounded once (relative error ≤ 6e-8, counts exact below 2^24); the open
  * bucket, where nearly every liquidation lands, accumulates in float64. Only a liquidation arriving
  * after its bucket closed (out of order) adds in float32.
  */
@@ -36,8 +43,11 @@ export interface LiquidationWindow {
   clampedCount: number;
 }
 
-/** Buckets kept before the open one: a window read spans 101 buckets (100 closed + the open one). */
-export const RING_BUCKETS = 100;
+/**
+ * Buckets kept before the open one, so the resolution is 1/50 of the window: a window read spans 51
+ * buckets (50 closed + the open one). A checkpoint's bucket numbers are on this grid.
+ */
+export const RING_BUCKETS = 50;
 /** Figures per bucket, in this order. */
 const LONG_USD = 0;
 const SHORT_USD = 1;

@@ -51,8 +51,12 @@ describe('checkpoint of liquidations and long/short', () => {
   it('restores the windows, their counting start and the long/short figures', () => {
     const original = filled();
     const cp = checkpointInstrument(original);
-    expect(cp.liquidations!.w15m.buckets.length).toBeLessThanOrEqual(101);
-    expect(cp.liquidations!.w24h.buckets.length).toBeLessThanOrEqual(101);
+    // 50 closed buckets and the open one, on the 2% grid
+    expect(cp.liquidations!.w15m).toMatchObject({ windowMs: 15 * MIN, resolutionMs: 18 * SEC });
+    expect(cp.liquidations!.w24h).toMatchObject({ windowMs: 24 * HOUR, resolutionMs: 28.8 * MIN });
+    expect(cp.liquidations!.w15m.buckets.length).toBeLessThanOrEqual(51);
+    expect(cp.liquidations!.w24h.buckets.length).toBeLessThanOrEqual(51);
+    expect(cp.liquidations!.w24h.buckets.length).toBe(51); // a liquidation in every 28.8 min
     const restored = roundTrip(cp);
     const a = toSnapshot(original);
     const b = toSnapshot(restored);
@@ -101,13 +105,55 @@ describe('checkpoint of liquidations and long/short', () => {
     expect(snap.liquidations!['24h']).toMatchObject({ count: 0, partial: true });
     expect(snap.longShort).toBeNull();
     // live again a few seconds later, without gaps since: still partial until the windows start after
-    // the checkpoint's last event (restoring it closed a hole there too)
+    // the checkpoint's last event (restoring it closed a hole there too): 15 minutes and an 18 s step
     const restartTs = cp.lastEventTs + 5 * SEC;
-    for (let ts = restartTs; ts <= restartTs + 15 * MIN + 10 * SEC; ts += 10 * SEC) {
+    for (let ts = restartTs; ts <= restartTs + 15 * MIN + 20 * SEC; ts += 10 * SEC) {
       applyMarketEvent(s, ev(ts, { oiBase: 9000, markPrice: 100 }));
     }
     expect(toSnapshot(s).liquidations!['15m'].partial).toBe(false);
     expect(toSnapshot(s).liquidations!['24h'].partial).toBe(true);
+  });
+
+  it('a checkpoint on the 1% grid (100 buckets, no resolutionMs) restores partial, then counts live ones', () => {
+    const current = JSON.parse(JSON.stringify(checkpointInstrument(filled()))) as InstrumentCheckpoint;
+    // what the 1% writer stored: the same sums, bucket numbers on a grid twice as fine, no grid
+    const onePercent = structuredClone(current);
+    for (const w of [onePercent.liquidations!.w15m, onePercent.liquidations!.w24h]) {
+      delete w.resolutionMs;
+      w.buckets = w.buckets.map(([b, ...figures]) => [2 * b, ...figures]);
+    }
+    // read on the 2% grid, those bucket numbers lie as far ahead as the event time itself: not loaded
+    const s = restoreInstrument(onePercent)!;
+    expect(s.liquidations!.w15m.ring).toBeNull();
+    expect(s.liquidations!.w24h.ring).toBeNull();
+    const snap = toSnapshot(s);
+    expect(snap.liquidations!['15m']).toMatchObject({ count: 0, partial: true });
+    expect(snap.liquidations!['24h']).toMatchObject({ count: 0, partial: true });
+    // live liquidations are taken (a head bucket from the future would drop them)
+    const t = onePercent.lastEventTs + 2 * MIN;
+    applyMarketEvent(s, ev(t, { oiBase: 9000, markPrice: 100 }));
+    applyMarketEvent(s, ev(t, { liquidations: [liq('short', 3, t - MIN)] }));
+    expect(toSnapshot(s).liquidations!['15m']).toMatchObject({ shortBase: 3, count: 1, partial: true });
+    expect(toSnapshot(s).liquidations!['24h']).toMatchObject({ shortBase: 3, count: 1, partial: true });
+    expect(s.liquidations!.w24h.droppedCount).toBe(0);
+    // each check alone refuses what would mis-count: another grid, even with every bucket in the past
+    const coarser = structuredClone(current);
+    for (const w of [coarser.liquidations!.w15m, coarser.liquidations!.w24h]) {
+      w.resolutionMs = 2 * w.resolutionMs!;
+      w.buckets = w.buckets.map(([b, ...figures]) => [Math.floor(b / 2), ...figures]);
+    }
+    expect(restoreInstrument(coarser)!.liquidations!.w24h.ring).toBeNull();
+    expect(toSnapshot(restoreInstrument(coarser)!).liquidations!['24h']).toMatchObject({
+      count: 0,
+      partial: true,
+    });
+    // and, on the right grid, a bucket after the one of the last event time
+    const ahead = structuredClone(current);
+    const last = ahead.liquidations!.w15m.buckets.at(-1)!;
+    last[0] = Math.floor(ahead.lastEventTs / (18 * SEC)) + 1;
+    expect(restoreInstrument(ahead)!.liquidations!.w15m.ring).toBeNull();
+    last[0] -= 1;
+    expect(restoreInstrument(ahead)!.liquidations!.w15m.ring).not.toBeNull();
   });
 
   it('without the hole of the restart, the counting start alone keeps an old checkpoint partial', () => {

@@ -17,7 +17,7 @@ import {
 const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 3_600_000;
-/** On a 14.4 min (and so 9 s) bucket edge. */
+/** On a 28.8 min (and so 18 s) bucket edge: the 2% grids of the liquidation windows. */
 const T0 = 20_000 * 864_000;
 
 const INSTRUMENT: Record<VenueId, string> = {
@@ -191,15 +191,19 @@ describe('liquidations in the snapshot', () => {
   it('partial after a fresh start, exactly until the window starts at the first event', () => {
     const s = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
     applyMarketEvent(s, ev('bybit', T0, { oiBase: 1000, markPrice: 100 }));
-    applyMarketEvent(s, ev('bybit', T0 + 15 * MIN + 9 * SEC - 1, { markPrice: 100 }));
-    // the window read now starts at T0 (floor(now / 9 s) − 100 buckets): counting covered it
+    applyMarketEvent(s, ev('bybit', T0 + 15 * MIN + 18 * SEC - 1, { markPrice: 100 }));
+    // the window read now starts at T0 (floor(now / 18 s) − 50 buckets): counting covered it
     expect(toSnapshot(s).liquidations!['15m'].partial).toBe(false);
     expect(toSnapshot(s).liquidations!['24h'].partial).toBe(true);
     const t = createInstrumentState('bybit', 'BTC', 'BTCUSDT');
     applyMarketEvent(t, ev('bybit', T0, { markPrice: 100 }));
     applyMarketEvent(t, ev('bybit', T0 + 15 * MIN - 1, { markPrice: 100 }));
     expect(toSnapshot(t).liquidations!['15m'].partial).toBe(true);
-    applyMarketEvent(t, ev('bybit', T0 + 24 * HOUR + 864 * SEC - 1, { markPrice: 100 }));
+    applyMarketEvent(t, ev('bybit', T0 + 15 * MIN, { markPrice: 100 }));
+    expect(toSnapshot(t).liquidations!['15m'].partial).toBe(false);
+    applyMarketEvent(t, ev('bybit', T0 + 24 * HOUR - 1, { markPrice: 100 }));
+    expect(toSnapshot(t).liquidations!['24h'].partial).toBe(true);
+    applyMarketEvent(t, ev('bybit', T0 + 24 * HOUR + 1728 * SEC - 1, { markPrice: 100 }));
     expect(toSnapshot(t).liquidations!['24h'].partial).toBe(false);
   });
 

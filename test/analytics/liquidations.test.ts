@@ -13,6 +13,7 @@ import {
   recordLiquidation,
   recordLiquidations,
 } from '../../src/analytics/liquidations.js';
+import { createOiWindow } from '../../src/analytics/window.js';
 import type { Liquidation } from '../../src/domain/types.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -21,8 +22,9 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const W15 = 15 * MIN;
 const W24 = 24 * HOUR;
-const RES15 = W15 / 100;
-const RES24 = W24 / 100;
+/** The grid: 2% of the window (15m in 18 s buckets, 24h in 28.8 min buckets). */
+const RES15 = 18 * SEC;
+const RES24 = 28.8 * MIN;
 /** Aligned on both resolutions, so bucket edges are easy to name. */
 const T0 = 20_000 * RES24;
 
@@ -43,10 +45,11 @@ describe('liquidation window', () => {
     });
   });
 
-  it('a 15m window counts from the start of the bucket 100 steps before now, to now', () => {
+  it('a 15m window counts from the start of the bucket 50 steps before now, to now', () => {
     const w = createLiquidationWindow(W15);
     recordLiquidation(w, T0, T0, 'long', 1, 100);
-    // the window read at now starts at floor(now / 9 s) − 100 buckets: T0 is still in it
+    expect(w.resolutionMs).toBe(RES15);
+    // the window read at now starts at floor(now / 18 s) − 50 buckets: T0 is still in it
     const lastIn = T0 + W15 + RES15 - 1;
     expect(liquidationWindowStartTs(w, lastIn)).toBe(T0);
     expect(liquidationTotals(w, lastIn).count).toBe(1);
@@ -58,8 +61,9 @@ describe('liquidation window', () => {
     expect(liquidationTotals(w2, T0 + W15 + RES15).count).toBe(0);
   });
 
-  it('a 24h window keeps a liquidation for a day (plus at most one 14.4 min step) and no longer', () => {
+  it('a 24h window keeps a liquidation for a day (plus at most one 28.8 min step) and no longer', () => {
     const w = createLiquidationWindow(W24);
+    expect(w.resolutionMs).toBe(RES24);
     recordLiquidation(w, T0 + 1, T0 + 1, 'long', 3, 300);
     // more liquidations, each moving the open bucket on, so the first one is in the ring
     for (let h = 1; h <= 23; h++) recordLiquidation(w, T0 + h * HOUR, T0 + h * HOUR, 'short', 1, 100);
@@ -77,8 +81,8 @@ describe('liquidation window', () => {
     const w = createLiquidationWindow(W15);
     recordLiquidation(w, T0, T0, 'long', 7, 700); // bucket B
     recordLiquidation(w, T0 + RES15, T0 + RES15, 'short', 1, 100); // B + 1 closes B into its slot
-    // B + 101: B has left; B + 100 (empty, the same slot as B) must read as empty
-    const now = T0 + 101 * RES15;
+    // B + 51: B has left; B + 50 (empty, the same slot as B) must read as empty
+    const now = T0 + 51 * RES15;
     recordLiquidation(w, now, now, 'short', 2, 200);
     expect(liquidationTotals(w, now)).toEqual({
       longUsd: 0,
@@ -87,6 +91,29 @@ describe('liquidation window', () => {
       shortBase: 3,
       count: 2,
     });
+  });
+
+  it('starts where the OI delta of the same window starts, or one 1% step before it, never after', () => {
+    // the OI delta compares with the value in effect at the 1% edge floor((now − window) / 1%)
+    const rand = mulberry32(5);
+    for (const windowMs of [W15, W24]) {
+      const w = createLiquidationWindow(windowMs);
+      const oiRes = createOiWindow(windowMs).resolutionMs;
+      expect(oiRes).toBe(windowMs / 100);
+      const seen = new Set<number>();
+      for (let i = 0; i < 2_000; i++) {
+        const now = T0 + Math.floor(rand() * 3 * W24);
+        const oiStartTs = Math.floor((now - windowMs) / oiRes) * oiRes;
+        const lead = oiStartTs - liquidationWindowStartTs(w, now);
+        expect([0, oiRes]).toContain(lead);
+        seen.add(lead);
+      }
+      expect([...seen].sort((a, b) => a - b)).toEqual([0, oiRes]);
+    }
+    // on a 2% edge the two spans are the same; a 1% step past it the liquidations reach one step further
+    const w = createLiquidationWindow(W15);
+    expect(liquidationWindowStartTs(w, T0 + W15)).toBe(T0);
+    expect(liquidationWindowStartTs(w, T0 + W15 + 9 * SEC)).toBe(T0);
   });
 
   it('drops a liquidation older than the window at arrival, and counts one that is just inside', () => {
@@ -150,7 +177,8 @@ describe('liquidation window', () => {
     const ring = w.ring!;
     expect(ring.length).toBe(RING_BUCKETS * FIELDS);
     expect(ring.byteLength).toBe(RING_BYTES);
-    expect(RING_BYTES).toBe(2000);
+    expect(RING_BUCKETS).toBe(50);
+    expect(RING_BYTES).toBe(1000); // 2,000 bytes for the two windows of an instrument
     const rand = mulberry32(7);
     let now = T0;
     let expected = 0;
