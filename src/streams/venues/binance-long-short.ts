@@ -29,6 +29,16 @@ export const LONG_SHORT_REQUESTS_PER_ROUND = 360;
 /** A round is split into this many cycles, so the requests are spread over the 5 minutes. */
 export const LONG_SHORT_CYCLES_PER_ROUND = 20;
 export const LONG_SHORT_CYCLE_MS = LONG_SHORT_ROUND_MS / LONG_SHORT_CYCLES_PER_ROUND;
+
+/** The poller's cap per rolling minute for `budget` requests per round: a fifth of it. */
+export function longShortRequestsPerMinute(budget = LONG_SHORT_REQUESTS_PER_ROUND): number {
+  return Math.floor((budget * MINUTE_MS) / LONG_SHORT_ROUND_MS);
+}
+/**
+ * 72: the default plan's cap per rolling minute, so any 5 minutes hold at most
+ * `LONG_SHORT_REQUESTS_PER_ROUND`. Exported for the limits test that measures it.
+ */
+export const LONG_SHORT_REQUESTS_PER_MINUTE = longShortRequestsPerMinute();
 /**
  * When the budget cannot refresh both figures of every instrument each round, the account ratio
  * (every trader) has priority; the top traders' ratio keeps at least this share of the budget so
@@ -94,7 +104,7 @@ export function createBinanceLongShortPlan(opts: BinanceLongShortPlanOptions): R
     venue: 'binance',
     restUrl: opts.restUrl ?? BINANCE_REST_URL,
     cycleMs: LONG_SHORT_CYCLE_MS,
-    weightPerMinute: Math.floor((budget * MINUTE_MS) / LONG_SHORT_ROUND_MS),
+    weightPerMinute: longShortRequestsPerMinute(budget),
     requests(): readonly RestRequest[] {
       const list = opts.universe();
       const i = cycle % LONG_SHORT_CYCLES_PER_ROUND;
