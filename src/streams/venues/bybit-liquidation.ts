@@ -14,8 +14,16 @@ import { type Fields, type FrameReader, isRecord, marketEvent } from '../core/fi
 
 export const BYBIT_LIQUIDATION_TOPIC = 'allLiquidation.';
 
-/** Entries remembered for de-duplication: minutes of a busy connection, about 1 MB. */
-export const BYBIT_LIQUIDATION_MEMORY = 10_000;
+/**
+ * Entries remembered for de-duplication, per connection (a key costs about 250 bytes on Node 20:
+ * 0.5 MB). What it must cover is a resubscribe's replay of recent entries, if Bybit sends one: those
+ * the connection delivered in its last seconds before it dropped. The memory takes nothing while
+ * the connection is down, so those are its newest keys, and 2,000 are the connection's last 2,000
+ * liquidations: 8 per symbol on a full connection of 250, or 20 s of a cascade at 100 a second on
+ * it. A replay of entries older than that would be counted again. 10,000 keys cost 2.7 MB a
+ * connection against the 16 KB per-instrument memory target.
+ */
+export const BYBIT_LIQUIDATION_MEMORY = 2_000;
 
 /**
  * Keys of the entries already delivered, oldest first, at most `capacity`. Whether a fresh

@@ -22,11 +22,16 @@ export const OKX_LIQUIDATION_CHANNEL = 'liquidation-orders';
 export const OKX_LIQUIDATION_ARG = { channel: OKX_LIQUIDATION_CHANNEL, instType: 'SWAP' } as const;
 
 /**
- * Orders remembered for de-duplication. Copies of one push reach the connections within
- * milliseconds, and a reconnect's first push repeats at most recent orders; OKX pushes at most one
- * order per contract per second, so 20 000 keys (about 2 MB) hold minutes of a busy market.
+ * Orders remembered for de-duplication, one memory for all connections of the adapter (a key
+ * costs about 250 bytes on Node 20: 0.5 MB). What it must cover: the copies of one push, which
+ * reach the connections milliseconds apart, and a reconnect's first push. That push's orders older
+ * than the subscription less `OKX_LIQUIDATION_MARGIN_MS` are dropped before this memory, so it can
+ * only repeat orders of the last 5 s (and the push's latency), the newest keys: the other
+ * connections kept adding them. OKX pushes at most one order per contract per second and only
+ * followed contracts are remembered, so 2,000 keys hold 5 s of 400 followed contracts all at that
+ * cap (6.6 s of the bench's 300). 20,000 keys cost 5 MB against the 16 KB per-instrument target.
  */
-const SEEN_ORDERS_MAX = 20_000;
+export const SEEN_ORDERS_MAX = 2_000;
 /** Contract values learned from `open-interest`; one per followed instrument, bounded anyway. */
 const LEARNED_CT_VAL_MAX = 5_000;
 /**

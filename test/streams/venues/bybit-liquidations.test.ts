@@ -14,7 +14,7 @@ import {
   BYBIT_MAX_INSTRUMENTS_PER_CONNECTION,
   createBybitAdapter,
 } from '../../../src/streams/venues/bybit.js';
-import { SeenLiquidations } from '../../../src/streams/venues/bybit-liquidation.js';
+import { BYBIT_LIQUIDATION_MEMORY, SeenLiquidations } from '../../../src/streams/venues/bybit-liquidation.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/bybit/${name}`, import.meta.url), 'utf8');
@@ -163,6 +163,27 @@ describe('bybit allLiquidation parser', () => {
     expect(seen.size).toBe(3);
     expect(seen.has('a')).toBe(false);
     expect(['b', 'c', 'd'].every((k) => seen.has(k))).toBe(true);
+  });
+
+  it('a connection remembers its last 2,000 entries: a replay of 8 a symbol on 250 symbols, not one more', () => {
+    expect(BYBIT_LIQUIDATION_MEMORY).toBe(2_000);
+    const p = parser();
+    const symbols = Array.from({ length: BYBIT_MAX_INSTRUMENTS_PER_CONNECTION }, (_, i) => `S${i}USDT`);
+    const pushes = symbols.map((s, i) =>
+      push(
+        s,
+        Array.from({ length: 8 }, (_, j) => entry({ s, T: 1_789_670_094_099 + i * 8 + j })),
+      ),
+    );
+    let delivered = 0;
+    for (const frame of pushes) delivered += p.parse(frame, 0).events[0]!.liquidations!.length;
+    expect(delivered).toBe(2_000);
+    // reconnect and resubscribe: a replay of everything the connection delivered is all dropped
+    p.reset();
+    for (const frame of pushes) expect(p.parse(frame, 0)).toMatchObject({ events: [], control: 'ignored' });
+    // one entry more and the oldest is forgotten: a replay of it would count again
+    p.parse(push('ICPUSDT', [entry({ T: 1 })]), 0);
+    expect(p.parse(pushes[0]!, 0).events[0]!.liquidations).toHaveLength(1);
   });
 
   it('liquidation pushes never touch the tickers state', () => {

@@ -8,6 +8,7 @@ import {
   contractValueFromOi,
   OKX_LIQUIDATION_MARGIN_MS,
   okxLiquidationSide,
+  SEEN_ORDERS_MAX,
 } from '../../../src/streams/venues/okx-liquidations.js';
 
 const fixture = (name: string) =>
@@ -197,6 +198,37 @@ describe('okx liquidation-orders: several connections, subscription time, contra
     expect(a.parse(CCXT_BTC, 1723038125000).events).toEqual([]);
     const other = setup().parser;
     expect(liquidationsOf(other.parse(CCXT_BTC, 1723038123000).events)).toHaveLength(1);
+  });
+
+  it('remembers 5 s of 400 followed contracts at the cap of one order a second: a reconnect repeating them counts none', () => {
+    expect(SEEN_ORDERS_MAX).toBe(2_000);
+    const contracts = Array.from({ length: 400 }, (_, i) => entry(`C${i}`, 1));
+    const adapter = createOkxAdapter({ universe: () => contracts });
+    const [live, reconnecting] = [adapter.createParser(), adapter.createParser()];
+    const t0 = 1_789_669_900_000;
+    live.parse(ACK, t0 - 60_000);
+    reconnecting.parse(ACK, t0 - 60_000);
+    /** One push of every contract's order of second `sec`. */
+    const second = (sec: number) =>
+      JSON.stringify({
+        arg: { channel: 'liquidation-orders', instType: 'SWAP' },
+        data: contracts.map(({ instrument }, i) => ({
+          details: [detail({ ts: String(t0 + sec * 1000 + i) })],
+          instId: instrument,
+          instType: 'SWAP',
+        })),
+      });
+    const pushes = [0, 1, 2, 3, 4].map(second);
+    for (const frame of pushes) expect(liquidationsOf(live.parse(frame, t0).events)).toHaveLength(400);
+    // the other connection drops and resubscribes; its first push repeats the last 5 s (the cutoff is t0)
+    reconnecting.reset();
+    reconnecting.parse(ACK, t0 + OKX_LIQUIDATION_MARGIN_MS);
+    for (const frame of pushes) expect(reconnecting.parse(frame, t0 + 5_000).events).toEqual([]);
+    expect(adapter.liquidations.counters).toMatchObject({ counted: 2_000, duplicates: 2_000 });
+    // not one more: a new order forgets the oldest, and a repeat of it counts again
+    live.parse(push('C0-USDT-SWAP', [detail({ ts: String(t0 + 5_000) })]), t0 + 5_000);
+    const oldest = push('C0-USDT-SWAP', [detail({ ts: String(t0) })]);
+    expect(liquidationsOf(reconnecting.parse(oldest, t0 + 5_001).events)).toHaveLength(1);
   });
 
   it('drops details older than the subscription (less the margin): the first push may repeat old orders', () => {
