@@ -29,7 +29,7 @@ import {
 
 const isNum = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
 
-/** Venues that publish long/short statistics (venues.md §10.5); Hyperliquid publishes none. */
+/** Venues that publish long/short statistics (Binance, Bybit, OKX over REST); Hyperliquid publishes none. */
 export const LONG_SHORT_STATS: Readonly<Record<VenueId, boolean>> = {
   binance: true,
   bybit: true,

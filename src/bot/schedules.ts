@@ -192,7 +192,7 @@ export interface ScheduleRunnerOptions {
   readonly subscriptions: Pick<SubscriptionStore, 'listForChat'>;
   /** The latest snapshot of an instrument (`bus.latest`). */
   readonly latest: (venue: string, symbol: string) => Promise<SnapshotJson | null>;
-  /** Queues a message for a chat (the lead wires it to delivery's paced queue). */
+  /** Queues a message for a chat (bot.ts wires it to delivery's paced queue). */
   readonly send: (chatId: number, html: string) => Promise<void>;
   /** Venues looked at for reminders of a chat without a venue filter. Default: every venue. */
   readonly venues?: readonly string[];

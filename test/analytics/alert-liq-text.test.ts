@@ -31,7 +31,7 @@ const win = (o: Partial<LiquidationWindowJson> = {}): LiquidationWindowJson => (
   ...o,
 });
 
-/** The squeeze of the analytics brief: OI −2,000 BTC in 15m, 1,240 BTC of shorts liquidated. */
+/** A squeeze: OI −2,000 BTC in 15m, 1,240 BTC of shorts liquidated (62% forced). */
 const squeeze = win({
   shortUsd: 24.1e6,
   shortBase: 1_240,

@@ -58,7 +58,7 @@ beforeAll(async () => {
     botInfo: tg.botInfo,
     now: () => clockMs,
     adminChatIds: [ADMIN, ADMIN_GROUP],
-    // What the lead wires from the subscription store; here counted from the same store.
+    // What bot.ts wires from the subscription store; here counted from the same store.
     stats: async () => {
       const chats = [101, 102, 103];
       const lists = await Promise.all(chats.map((c) => store.listForChat(c)));

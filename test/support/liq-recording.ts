@@ -76,7 +76,8 @@ function liquidationFrame(o: Order): { t: number; frame: string } {
   const instrument = instrumentOf(o.venue, o.symbol);
   switch (o.venue) {
     case 'binance':
-      // All-market stream, combined envelope (venues.md §10.1, the 2026 capture's field set).
+      // All-market stream, combined envelope, the field set of a 2026 capture (see
+      // test/fixtures/binance/README.md); developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/All-Market-Liquidation-Order-Streams
       return {
         t: o.ts + 7,
         frame: JSON.stringify({
@@ -103,7 +104,8 @@ function liquidationFrame(o: Order): { t: number; frame: string } {
         }),
       };
     case 'bybit':
-      // `S` is the position side: Buy = a long was liquidated (venues.md §10.2).
+      // `S` is the position side: Buy = a long was liquidated
+      // (https://bybit-exchange.github.io/docs/v5/websocket/public/all-liquidation).
       return {
         t: o.ts + 310,
         frame: JSON.stringify({
@@ -116,7 +118,8 @@ function liquidationFrame(o: Order): { t: number; frame: string } {
         }),
       };
     case 'okx':
-      // Hedge-mode `posSide`; `sz` in contracts (venues.md §10.3).
+      // Hedge-mode `posSide`; `sz` in contracts
+      // (https://www.okx.com/docs-v5/en/#public-data-websocket-liquidation-orders-channel).
       return {
         t: o.ts + 9,
         frame: JSON.stringify({

@@ -11,17 +11,17 @@ import { canonicalSymbol } from '../../domain/symbols.js';
 import type { Liquidation, MarketEvent } from '../../domain/types.js';
 import type { ParseResult } from '../core/adapter.js';
 import { type Fields, type FrameReader, isRecord, marketEvent } from '../core/fields.js';
+import { RecentKeys } from '../core/recent-keys.js';
 
 export const BYBIT_LIQUIDATION_TOPIC = 'allLiquidation.';
 
 /**
- * Entries remembered for de-duplication, per connection (a key costs about 250 bytes on Node 20:
- * 0.5 MB). What it must cover is a resubscribe's replay of recent entries, if Bybit sends one: those
- * the connection delivered in its last seconds before it dropped. The memory takes nothing while
- * the connection is down, so those are its newest keys, and 2,000 are the connection's last 2,000
- * liquidations: 8 per symbol on a full connection of 250, or 20 s of a cascade at 100 a second on
- * it. A replay of entries older than that would be counted again. 10,000 keys cost 2.7 MB a
- * connection against the 16 KB per-instrument memory target.
+ * Entries remembered for de-duplication, per connection (as 53-bit hashes, about 40 KB). What it
+ * must cover is a resubscribe's replay of recent entries, if Bybit sends one: those the connection
+ * delivered in its last seconds before it dropped. The memory takes nothing while the connection
+ * is down, so those are its newest keys, and 2,000 are the connection's last 2,000 liquidations:
+ * 8 per symbol on a full connection of 250, or 20 s of a cascade at 100 a second on it. A replay
+ * of entries older than that would be counted again.
  */
 export const BYBIT_LIQUIDATION_MEMORY = 2_000;
 
@@ -31,27 +31,9 @@ export const BYBIT_LIQUIDATION_MEMORY = 2_000;
  * `S`, `v`, `p`) seen in an earlier push is dropped. The memory outlives a reconnect on purpose:
  * a replay right after a resubscribe is exactly the repeat it is there for.
  */
-export class SeenLiquidations {
-  private readonly keys = new Set<string>();
-
-  constructor(private readonly capacity = BYBIT_LIQUIDATION_MEMORY) {}
-
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-
-  add(key: string): void {
-    if (this.keys.has(key)) return;
-    this.keys.add(key);
-    if (this.keys.size > this.capacity) {
-      // A Set iterates in insertion order: the first key is the oldest.
-      const oldest = this.keys.values().next().value as string;
-      this.keys.delete(oldest);
-    }
-  }
-
-  get size(): number {
-    return this.keys.size;
+export class SeenLiquidations extends RecentKeys {
+  constructor(capacity = BYBIT_LIQUIDATION_MEMORY) {
+    super(capacity);
   }
 }
 

@@ -16,20 +16,21 @@
  */
 import type { Liquidation } from '../../domain/types.js';
 import type { Fields, FrameReader } from '../core/fields.js';
+import { RecentKeys } from '../core/recent-keys.js';
 
 export const OKX_LIQUIDATION_CHANNEL = 'liquidation-orders';
 /** The one arg of the subscription; it has no `instId`. */
 export const OKX_LIQUIDATION_ARG = { channel: OKX_LIQUIDATION_CHANNEL, instType: 'SWAP' } as const;
 
 /**
- * Orders remembered for de-duplication, one memory for all connections of the adapter (a key
- * costs about 250 bytes on Node 20: 0.5 MB). What it must cover: the copies of one push, which
+ * Orders remembered for de-duplication, one memory for all connections of the adapter (as
+ * 53-bit hashes, about 40 KB). What it must cover: the copies of one push, which
  * reach the connections milliseconds apart, and a reconnect's first push. That push's orders older
  * than the subscription less `OKX_LIQUIDATION_MARGIN_MS` are dropped before this memory, so it can
  * only repeat orders of the last 5 s (and the push's latency), the newest keys: the other
  * connections kept adding them. OKX pushes at most one order per contract per second and only
  * followed contracts are remembered, so 2,000 keys hold 5 s of 400 followed contracts all at that
- * cap (6.6 s of the bench's 300). 20,000 keys cost 5 MB against the 16 KB per-instrument target.
+ * cap (6.6 s of the bench's 300).
  */
 export const SEEN_ORDERS_MAX = 2_000;
 /** Contract values learned from `open-interest`; one per followed instrument, bounded anyway. */
@@ -95,8 +96,8 @@ export class OkxLiquidationBook {
     unvalued: 0,
     unknownSide: 0,
   };
-  /** Keys of orders taken, oldest first (insertion order), at most `SEEN_ORDERS_MAX`. */
-  private readonly seen = new Set<string>();
+  /** Orders taken, oldest first, at most `SEEN_ORDERS_MAX` (hashed: about 20 bytes each). */
+  private readonly seen = new RecentKeys(SEEN_ORDERS_MAX);
   private readonly learned = new Map<string, number>();
   /** Instruments seen on a per-instrument channel (what a replay without universe followed). */
   private readonly instruments = new Set<string>();
@@ -130,10 +131,7 @@ export class OkxLiquidationBook {
 
   /** True the first time an order is offered; false for every later copy. */
   firstCopy(key: string): boolean {
-    if (this.seen.has(key)) return false;
-    this.seen.add(key);
-    if (this.seen.size > SEEN_ORDERS_MAX) this.seen.delete(this.seen.values().next().value!);
-    return true;
+    return this.seen.add(key);
   }
 }
 
