@@ -50,7 +50,7 @@ export const liquidationCascade: Rule = (prev, s, cfg, p) => {
   );
   if (step.fire === null) return unchangedOr(step);
   const escalated = step.fire === 'escalated';
-  const lowerBound = isLowerBound(liq.coverage, w);
+  const lowerBound = isLowerBound(liq, w);
   return {
     next: step.next,
     fired: {

@@ -7,7 +7,6 @@
  */
 import {
   LIQUIDATION_COVERAGE,
-  type LiquidationCoverage,
   type LiquidationsJson,
   type LiquidationWindowJson,
   type SnapshotJson,
@@ -33,9 +32,19 @@ export function venueName(venue: string): string {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Whether the sums are a lower bound: a sampled feed, or counting that began inside the window. */
-export function isLowerBound(coverage: LiquidationCoverage | undefined, w: LiquidationWindowJson): boolean {
-  return coverage !== 'complete' || w.partial === true;
+/**
+ * Whether the sums are a lower bound: a sampled feed, counting that began inside the window, or
+ * (aggregate) a venue that has a feed left out of the sums (stale, or without its windows yet).
+ */
+export function isLowerBound(
+  liq: Pick<LiquidationsJson, 'coverage' | 'missingVenues'>,
+  w: LiquidationWindowJson,
+): boolean {
+  if (liq.coverage !== 'complete' || w.partial === true) return true;
+  return (liq.missingVenues ?? []).some(
+    (v) =>
+      !(v in LIQUIDATION_COVERAGE) || LIQUIDATION_COVERAGE[v as keyof typeof LIQUIDATION_COVERAGE] !== null,
+  );
 }
 
 /** `at least ` before a lower bound, else nothing. */
@@ -93,16 +102,16 @@ export function sharePctText(share: number): string {
  */
 export function forcedShareText(
   w: LiquidationWindowJson | undefined,
-  coverage: LiquidationCoverage | undefined,
+  liq: Pick<LiquidationsJson, 'coverage' | 'missingVenues'>,
 ): string | null {
   if (w === undefined || !isNum(w.oiShare) || w.oiShare < MIN_SHOWN_FORCED_SHARE) return null;
-  const bound = atLeast(isLowerBound(coverage, w));
+  const bound = atLeast(isLowerBound(liq, w));
   const shortsLead = w.shortUsd > w.longUsd;
   const [lead, leadUsd, other, otherUsd] = shortsLead
     ? (['short', w.shortUsd, 'long', w.longUsd] as const)
     : (['long', w.longUsd, 'short', w.shortUsd] as const);
   const total = w.longUsd + w.shortUsd;
-  const second = otherUsd > 0 && otherUsd >= 0.1 * total ? `, ${other} ${formatUsd(otherUsd)}` : '';
+  const second = otherUsd > 0 && otherUsd >= 0.1 * total ? `, ${other} ${bound}${formatUsd(otherUsd)}` : '';
   const share = w.oiShare >= 1 ? sharePctText(w.oiShare) : `${bound}${sharePctText(w.oiShare)}`;
   return `${share} forced (${lead} liquidations ${bound}${formatUsd(leadUsd)}${second})`;
 }
@@ -110,7 +119,7 @@ export function forcedShareText(
 /** `forcedShareText` of a snapshot's window; null when the snapshot has no liquidations. */
 export function snapshotForcedShare(s: SnapshotJson, window: '15m' | '24h'): string | null {
   const liq = s.liquidations;
-  return liq ? forcedShareText(liq[window], liq.coverage) : null;
+  return liq ? forcedShareText(liq[window], liq) : null;
 }
 
 /** What a cascade on one side does to the price: longs sold by force push it down, shorts bought up. */

@@ -17,6 +17,7 @@ import {
 } from '../domain/types.js';
 import { holesOverlap } from './holes.js';
 import type { InstrumentState } from './instrument.js';
+import type { IntelConfig } from './intel-config.js';
 import {
   type LiquidationBook,
   type LiquidationTotals,
@@ -112,6 +113,7 @@ function liquidationWindowJson(
   book: LiquidationBook,
   w: LiquidationWindow,
   delta: DeltaJson | null,
+  minFallPct: number,
 ): LiquidationWindowJson {
   const nowTs = state.lastEventTs;
   const t = liquidationTotals(w, nowTs, totals);
@@ -125,7 +127,7 @@ function liquidationWindowJson(
     longBase: t.longBase,
     shortBase: t.shortBase,
     count: t.count,
-    oiShare: liquidatedOiShare(t.longBase + t.shortBase, delta?.base),
+    oiShare: liquidatedOiShare(t.longBase + t.shortBase, delta, minFallPct),
     partial,
   };
 }
@@ -134,13 +136,14 @@ export function liquidationsJson(
   state: InstrumentState,
   d15: DeltaJson | null,
   d24: DeltaJson | null,
+  controlBand: IntelConfig['controlBand'],
 ): LiquidationsJson | null {
   const book = state.liquidations;
   const coverage = coverageOf(state.venue);
   if (book === null || coverage === null) return null;
   return {
-    '15m': liquidationWindowJson(state, book, book.w15m, d15),
-    '24h': liquidationWindowJson(state, book, book.w24h, d24),
+    '15m': liquidationWindowJson(state, book, book.w15m, d15, controlBand['15m'].oiPct),
+    '24h': liquidationWindowJson(state, book, book.w24h, d24, controlBand['24h'].oiPct),
     coverage,
   };
 }

@@ -364,7 +364,7 @@ export function toSnapshot(state: InstrumentState, cfg: IntelConfig = DEFAULT_IN
     controlFundingAgrees: intel.controlFundingAgrees,
     activity: intel.activity,
     freshness: intel.freshness,
-    liquidations: liquidationsJson(state, d15, d24),
+    liquidations: liquidationsJson(state, d15, d24, cfg.controlBand),
     longShort: longShortJson(state),
   };
   const unavailable = UNAVAILABLE.get(state.venue);

@@ -321,15 +321,18 @@ export function recordLiquidations(
 }
 
 /**
- * Base liquidated ÷ the size of the OI decrease over the same window, or null unless OI fell
- * (`oiDeltaBase < 0`). Not clamped: above 1 when positions reopened within the window and were
- * liquidated again, so more was forced out than OI fell by net. On sampled venues, a lower bound.
+ * Base liquidated ÷ the size of the OI decrease over the same window, or null unless OI fell by at
+ * least `minFallPct` percent (the window's control dead band: a dip of a few hundredths of a
+ * percent is noise, and a share of it would read "≥100% forced"). Not clamped: above 1 when
+ * positions reopened within the window and were liquidated again, so more was forced out than OI
+ * fell by net. On sampled venues, a lower bound.
  */
 export function liquidatedOiShare(
   liquidatedBase: number,
-  oiDeltaBase: number | null | undefined,
+  oiDelta: { readonly base: number; readonly pct: number } | null | undefined,
+  minFallPct: number,
 ): number | null {
-  if (typeof oiDeltaBase !== 'number' || !(oiDeltaBase < 0)) return null;
-  const share = liquidatedBase / -oiDeltaBase;
+  if (oiDelta == null || !(oiDelta.base < 0) || !(-oiDelta.pct >= minFallPct)) return null;
+  const share = liquidatedBase / -oiDelta.base;
   return Number.isFinite(share) ? share : null;
 }

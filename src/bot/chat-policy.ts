@@ -62,8 +62,9 @@ const fundingAprPct: ThresholdFigure = {
  * - `control_flip`: |15m OI change| at the flip (`delta.pct`), percent: flips on a tiny OI move are noise.
  * - `momentum_spike`: OI acceleration, × the usual 15m pace (`figures.oiAccel`, else `snapshot.momentum.oiAccel`).
  * - `funding_interval_change`: none (on/off only): an interval change has no size.
- * - `liquidation_cascade`: the side's 15m liquidations as a percent of the OI value
- *   (`figures.pctOfOi`): the server's `LIQ_ALERT_PCT_OI` is the floor, a chat may ask for more.
+ * - `liquidation_cascade`: none (on/off only). It fires once per cascade, as the side crosses the
+ *   server's `LIQ_ALERT_PCT_OI`, so its figure is always near that level: a chat threshold above
+ *   it would hide nearly every cascade instead of the small ones.
  */
 export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | null>> = {
   oi_change_15m: oiChangePct,
@@ -77,11 +78,7 @@ export const THRESHOLD_FIGURES: Readonly<Record<AlertKind, ThresholdFigure | nul
     read: (a) => abs(figure(a, 'oiAccel') ?? a.snapshot?.momentum?.oiAccel),
   },
   funding_interval_change: null,
-  liquidation_cascade: {
-    description: "one side's 15m liquidations, in percent of the OI value",
-    unit: '% of OI',
-    read: (a) => abs(figure(a, 'pctOfOi')),
-  },
+  liquidation_cascade: null,
 };
 
 /**

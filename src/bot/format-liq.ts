@@ -62,7 +62,7 @@ function windowFigures(
   liq: LiquidationsJson,
   withBase: boolean,
 ): string {
-  const bound = atLeast(isLowerBound(liq.coverage, w));
+  const bound = atLeast(isLowerBound(liq, w));
   const side = (usd: number, base: number) => (withBase ? usdWithBase(usd, base, symbol) : formatUsd(usd));
   const parts = [
     `longs ${bound}${side(w.longUsd, w.longBase)}`,
@@ -95,14 +95,30 @@ export function formatMarketLiqLines(snapshot: SnapshotJson, windows: readonly L
   return lines;
 }
 
-/** `Long/short: 74% of accounts long · top traders 61% long`; null without the statistics. */
+/** Bucket ages up to this read as current (a 5-minute bucket, published after it closes, polled every 5–10 min). */
+const LONG_SHORT_SHOWN_AS_CURRENT_MS = 20 * 60_000;
+
+/** `40m`, `2h 5m`. */
+function formatAge(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  return min < 60 ? `${min}m` : `${Math.floor(min / 60)}h${min % 60 ? ` ${min % 60}m` : ''}`;
+}
+
+/**
+ * `Long/short: 74% of accounts long · top traders 61% long`, with `· as of 40m ago` when the
+ * bucket is older than 20 minutes at the snapshot's time; null without the statistics.
+ */
 export function formatLongShortLine(snapshot: SnapshotJson): string | null {
   const ls = snapshot.longShort;
   if (!ls) return null;
   const parts: string[] = [];
   if (isNum(ls.accountsLongPct)) parts.push(`${ls.accountsLongPct.toFixed(0)}% of accounts long`);
   if (isNum(ls.topTradersLongPct)) parts.push(`top traders ${ls.topTradersLongPct.toFixed(0)}% long`);
-  return parts.length === 0 ? null : `Long/short: ${parts.join(' · ')}`;
+  if (parts.length === 0) return null;
+  // A bucket is published after it closes (5 min); an older one is said to be old, never passed off as now.
+  const ageMs = isNum(snapshot.ts) && isNum(ls.ts) ? snapshot.ts - ls.ts : 0;
+  if (ageMs > LONG_SHORT_SHOWN_AS_CURRENT_MS) parts.push(`as of ${formatAge(ageMs)} ago`);
+  return `Long/short: ${parts.join(' · ')}`;
 }
 
 /** One venue's (or the aggregate's) block of `/liq`. */

@@ -81,7 +81,9 @@ describe('aggregate liquidations', () => {
       longUsd: 1000,
       count: 3,
     });
-    expect(l['15m'].oiShare).toBeCloseTo(0.62, 12);
+    // against the fall of the venues counted (bybit and okx: 1,600), not Hyperliquid's, whose
+    // positions no liquidation here closed: 1,240 of 1,600
+    expect(l['15m'].oiShare).toBeCloseTo(0.775, 12);
     expect(l['15m'].partial).toBe(false);
     // no 24h delta yet: no share; first seen 30 minutes ago: partial
     expect(l['24h']).toMatchObject({ shortBase: 1230, count: 3, oiShare: null, partial: true });
@@ -117,7 +119,31 @@ describe('aggregate liquidations', () => {
     )!;
     expect(complete.liquidations!.coverage).toBe('complete');
     expect(complete.liquidations!['15m'].partial).toBe(false);
-    expect(complete.liquidations!['15m'].oiShare).toBeCloseTo(0.5, 12); // 700 of a 1,400 fall
+    expect(complete.liquidations!['15m'].oiShare).toBeCloseTo(0.7, 12); // 700 of bybit's 1,000 fall
+  });
+
+  it('a venue without a feed whose OI rose does not inflate the share, and a dip inside the dead band has none', () => {
+    const all = aggregateSnapshots(
+      'BTC',
+      [
+        venueSnapshot({ venue: 'bybit', oiBase: 50_000, oiFall: 1000, shortsBase: 500 }),
+        // Hyperliquid's OI rises by 600: the aggregate fell only 400, yet 500 of bybit's 1,000 were forced
+        venueSnapshot({ venue: 'hyperliquid', oiBase: 20_000, oiFall: -600 }),
+      ],
+      OPTS,
+    )!;
+    expect(all.oi.delta15m!.base).toBeCloseTo(-400, 9);
+    expect(all.liquidations!['15m'].oiShare).toBeCloseTo(0.5, 12);
+    // bybit dips 10 of 50,000 (0.02%, inside the 0.5% band) with 30 liquidated: no "≥100% forced"
+    const dip = aggregateSnapshots(
+      'BTC',
+      [
+        venueSnapshot({ venue: 'bybit', oiBase: 50_000, oiFall: 10, shortsBase: 30 }),
+        venueSnapshot({ venue: 'hyperliquid', oiBase: 20_000, oiFall: 0 }),
+      ],
+      OPTS,
+    )!;
+    expect(dip.liquidations!['15m']).toMatchObject({ shortBase: 30, oiShare: null });
   });
 
   it('leaves a stale venue out of the sums and lists it as missing', () => {
@@ -185,6 +211,28 @@ describe('aggregate long/short', () => {
     expect(all.longShort!.topTradersLongPct).toBe(50);
     expect(all.longShort!.ts).toBe(NOW - 10 * MIN);
     expect(all.unavailable).toBeUndefined();
+  });
+
+  it('leaves out a venue whose statistics are over an hour old (a failing poll)', () => {
+    const all = aggregateSnapshots(
+      'BTC',
+      [
+        venueSnapshot({
+          venue: 'bybit',
+          oiBase: 30_000,
+          oiFall: 0,
+          longShort: { accountsLongPct: 60, longShortTs: NOW - 5 * MIN },
+        }),
+        venueSnapshot({
+          venue: 'binance',
+          oiBase: 10_000,
+          oiFall: 0,
+          longShort: { accountsLongPct: 40, longShortTs: NOW - 61 * MIN },
+        }),
+      ],
+      OPTS,
+    )!;
+    expect(all.longShort).toEqual({ accountsLongPct: 60, topTradersLongPct: null, ts: NOW - 5 * MIN });
   });
 
   it('is null, without a reason, while no venue with statistics has answered', () => {

@@ -63,33 +63,48 @@ function snap(o: Partial<SnapshotJson> = {}): SnapshotJson {
 
 describe('forced share wording', () => {
   it('names the share of the OI fall and the side that dominated', () => {
-    expect(forcedShareText(squeeze, 'complete')).toBe('62% forced (short liquidations $24.1M)');
-    expect(forcedShareText(win({ longUsd: 9e6, shortUsd: 3e6, oiShare: 0.4 }), 'complete')).toBe(
-      '40% forced (long liquidations $9.00M, short $3.00M)',
-    );
+    expect(forcedShareText(squeeze, { coverage: 'complete' })).toBe('62% forced (short liquidations $24.1M)');
+    expect(
+      forcedShareText(win({ longUsd: 9e6, shortUsd: 3e6, oiShare: 0.4 }), { coverage: 'complete' }),
+    ).toBe('40% forced (long liquidations $9.00M, short $3.00M)');
   });
 
   it('says "at least" for a sampled feed or a partial window', () => {
-    expect(forcedShareText(squeeze, 'sampled')).toBe(
+    expect(forcedShareText(squeeze, { coverage: 'sampled' })).toBe(
       'at least 62% forced (short liquidations at least $24.1M)',
     );
-    expect(forcedShareText({ ...squeeze, partial: true }, 'complete')).toBe(
+    expect(forcedShareText({ ...squeeze, partial: true }, { coverage: 'complete' })).toBe(
       'at least 62% forced (short liquidations at least $24.1M)',
+    );
+  });
+
+  it('says "at least" on both sides of a lower bound, and for an aggregate missing a venue with a feed', () => {
+    const both = win({ longUsd: 9e6, shortUsd: 3e6, oiShare: 0.4 });
+    expect(forcedShareText(both, { coverage: 'sampled' })).toBe(
+      'at least 40% forced (long liquidations at least $9.00M, short at least $3.00M)',
+    );
+    // Bybit alone counted (complete), Binance left out as stale: the sums miss a feed
+    expect(
+      forcedShareText(squeeze, { coverage: 'complete', missingVenues: ['binance', 'hyperliquid'] }),
+    ).toBe('at least 62% forced (short liquidations at least $24.1M)');
+    // only Hyperliquid missing, which has no feed to miss: the sums are complete
+    expect(forcedShareText(squeeze, { coverage: 'complete', missingVenues: ['hyperliquid'] })).toBe(
+      '62% forced (short liquidations $24.1M)',
     );
   });
 
   it('caps the shown share at ≥100% and hides one that explains nothing', () => {
-    expect(forcedShareText(win({ shortUsd: 60e6, oiShare: 1.7 }), 'complete')).toBe(
+    expect(forcedShareText(win({ shortUsd: 60e6, oiShare: 1.7 }), { coverage: 'complete' })).toBe(
       '≥100% forced (short liquidations $60.0M)',
     );
-    expect(forcedShareText(win({ shortUsd: 60e6, oiShare: 1 }), 'sampled')).toBe(
+    expect(forcedShareText(win({ shortUsd: 60e6, oiShare: 1 }), { coverage: 'sampled' })).toBe(
       '≥100% forced (short liquidations at least $60.0M)',
     );
-    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: 0.09 }), 'complete')).toBeNull();
-    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: 0.1 }), 'complete')).toBe(
+    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: 0.09 }), { coverage: 'complete' })).toBeNull();
+    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: 0.1 }), { coverage: 'complete' })).toBe(
       '10% forced (short liquidations $1.00M)',
     );
-    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: null }), 'complete')).toBeNull();
+    expect(forcedShareText(win({ shortUsd: 1e6, oiShare: null }), { coverage: 'complete' })).toBeNull();
   });
 
   it('is a sentence of the OI alert text for its own window, and of a closing control flip', () => {

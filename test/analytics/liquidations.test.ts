@@ -256,14 +256,19 @@ describe('liquidation book', () => {
 });
 
 describe('liquidated share of the OI fall', () => {
-  it('is the base liquidated over the size of the decrease, only when OI fell', () => {
-    // a squeeze: OI −2,000 base, 1,240 base of shorts liquidated
-    expect(liquidatedOiShare(1240, -2000)).toBe(0.62);
-    expect(liquidatedOiShare(1240, 0)).toBeNull();
-    expect(liquidatedOiShare(1240, 500)).toBeNull();
-    expect(liquidatedOiShare(1240, null)).toBeNull();
-    expect(liquidatedOiShare(1240, undefined)).toBeNull();
+  it('is the base liquidated over the size of the decrease, only when OI fell beyond the dead band', () => {
+    // a squeeze: OI −2,000 base (−2% of 100,000), 1,240 base of shorts liquidated
+    const fall = { base: -2000, pct: -2 };
+    expect(liquidatedOiShare(1240, fall, 0.5)).toBe(0.62);
+    expect(liquidatedOiShare(1240, { base: 0, pct: 0 }, 0.5)).toBeNull();
+    expect(liquidatedOiShare(1240, { base: 500, pct: 0.5 }, 0.5)).toBeNull();
+    expect(liquidatedOiShare(1240, null, 0.5)).toBeNull();
+    expect(liquidatedOiShare(1240, undefined, 0.5)).toBeNull();
+    // a dip inside the dead band (−0.01%) is noise: no share, never "≥100% forced"
+    expect(liquidatedOiShare(30, { base: -10, pct: -0.01 }, 0.5)).toBeNull();
+    expect(liquidatedOiShare(1240, fall, 2)).toBe(0.62);
+    expect(liquidatedOiShare(1240, fall, 2.5)).toBeNull();
     // not clamped: positions reopened and liquidated again within the window
-    expect(liquidatedOiShare(3000, -2000)).toBe(1.5);
+    expect(liquidatedOiShare(3000, fall, 0.5)).toBe(1.5);
   });
 });

@@ -7,6 +7,7 @@ import {
 import { alertDirection } from '../../src/bot/alert-direction.js';
 import { formatAlert, formatCompactAlert } from '../../src/bot/alert-format.js';
 import { alertPassesSettings } from '../../src/bot/chat-policy.js';
+import { formatLongShortLine } from '../../src/bot/format-liq.js';
 import { keyFigure } from '../../src/bot/schedules.js';
 import { DEFAULT_CHAT_SETTINGS } from '../../src/bus/types.js';
 import { ALERT_KINDS, type AlertJson, type AlertKind, type SnapshotJson } from '../../src/domain/types.js';
@@ -104,7 +105,7 @@ describe('the liquidation_cascade alert in Telegram', () => {
     expect(escalated).toContain('⏫ 2.1× the last alert ($3.00M)');
   });
 
-  it('passes a chat threshold on the percent of OI', () => {
+  it('is never hidden by a threshold (it has none: a filter above the firing level would hide every cascade)', () => {
     const alert = fire('liquidation_cascade', base);
     const at = (threshold: number) =>
       alertPassesSettings(
@@ -112,7 +113,8 @@ describe('the liquidation_cascade alert in Telegram', () => {
         alert,
       );
     expect(at(0.9)).toBe(true);
-    expect(at(1)).toBe(false);
+    expect(at(1)).toBe(true);
+    expect(at(5)).toBe(true);
   });
 });
 
@@ -148,5 +150,19 @@ describe('the forced share next to OI and control', () => {
     const none = fire('oi_change_15m', { ...base, liquidations: undefined });
     expect(none.text).not.toContain('forced');
     expect(formatAlert(none, NOW)).not.toContain('forced');
+  });
+});
+
+describe('the long/short line', () => {
+  const at = (ageMin: number) =>
+    formatLongShortLine({
+      ts: 1_800_000_000_000,
+      longShort: { accountsLongPct: 74.2, topTradersLongPct: 61, ts: 1_800_000_000_000 - ageMin * 60_000 },
+    } as SnapshotJson);
+
+  it('reads as current for a bucket of the last 20 minutes, and says its age beyond', () => {
+    expect(at(10)).toBe('Long/short: 74% of accounts long · top traders 61% long');
+    expect(at(40)).toBe('Long/short: 74% of accounts long · top traders 61% long · as of 40m ago');
+    expect(at(125)).toBe('Long/short: 74% of accounts long · top traders 61% long · as of 2h 5m ago');
   });
 });

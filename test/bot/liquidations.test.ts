@@ -213,7 +213,7 @@ describe('/market', () => {
     const text = await ask(811, `/market ${SYM}`);
     const lines = text.split('\n');
     expect(lines).toContain(
-      'Control 15m: Short covering (price ↑, OI ↓) · ≥100% forced (short liquidations at least $15.4M, long $1.90M)',
+      'Control 15m: Short covering (price ↑, OI ↓) · ≥100% forced (short liquidations at least $15.4M, long at least $1.90M)',
     );
     expect(lines).toContain('Control 24h: Longs opening (price ↑, OI ↑)');
     expect(lines).toContain('Long/short: 72% of accounts long · top traders 56% long');
@@ -244,7 +244,7 @@ describe('/market', () => {
 });
 
 describe('/settings', () => {
-  it('lists the new kind, turns it off and on, and takes a threshold in percent of OI', async () => {
+  it('lists the new kind and turns it off and on; it has no chat threshold (it fires once per cascade, at the server level)', async () => {
     const chat = 821;
     const shown = await ask(chat, '/settings');
     expect(shown).toContain('Liquidation cascade');
@@ -259,7 +259,7 @@ describe('/settings', () => {
     expect(await ask(chat, '/settings on liquidation_cascade')).toContain('Liquidation cascade alerts on.');
     expect((await settings.get(chat)).kinds.liquidation_cascade).toBeUndefined();
     const set = await ask(chat, '/settings threshold liquidation_cascade 1.5');
-    expect(set).toContain('1.5');
-    expect((await settings.get(chat)).kinds.liquidation_cascade).toEqual({ enabled: true, threshold: 1.5 });
+    expect(set).toContain('liquidation_cascade has no threshold, only on or off.');
+    expect((await settings.get(chat)).kinds.liquidation_cascade).toBeUndefined();
   });
 });
