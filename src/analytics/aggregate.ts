@@ -3,19 +3,16 @@ import {
   type ControlState,
   type DeltaJson,
   type FreshnessJson,
-  type LiquidationsJson,
-  type LiquidationWindowJson,
-  type LongShortJson,
   type MomentumJson,
   type MomentumState,
   NO_LIQUIDATION_FEED,
   NO_LONG_SHORT_STATS,
   type SnapshotJson,
 } from '../domain/types.js';
+import { meanLongShort, sumLiquidations } from './aggregate-forced.js';
 import { type ControlDeadBand, controlState, fundingSupportsControl } from './control.js';
 import { fundingPayer } from './funding.js';
 import { formatAprForHint, pressureLevel } from './intel-funding.js';
-import { liquidatedOiShare } from './liquidations.js';
 
 /**
  * The cross-venue view of one symbol, published as venue `all` (`pulse:latest:all:{SYMBOL}`).
@@ -205,90 +202,6 @@ export function aggregateSnapshots(
     longShort,
   };
   return unavailable === null ? out : { ...out, unavailable };
-}
-
-const isWindow = (w: LiquidationWindowJson | undefined): w is LiquidationWindowJson =>
-  w != null && num(w.longUsd) && num(w.shortUsd) && num(w.longBase) && num(w.shortBase) && num(w.count);
-
-/**
- * The OI change of the venues whose liquidations are counted, summed (`pct` against their OI at
- * the window's start): the forced share sets liquidations against the positions of the same
- * venues only, so a venue without a feed whose OI rose cannot shrink the divisor. Null when one
- * of them lacks the delta.
- */
-function countedOiDelta(counted: readonly SnapshotJson[], w: Window): { base: number; pct: number } | null {
-  let base = 0;
-  let then = 0;
-  for (const s of counted) {
-    const d = w === '15m' ? s.oi.delta15m : s.oi.delta24h;
-    const now = s.oi.base;
-    if (d == null || !num(d.base) || !num(now)) return null;
-    base += d.base;
-    then += now - d.base;
-  }
-  return then > 0 ? { base, pct: (100 * base) / then } : null;
-}
-
-function sumLiquidations(
-  all: readonly SnapshotJson[],
-  included: readonly SnapshotJson[],
-  controlBand: AggregateOptions['controlBand'],
-): LiquidationsJson | null {
-  const counted: SnapshotJson[] = [];
-  const missingVenues: string[] = [];
-  for (const s of all) {
-    const l = s.liquidations;
-    if (included.includes(s) && l != null && isWindow(l['15m']) && isWindow(l['24h'])) counted.push(s);
-    else missingVenues.push(s.venue);
-  }
-  if (counted.length === 0) return null;
-  const sum = (w: Window): LiquidationWindowJson => {
-    let longUsd = 0;
-    let shortUsd = 0;
-    let longBase = 0;
-    let shortBase = 0;
-    let count = 0;
-    let partial = false;
-    for (const s of counted) {
-      const x = s.liquidations![w];
-      longUsd += x.longUsd;
-      shortUsd += x.shortUsd;
-      longBase += x.longBase;
-      shortBase += x.shortBase;
-      count += x.count;
-      partial ||= x.partial !== false;
-    }
-    const oiShare = liquidatedOiShare(longBase + shortBase, countedOiDelta(counted, w), controlBand[w].oiPct);
-    return { longUsd, shortUsd, longBase, shortBase, count, oiShare, partial };
-  };
-  return {
-    '15m': sum('15m'),
-    '24h': sum('24h'),
-    coverage: counted.some((s) => s.liquidations!.coverage !== 'complete') ? 'sampled' : 'complete',
-    missingVenues,
-  };
-}
-
-/** A venue's long/short bucket older than this (against the aggregate's time) is left out of the mean. */
-const LONG_SHORT_MAX_AGE_MS = 60 * 60_000;
-
-function meanLongShort(venues: readonly OiVenue[], ts: number): LongShortJson | null {
-  // A statistic an hour old (a failing poll) would pass for the current crowd: leave it out.
-  const fresh = venues.filter((v) => {
-    const lsTs = v.snap.longShort?.ts;
-    return num(lsTs) && ts - lsTs <= LONG_SHORT_MAX_AGE_MS;
-  });
-  const accountsLongPct = weightedMean(fresh, (s) => s.longShort?.accountsLongPct, false);
-  const topTradersLongPct = weightedMean(fresh, (s) => s.longShort?.topTradersLongPct, false);
-  if (accountsLongPct === null && topTradersLongPct === null) return null;
-  let oldestTs = Number.POSITIVE_INFINITY;
-  for (const v of fresh) {
-    const ls = v.snap.longShort;
-    if (ls == null || !num(ls.ts) || !(v.oiUsd > 0)) continue;
-    if (num(ls.accountsLongPct) || num(ls.topTradersLongPct)) oldestTs = Math.min(oldestTs, ls.ts);
-  }
-  if (!Number.isFinite(oldestTs)) return null;
-  return { accountsLongPct, topTradersLongPct, ts: oldestTs };
 }
 
 /**
