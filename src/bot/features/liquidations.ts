@@ -1,16 +1,9 @@
 import { Composer, type Context } from 'grammy';
 import type { SnapshotJson } from '../../domain/types.js';
-import { escapeHtml } from '../format.js';
 import { formatLiqMessage } from '../format-liq.js';
 import type { FeatureDeps } from '../kit/deps.js';
 import { replyHtml } from '../kit/html.js';
-import {
-  invalidSymbolReply,
-  notTrackedReply,
-  parseSymbolArg,
-  trackedSymbols,
-  usageReply,
-} from '../kit/symbol-arg.js';
+import { invalidSymbolReply, noDataReply, parseSymbolArg, usageReply } from '../kit/symbol-arg.js';
 
 /**
  * `/liq SYMBOL`: liquidations by side over 15m and 24h, the aggregate first, then each venue with
@@ -28,14 +21,7 @@ export function liquidationsFeature(deps: FeatureDeps): Composer<Context> {
     const snapshots = await Promise.all(views.map((venue) => deps.bus.latest(venue, arg.symbol)));
     const found = snapshots.filter((s): s is SnapshotJson => s !== null);
     if (found.length > 0) return replyHtml(ctx, formatLiqMessage(arg.symbol, found));
-    const tracked = await trackedSymbols(deps);
-    if (tracked.includes(arg.symbol)) {
-      return replyHtml(
-        ctx,
-        `${escapeHtml(arg.symbol)} is tracked but has no data yet. Try again in a minute.`,
-      );
-    }
-    return replyHtml(ctx, notTrackedReply(arg.symbol, tracked));
+    return replyHtml(ctx, await noDataReply(deps, arg.symbol));
   });
   return feature;
 }

@@ -14,7 +14,7 @@ import type { FeatureDeps } from '../kit/deps.js';
 import { htmlOptions, replyHtml } from '../kit/html.js';
 import {
   invalidSymbolReply,
-  notTrackedReply,
+  noDataReply,
   parseSymbolArg,
   parseVenueArg,
   splitArgs,
@@ -140,15 +140,7 @@ export function marketFeature(deps: MarketDeps): Composer<Context> {
     }
     const byVenue = await snapshotsOf(arg.symbol);
     const symbol = escapeHtml(arg.symbol);
-    if (byVenue.size === 0) {
-      const tracked = await trackedSymbols(deps);
-      return replyHtml(
-        ctx,
-        tracked.includes(arg.symbol)
-          ? `${symbol} is tracked but has no data yet. Try again in a minute.`
-          : notTrackedReply(arg.symbol, tracked),
-      );
-    }
+    if (byVenue.size === 0) return replyHtml(ctx, await noDataReply(deps, arg.symbol));
     const chosen = venue ?? [...byVenue.keys()][0] ?? 'all';
     const snapshot = byVenue.get(chosen);
     if (snapshot === undefined) {

@@ -1,17 +1,11 @@
 import { Composer, type Context, InlineKeyboard } from 'grammy';
 import { SubscriptionError } from '../../bus/subscription-store.js';
 import type { SnapshotJson } from '../../domain/types.js';
-import { escapeHtml, formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
+import { formatFundingMessage, formatOiMessage, limitLength } from '../format.js';
 import { ONLY_ADMINS } from '../kit/admin-check.js';
 import type { FeatureDeps } from '../kit/deps.js';
 import { replyHtml } from '../kit/html.js';
-import {
-  invalidSymbolReply,
-  notTrackedReply,
-  parseSymbolArg,
-  trackedSymbols,
-  usageReply,
-} from '../kit/symbol-arg.js';
+import { invalidSymbolReply, noDataReply, parseSymbolArg, usageReply } from '../kit/symbol-arg.js';
 import { describeError, isNotModified } from '../telegram-errors.js';
 
 type SnapshotFormatter = (snapshot: SnapshotJson, nowMs: number) => string;
@@ -46,14 +40,7 @@ export function queriesFeature(deps: FeatureDeps): Composer<Context> {
           reply_markup: subscribeKeyboard(arg.symbol, subscribed),
         });
       }
-      const tracked = await trackedSymbols(deps);
-      if (tracked.includes(arg.symbol)) {
-        return replyHtml(
-          ctx,
-          `${escapeHtml(arg.symbol)} is tracked but has no data yet. Try again in a minute.`,
-        );
-      }
-      return replyHtml(ctx, notTrackedReply(arg.symbol, tracked));
+      return replyHtml(ctx, await noDataReply(deps, arg.symbol));
     });
 
   query('oi', 'for open interest and its 15m/24h change', formatOiMessage);

@@ -97,3 +97,17 @@ export function notTrackedReply(symbol: string, tracked: readonly string[]): str
   const hint = guess === null ? '' : `\nDid you mean <b>${escapeHtml(guess)}</b>?`;
   return `${escapeHtml(symbol)} is not tracked. Tracked: ${formatSymbolList(tracked)}.${hint}`;
 }
+
+/**
+ * The reply when no venue has a snapshot of `symbol`: tracked but not published yet (a fresh
+ * start), or not tracked at all (with the closest tracked symbol).
+ */
+export async function noDataReply(
+  deps: Pick<FeatureDeps, 'bus' | 'venues'>,
+  symbol: string,
+): Promise<string> {
+  const tracked = await trackedSymbols(deps);
+  return tracked.includes(symbol)
+    ? `${escapeHtml(symbol)} is tracked but has no data yet. Try again in a minute.`
+    : notTrackedReply(symbol, tracked);
+}
