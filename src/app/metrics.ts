@@ -124,6 +124,30 @@ export function createMetrics(src: MetricSources): Metrics {
         return c ? [[{ venue: r.venue }, c.rateLimited + c.banned] as [Labels, number]] : [];
       }),
   );
+  liveCounter(
+    registry,
+    'perp_pulse_long_short_requests_total',
+    'Long/short statistics requests sent (a poller of their own, outside the OI budget).',
+    ['venue'],
+    () =>
+      src.venues().flatMap((r) => {
+        const c = r.longShortCounters();
+        return c ? [[{ venue: r.venue }, c.requests] as [Labels, number]] : [];
+      }),
+  );
+  liveCounter(
+    registry,
+    'perp_pulse_long_short_failures_total',
+    'Long/short statistics requests that brought no figure: network or HTTP errors, venue errors, unreadable bodies, 429/418.',
+    ['venue'],
+    () =>
+      src.venues().flatMap((r) => {
+        const c = r.longShortCounters();
+        return c
+          ? [[{ venue: r.venue }, c.errors + c.parseErrors + c.rateLimited + c.banned] as [Labels, number]]
+          : [];
+      }),
+  );
   const p = src.pipeline;
   if (p) {
     liveCounter(registry, 'perp_pulse_snapshots_published_total', 'Snapshots written to the bus.', [], () => [

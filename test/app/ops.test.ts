@@ -99,6 +99,9 @@ describe('operations endpoints of the running program', () => {
     expect(samples.get('perp_pulse_feed_data_age_seconds{venue="bybit"}')).toBeLessThan(1);
     expect(samples.get('perp_pulse_snapshots_published_total')).toBeGreaterThan(0);
     expect(samples.get('perp_pulse_instruments')).toBe(2);
+    // Bybit's account-ratio poller starts with the venue: its requests and failures are exported.
+    expect(samples.get('perp_pulse_long_short_requests_total{venue="bybit"}')).toBeGreaterThan(0);
+    expect(samples.get('perp_pulse_long_short_failures_total{venue="bybit"}')).toBe(0);
     expect(samples.has('perp_pulse_process_resident_memory_bytes')).toBe(true);
     expect([...samples.keys()].some((k) => k.startsWith('perp_pulse_nodejs_eventloop_lag'))).toBe(true);
     expect([...samples.keys()].some((k) => k.startsWith('perp_pulse_publish_latency_seconds_bucket'))).toBe(
