@@ -168,7 +168,8 @@ export function bybitHistory(
   });
 }
 
-const OKX_PERIODS: Readonly<Record<string, number>> = {
+/** OKX rubik bar sizes (`period`), shared by every rubik endpoint the simulators serve. */
+export const OKX_PERIODS: Readonly<Record<string, number>> = {
   '5m': 5 * MIN_MS,
   '15m': 15 * MIN_MS,
   '30m': 30 * MIN_MS,

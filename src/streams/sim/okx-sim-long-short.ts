@@ -7,17 +7,9 @@
  */
 import { stableHash } from '../core/universe.js';
 import { OKX_ACCOUNT_RATIO_PATH, OKX_TOP_TRADER_POSITION_RATIO_PATH } from '../venues/okx-long-short.js';
+import { OKX_PERIODS } from './history-sim.js';
 
-const MIN_MS = 60_000;
-const HOUR_MS = 60 * MIN_MS;
-const PERIODS_MS: Readonly<Record<string, number>> = {
-  '5m': 5 * MIN_MS,
-  '15m': 15 * MIN_MS,
-  '30m': 30 * MIN_MS,
-  '1H': HOUR_MS,
-  '2H': 2 * HOUR_MS,
-  '4H': 4 * HOUR_MS,
-};
+const HOUR_MS = 3_600_000;
 /** "The latest 1,440 data entries" are kept. */
 const MAX_ENTRIES = 1_440;
 
@@ -64,7 +56,7 @@ export function okxLongShortAnswer(
   if (!instId) return fail('50014', 'Parameter instId can not be empty.');
   const symbol = instIds.get(instId);
   if (!symbol) return fail('51001', "Instrument ID doesn't exist.");
-  const periodMs = PERIODS_MS[query.get('period') ?? '5m'];
+  const periodMs = OKX_PERIODS[query.get('period') ?? '5m'];
   if (!periodMs) return fail('51000', 'Parameter period error');
   const limit = int(query.get('limit')) ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) return fail('51000', 'Parameter limit error');
