@@ -155,10 +155,12 @@ describe('binance long/short polling against the simulator', () => {
       expect(accounts!.longShortTs! % (5 * MIN)).toBe(0);
     }
     // The hard cap: no 5 minutes of the clock hold more than 360 requests. Counted over windows
-    // 1 s shorter, as a fetch starts a moment after the poller stamps it (100× on this clock).
+    // 5 s shorter: a fetch starts a moment after the poller stamps it against its budget, and at
+    // 100× a 50 ms scheduling delay on a busy machine (2 test files at once) is 5 s of this clock.
+    // A budget of 90 a minute would still show 450 - 6.
     let worst = 0;
     for (let i = 0, j = 0; i < asked.length; i++) {
-      while (asked[i]! - asked[j]! >= 5 * MIN - 1000) j++;
+      while (asked[i]! - asked[j]! >= 5 * MIN - 5000) j++;
       worst = Math.max(worst, i - j + 1);
     }
     expect(worst).toBeLessThanOrEqual(360);
